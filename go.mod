@@ -1,0 +1,3 @@
+module github.com/gowsgi/gowsgi
+
+go 1.26.8

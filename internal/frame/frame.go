@@ -1,0 +1,194 @@
+// Package frame is the codec of the channel between the Go server and a
+// Python worker thread: one Unix stream socket per worker thread, carrying
+// frames in both directions, one request at a time.
+//
+// Every frame is a 5-byte header followed by its payload:
+//
+//	 0        1        2        3        4        5
+//	+--------+--------+--------+--------+--------+----------------------+
+//	|  type  |   payload length, uint32 little-endian |  payload ...    |
+//	+--------+--------+--------+--------+--------+----------------------+
+//
+// Payloads of structured frames are values in Python's marshal format (see
+// package marshal), so that the worker decodes and encodes them with one C
+// call. A request and its response form one exchange:
+//
+//	Go → worker   Request   marshal (environ dict, body) where body is bytes
+//	                        (held in memory) or str (path of a spooled file)
+//	worker → Go   Start     marshal (status str, [(name str, value str), ...])
+//	worker → Go   Data      raw body bytes; zero or more, each sent at once
+//	worker → Go   File      marshal (fd int, offset int): send this open file
+//	Go → worker   FileAck   empty once Go holds its own descriptor, or an
+//	                        error text: the worker then sends Data instead
+//	worker → Go   End       empty: the response is complete
+//	worker → Go   Error     UTF-8 traceback: the app failed
+//
+// Go may send Abort at any time during an exchange (the client went away, or
+// the response was refused); the worker stops iterating, calls the
+// iterable's close() and finishes with End or Error. An Abort that arrives
+// after the exchange ended is ignored by the worker. Start always precedes
+// the first Data or File; End or Error is the last frame of every exchange.
+//
+// Once, at start-up, the worker sends Ready (marshal dict with "pid",
+// "version" and "executable") on its first socket after importing the app,
+// or LoadError (UTF-8 traceback) and exits with status 4.
+package frame
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// Type is the type of a frame, its first byte.
+type Type byte
+
+// Frame types. Each is a printable letter, so that a hex dump reads well.
+const (
+	Request   Type = 'R' // Go → worker: environ and body
+	Abort     Type = 'A' // Go → worker: stop this response
+	FileAck   Type = 'K' // Go → worker: the file of a File frame is taken
+	Ready     Type = 'Y' // worker → Go: the app is imported
+	LoadError Type = 'L' // worker → Go: the app failed to import
+	Start     Type = 'S' // worker → Go: status and headers
+	Data      Type = 'D' // worker → Go: body bytes
+	File      Type = 'F' // worker → Go: body from an open file
+	End       Type = 'E' // worker → Go: response complete
+	Error     Type = 'X' // worker → Go: the app raised
+)
+
+func (t Type) String() string {
+	switch t {
+	case Request:
+		return "Request"
+	case Abort:
+		return "Abort"
+	case FileAck:
+		return "FileAck"
+	case Ready:
+		return "Ready"
+	case LoadError:
+		return "LoadError"
+	case Start:
+		return "Start"
+	case Data:
+		return "Data"
+	case File:
+		return "File"
+	case End:
+		return "End"
+	case Error:
+		return "Error"
+	}
+	return fmt.Sprintf("Type(%#02x)", byte(t))
+}
+
+// HeaderLen is the size of a frame header.
+const HeaderLen = 5
+
+// MaxMeta bounds the payload of every frame but Data, which is streamed and
+// never held whole: a worker that claims more is broken, and Go must not
+// allocate what it claims.
+const MaxMeta = 1 << 20
+
+// AppendHeader appends the header of a frame of type t with an n-byte payload.
+func AppendHeader(b []byte, t Type, n int) []byte {
+	b = append(b, byte(t))
+	return binary.LittleEndian.AppendUint32(b, uint32(n))
+}
+
+// Reader reads frames from a worker.
+type Reader struct {
+	br *bufio.Reader
+}
+
+// NewReader returns a Reader that buffers size bytes of r.
+func NewReader(r io.Reader, size int) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, size)}
+}
+
+// Next reads the header of the next frame and returns its type and payload
+// length. The caller must consume exactly that many bytes with Meta, Copy or
+// Discard before calling Next again.
+func (r *Reader) Next() (Type, int, error) {
+	h, err := r.br.Peek(HeaderLen)
+	if err != nil {
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, 0, err
+	}
+	t := Type(h[0])
+	n := binary.LittleEndian.Uint32(h[1:])
+	r.br.Discard(HeaderLen)
+	if n > 1<<31-1 {
+		return t, 0, fmt.Errorf("frame: %v frame of %d bytes", t, n)
+	}
+	return t, int(n), nil
+}
+
+// Meta returns the n-byte payload of a structured frame. The slice is valid
+// until the next call on r.
+func (r *Reader) Meta(t Type, n int) ([]byte, error) {
+	if n > MaxMeta {
+		return nil, fmt.Errorf("frame: %v frame of %d bytes exceeds the %d-byte limit", t, n, MaxMeta)
+	}
+	if n <= r.br.Size() {
+		p, err := r.br.Peek(n)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		r.br.Discard(n)
+		return p, nil
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r.br, p); err != nil {
+		return nil, unexpected(err)
+	}
+	return p, nil
+}
+
+// Copy copies an n-byte payload to w, without holding it whole in memory.
+// A write error is returned as a *WriteError, so that the caller can tell a
+// gone client from a broken worker; the rest of the payload is then discarded.
+func (r *Reader) Copy(w io.Writer, n int) error {
+	for n > 0 {
+		p, err := r.br.Peek(min(n, r.br.Size()))
+		if len(p) == 0 {
+			return unexpected(err)
+		}
+		r.br.Discard(len(p))
+		n -= len(p)
+		if _, werr := w.Write(p); werr != nil {
+			if err := r.Discard(n); err != nil {
+				return err
+			}
+			return &WriteError{Err: werr}
+		}
+	}
+	return nil
+}
+
+// Discard skips an n-byte payload.
+func (r *Reader) Discard(n int) error {
+	_, err := r.br.Discard(n)
+	return unexpected(err)
+}
+
+// Buffered reports whether bytes of a further frame are already buffered,
+// that is whether the next Next will not wait for the worker.
+func (r *Reader) Buffered() bool { return r.br.Buffered() > 0 }
+
+// WriteError is a failure to write a payload to its destination.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "frame: write: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,241 @@
+// Package pool keeps a fixed number of worker processes running and hands
+// their channels to requests: an idle channel at once, else, in arrival
+// order, the next one freed. Its supervisor replaces a worker that dies.
+package pool
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/gowsgi/gowsgi/internal/worker"
+)
+
+// ErrStopped is returned by Acquire once the pool is stopping.
+var ErrStopped = errors.New("pool: stopped")
+
+// SpawnFunc starts worker id and returns it once its app is imported.
+type SpawnFunc func(ctx context.Context, id int) (*worker.Process, error)
+
+// Config configures a Pool.
+type Config struct {
+	Workers int // number of worker processes; at least 1
+	Spawn   SpawnFunc
+	Logger  *slog.Logger
+}
+
+// Pool is a supervised set of workers.
+type Pool struct {
+	cfg    Config
+	log    *slog.Logger
+	ctx    context.Context // cancelled by Stop: supervisors end
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	idle    []*worker.Conn
+	waiters []chan *worker.Conn
+	procs   []*worker.Process // by worker id; nil while one is being replaced
+	stopped bool
+}
+
+// New returns a pool; Start starts its workers.
+func New(cfg Config) *Pool {
+	cfg.Workers = max(cfg.Workers, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
+		procs: make([]*worker.Process, cfg.Workers)}
+}
+
+// Start starts every worker at once and returns when all are ready. If any
+// fails (an app that does not import, say), all are stopped and its error
+// is returned: nothing is retried.
+func (p *Pool) Start(ctx context.Context) error {
+	errs := make([]error, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for id := range p.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			proc, err := p.cfg.Spawn(ctx, id)
+			if err != nil {
+				errs[id] = err
+				return
+			}
+			p.mu.Lock()
+			p.procs[id] = proc
+			p.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, e := range errs {
+			// One traceback says it all when every worker failed alike.
+			if e != nil {
+				err = e
+				break
+			}
+		}
+		p.Close()
+		return err
+	}
+	for id, proc := range p.procs {
+		p.add(proc)
+		p.wg.Add(1)
+		go p.supervise(id, proc)
+	}
+	return nil
+}
+
+// Acquire returns an idle channel, waiting for one until ctx is done.
+func (p *Pool) Acquire(ctx context.Context) (*worker.Conn, error) {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return nil, ErrStopped
+	}
+	for len(p.idle) > 0 {
+		c := p.idle[0]
+		p.idle[0] = nil
+		p.idle = p.idle[1:]
+		if c.Alive() {
+			p.mu.Unlock()
+			return c, nil
+		}
+	}
+	ch := make(chan *worker.Conn, 1)
+	p.waiters = append(p.waiters, ch)
+	p.mu.Unlock()
+	select {
+	case c, ok := <-ch:
+		if !ok {
+			return nil, ErrStopped
+		}
+		return c, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		for i, w := range p.waiters {
+			if w == ch {
+				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+				break
+			}
+		}
+		p.mu.Unlock()
+		// A channel may have been handed over meanwhile: pass it on.
+		select {
+		case c, ok := <-ch:
+			if ok {
+				p.Release(c)
+			}
+		default:
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// Release returns a channel whose exchange ended cleanly.
+func (p *Pool) Release(c *worker.Conn) {
+	c.Proc.Served.Add(1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.put(c)
+}
+
+// put hands c to the first waiter or queues it; p.mu is held.
+func (p *Pool) put(c *worker.Conn) {
+	if p.stopped || !c.Alive() {
+		return
+	}
+	if len(p.waiters) > 0 {
+		ch := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		ch <- c
+		return
+	}
+	p.idle = append(p.idle, c)
+}
+
+// Discard gives up a channel that broke mid-exchange: its worker cannot be
+// trusted and is killed; the supervisor replaces it.
+func (p *Pool) Discard(c *worker.Conn) {
+	c.Proc.Kill()
+}
+
+func (p *Pool) add(proc *worker.Process) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		proc.Kill() // started as the pool stopped
+		return
+	}
+	p.procs[proc.ID] = proc
+	for _, c := range proc.Conns {
+		p.put(c)
+	}
+}
+
+// Workers returns the current worker processes.
+func (p *Pool) Workers() []*worker.Process {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*worker.Process
+	for _, proc := range p.procs {
+		if proc != nil {
+			out = append(out, proc)
+		}
+	}
+	return out
+}
+
+// Stop stops the pool: waiting Acquires fail, each worker's channels are
+// closed so that it exits after its current requests, and workers still
+// running when ctx is done are killed.
+func (p *Pool) Stop(ctx context.Context) error {
+	procs := p.shut()
+	for _, proc := range procs {
+		proc.Stop()
+	}
+	var err error
+	for _, proc := range procs {
+		select {
+		case <-proc.Done():
+		case <-ctx.Done():
+			err = ctx.Err()
+			proc.Kill()
+			<-proc.Done()
+		}
+	}
+	p.wg.Wait()
+	return err
+}
+
+// Close kills every worker at once.
+func (p *Pool) Close() error {
+	procs := p.shut()
+	for _, proc := range procs {
+		proc.Kill()
+		<-proc.Done()
+	}
+	p.wg.Wait()
+	return nil
+}
+
+func (p *Pool) shut() []*worker.Process {
+	p.cancel()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	for _, ch := range p.waiters {
+		close(ch)
+	}
+	p.waiters = nil
+	p.idle = nil
+	var procs []*worker.Process
+	for _, proc := range p.procs {
+		if proc != nil {
+			procs = append(procs, proc)
+		}
+	}
+	return procs
+}

@@ -1,0 +1,110 @@
+"""Frames on the Unix socket shared with the Go server.
+
+The format is described once, beside its Go codec, in internal/frame.
+Each frame is a 5-byte header (type, little-endian payload length) and its
+payload; structured payloads are in marshal format, so that encoding and
+decoding them is one C call.
+"""
+
+import marshal
+import socket
+import struct
+
+REQUEST = ord("R")
+ABORT = ord("A")
+FILE_ACK = ord("K")
+READY = b"Y"
+LOAD_ERROR = b"L"
+START = b"S"
+DATA = b"D"
+FILE = b"F"
+END = b"E"
+ERROR = b"X"
+
+HEADER = struct.Struct("<BI")
+_pack_len = struct.Struct("<I").pack
+
+# Past this, a frame is received straight into a buffer of its own size
+# rather than by concatenating reads.
+_RECV_SIZE = 65536
+# The kernel bounds the buffers of one sendmsg (IOV_MAX is 1024 on Linux).
+_MAX_PARTS = 512
+
+
+class Aborted(Exception):
+    """Go asked to stop this response: the client left or it was refused."""
+
+
+def header(kind, size):
+    return kind + _pack_len(size)
+
+
+class Channel:
+    """One worker thread's end of the socket pair."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.pending = b""
+
+    def read_frame(self):
+        """Return (type, payload) of the next frame; payload is a memoryview."""
+        buf = self.pending
+        while len(buf) < 5:
+            buf = self._more(buf, 5)
+        kind, size = HEADER.unpack_from(buf)
+        end = 5 + size
+        if len(buf) < end:
+            buf = self._more(buf, end)
+        self.pending = buf[end:]
+        return kind, memoryview(buf)[5:end]
+
+    def _more(self, buf, need):
+        if need - len(buf) > _RECV_SIZE:
+            return self._fill(buf, need)
+        data = self.sock.recv(_RECV_SIZE)
+        if not data:
+            raise EOFError("the server closed the channel")
+        return buf + data if buf else data
+
+    def _fill(self, buf, need):
+        whole = bytearray(need)
+        whole[: len(buf)] = buf
+        view = memoryview(whole)
+        got = len(buf)
+        while got < need:
+            n = self.sock.recv_into(view[got:])
+            if not n:
+                raise EOFError("the server closed the channel")
+            got += n
+        return bytes(whole)
+
+    def check_abort(self):
+        """Raise Aborted if Go has sent Abort; never wait for it."""
+        if not self.pending:
+            try:
+                data = self.sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            if not data:
+                raise EOFError("the server closed the channel")
+            self.pending = data
+        kind, _ = self.read_frame()
+        if kind == ABORT:
+            raise Aborted()
+
+    def send(self, parts):
+        """Send a list of buffers as one write, whatever their number."""
+        sock = self.sock
+        while parts:
+            batch = parts[:_MAX_PARTS]
+            parts = parts[_MAX_PARTS:]
+            total = sum(map(len, batch))
+            sent = sock.sendmsg(batch)
+            if sent < total:
+                # A signal or a full buffer cut the write short.
+                rest = b"".join(batch)[sent:]
+                sock.sendall(rest)
+
+    def send_meta(self, kind, value):
+        body = marshal.dumps(value)
+        self.sock.sendall(header(kind, len(body)) + body)

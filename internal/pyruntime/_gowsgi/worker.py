@@ -1,0 +1,91 @@
+"""A worker process: import the application, then serve requests from Go.
+
+Go starts the interpreter with the runtime's directory on sys.path and
+hands it one Unix socket per thread, as file descriptors 3, 4, ...  Nothing
+the application prints can reach those sockets: stdout and stderr are pipes
+that Go logs, tagged with this worker's id.
+"""
+
+import marshal
+import os
+import platform
+import socket
+import sys
+import threading
+import traceback
+from io import BytesIO
+
+from . import loader
+from .channel import LOAD_ERROR, READY, REQUEST, Channel, header
+from .filewrapper import FileWrapper
+from .handler import run
+
+FIRST_FD = 3
+# Distinct exit status for "the application failed to import", so that the
+# supervisor stops instead of restarting the worker in a loop.
+LOAD_ERROR_STATUS = 4
+
+
+def main(argv):
+    spec, threads, multiprocess, pythonpath = argv
+    threads = int(threads)
+    sys.argv = [spec]
+    for path in reversed([p for p in pythonpath.split(os.pathsep) if p]):
+        sys.path.insert(0, path)
+    channels = [open_channel(FIRST_FD + i) for i in range(threads)]
+    try:
+        app = loader.load(spec)
+    except BaseException:
+        text = traceback.format_exc().encode("utf-8", "replace")
+        channels[0].send([header(LOAD_ERROR, len(text)), text])
+        os._exit(LOAD_ERROR_STATUS)
+    base = {
+        "wsgi.version": (1, 0),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": threads > 1,
+        "wsgi.multiprocess": multiprocess == "1",
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    channels[0].send_meta(READY, {
+        "pid": os.getpid(),
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+    })
+    workers = [threading.Thread(target=serve, args=(c, app, base),
+                                name="gowsgi-%d" % i, daemon=True)
+               for i, c in enumerate(channels)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+
+
+def open_channel(fd):
+    # Children the application starts must not inherit the channel.
+    os.set_inheritable(fd, False)
+    return Channel(socket.socket(fileno=fd))
+
+
+def serve(chan, app, base):
+    """Serve requests until Go closes the channel."""
+    loads = marshal.loads
+    try:
+        while True:
+            kind, payload = chan.read_frame()
+            if kind != REQUEST:
+                continue  # an Abort that came after its exchange ended
+            environ, body = loads(payload)
+            environ.update(base)
+            if type(body) is bytes:
+                environ["wsgi.input"] = BytesIO(body)
+                run(app, environ, chan)
+            else:
+                # Go spooled a large body to this file.
+                with open(body, "rb") as f:
+                    environ["wsgi.input"] = f
+                    run(app, environ, chan)
+    except (EOFError, ConnectionError):
+        pass

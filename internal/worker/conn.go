@@ -1,0 +1,75 @@
+package worker
+
+import (
+	"net"
+	"sync"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+)
+
+// readBuffer is the size of the buffer each channel reads frames through: big
+// enough that a typical response arrives in one read.
+const readBuffer = 64 << 10
+
+// Conn is Go's end of the channel to one thread of a worker. One request at a
+// time is in flight on it; whoever holds it (see package pool) reads R and
+// writes with Write, while Abort may be called from any goroutine.
+type Conn struct {
+	Proc   *Process
+	Thread int
+	R      *frame.Reader
+	nc     *net.UnixConn
+
+	mu      sync.Mutex // serialises writes
+	live    bool       // an exchange is under way: Abort may write
+	aborted bool       // Abort was sent during this exchange
+}
+
+func newConn(p *Process, thread int, nc *net.UnixConn) *Conn {
+	return &Conn{Proc: p, Thread: thread, nc: nc, R: frame.NewReader(nc, readBuffer)}
+}
+
+// Begin writes the buffers of a Request frame and opens the exchange.
+func (c *Conn) Begin(bufs *net.Buffers) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.live, c.aborted = true, false
+	_, err := bufs.WriteTo(c.nc)
+	return err
+}
+
+// Write writes a frame within the exchange.
+func (c *Conn) Write(p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := c.nc.Write(p)
+	return err
+}
+
+// Abort asks the worker to stop the current response. It does nothing once
+// the exchange has ended, so that a late Abort never reaches the next one.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live && !c.aborted {
+		c.aborted = true
+		c.nc.Write(abortFrame)
+	}
+}
+
+// Finish closes the exchange.
+func (c *Conn) Finish() {
+	c.mu.Lock()
+	c.live = false
+	c.mu.Unlock()
+}
+
+// Close closes our end of the channel, failing any read in progress.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Alive reports whether the worker process can still serve on c.
+func (c *Conn) Alive() bool { return c.Proc.State() == Ready }
+
+func (c *Conn) closeWrite() { c.nc.CloseWrite() }
+
+var abortFrame = frame.AppendHeader(nil, frame.Abort, 0)

@@ -1,0 +1,323 @@
+// Package worker starts and stops one Python worker process: the
+// interpreter running the embedded runtime (package pyruntime) with the
+// application imported, and one channel (a Unix socket pair) per thread.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+	"github.com/gowsgi/gowsgi/internal/marshal"
+	"github.com/gowsgi/gowsgi/internal/pyruntime"
+)
+
+// State is where a worker process is in its life.
+type State int32
+
+const (
+	Starting State = iota // spawned, importing the app
+	Ready                 // serving
+	Stopping              // asked to stop: finishing its requests
+	Exited                // the process has ended
+)
+
+func (s State) String() string {
+	switch s {
+	case Starting:
+		return "starting"
+	case Ready:
+		return "ready"
+	case Stopping:
+		return "stopping"
+	case Exited:
+		return "exited"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Config says how to start a worker.
+type Config struct {
+	ID           int      // the worker's id in logs
+	Python       string   // interpreter to run
+	RuntimeDir   string   // where pyruntime.Install put the runtime
+	App          string   // module:callable
+	Threads      int      // channels, one per Python thread
+	Multiprocess bool     // the value of wsgi.multiprocess
+	Dir          string   // working directory
+	PythonPath   []string // prepended to sys.path
+	Env          []string // the process environment
+	Logger       *slog.Logger
+}
+
+// Info is what the worker reports once its app is imported.
+type Info struct {
+	PID            int
+	Version        string // e.g. "3.11.2"
+	Implementation string // "CPython" or "PyPy"
+	Executable     string
+}
+
+// LoadError reports an app that failed to import; the worker has exited with
+// pyruntime.LoadErrorStatus and restarting it would fail the same way.
+type LoadError struct {
+	App       string
+	Traceback string
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("worker: cannot load app %q:\n%s", e.App, strings.TrimRight(e.Traceback, "\n"))
+}
+
+// Process is a running worker.
+type Process struct {
+	ID    int
+	Info  Info
+	Conns []*Conn
+
+	cmd     *exec.Cmd
+	state   atomic.Int32
+	started time.Time
+	done    chan struct{} // closed once the process has been waited for
+	exit    string        // how it ended, set before done is closed
+	out     *tail
+	outDone sync.WaitGroup // the output loggers, done at EOF
+	log     *slog.Logger
+	stop    sync.Once
+
+	// Served counts the exchanges that ended cleanly.
+	Served atomic.Int64
+}
+
+// Start spawns a worker and waits until its app is imported. If the app
+// fails to import, the error is a *LoadError with the Python traceback.
+func Start(ctx context.Context, cfg Config) (*Process, error) {
+	p := &Process{ID: cfg.ID, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
+	if err := p.spawn(cfg); err != nil {
+		return nil, err
+	}
+	if err := p.awaitReady(ctx, cfg.App); err != nil {
+		p.Kill()
+		<-p.done
+		return nil, err
+	}
+	p.state.Store(int32(Ready))
+	return p, nil
+}
+
+func (p *Process) spawn(cfg Config) error {
+	threads := max(cfg.Threads, 1)
+	var mp string
+	if cfg.Multiprocess {
+		mp = "1"
+	}
+	cmd := exec.Command(cfg.Python, "-c", pyruntime.Bootstrap, cfg.RuntimeDir,
+		cfg.App, strconv.Itoa(threads), mp, strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
+	cmd.Dir = cfg.Dir
+	cmd.Env = cfg.Env
+	// Its own process group: a Ctrl-C at the terminal reaches the server,
+	// which then stops the workers in order. Pdeathsig: no orphans.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+
+	var theirs []*os.File
+	defer func() {
+		for _, f := range theirs {
+			f.Close()
+		}
+	}()
+	for i := 0; i < threads; i++ {
+		c, f, err := socketPair(p, i)
+		if err != nil {
+			p.closeConns()
+			return err
+		}
+		p.Conns = append(p.Conns, c)
+		theirs = append(theirs, f)
+	}
+	cmd.ExtraFiles = theirs
+	stdout, err := p.logPipe("stdout")
+	if err != nil {
+		p.closeConns()
+		return err
+	}
+	defer stdout.Close()
+	stderr, err := p.logPipe("stderr")
+	if err != nil {
+		p.closeConns()
+		return err
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+
+	if err := cmd.Start(); err != nil {
+		p.closeConns()
+		return fmt.Errorf("worker %d: start %s: %w", p.ID, cfg.Python, err)
+	}
+	p.cmd = cmd
+	p.started = time.Now()
+	go p.wait()
+	return nil
+}
+
+// socketPair makes the channel of thread i: our end as a *Conn, theirs as a
+// file to pass to the child.
+func socketPair(p *Process, i int) (*Conn, *os.File, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker %d: socketpair: %w", p.ID, err)
+	}
+	ours := os.NewFile(uintptr(fds[0]), "gowsgi-channel")
+	theirs := os.NewFile(uintptr(fds[1]), "gowsgi-channel")
+	nc, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		theirs.Close()
+		return nil, nil, fmt.Errorf("worker %d: channel: %w", p.ID, err)
+	}
+	return newConn(p, i, nc.(*net.UnixConn)), theirs, nil
+}
+
+func (p *Process) wait() {
+	err := p.cmd.Wait()
+	var exit string
+	switch {
+	case err == nil:
+		exit = "exit status 0"
+	default:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			exit = ee.ProcessState.String()
+		} else {
+			exit = err.Error()
+		}
+	}
+	p.exit = exit
+	p.state.Store(int32(Exited))
+	// A grandchild may still hold the other ends: make every read fail now.
+	p.closeConns()
+	close(p.done)
+}
+
+func (p *Process) awaitReady(ctx context.Context, app string) error {
+	c := p.Conns[0]
+	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	t, n, err := c.R.Next()
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("worker %d: app %q not ready: %w", p.ID, app, ctx.Err())
+		}
+		p.Kill()
+		<-p.done
+		p.awaitOutput()
+		return fmt.Errorf("worker %d (pid %d) exited before loading app %q (%s); its output ends:\n%s",
+			p.ID, p.PID(), app, p.exit, p.out.String())
+	}
+	c.nc.SetReadDeadline(time.Time{})
+	meta, err := c.R.Meta(t, n)
+	if err != nil {
+		return fmt.Errorf("worker %d: reading %v frame: %w", p.ID, t, err)
+	}
+	switch t {
+	case frame.LoadError:
+		return &LoadError{App: app, Traceback: string(meta)}
+	case frame.Ready:
+		return p.readInfo(meta)
+	}
+	return fmt.Errorf("worker %d: expected a Ready frame, got %v", p.ID, t)
+}
+
+func (p *Process) readInfo(meta []byte) error {
+	v, err := marshal.Decode(meta)
+	if err != nil {
+		return fmt.Errorf("worker %d: Ready frame: %w", p.ID, err)
+	}
+	m, _ := v.(map[any]any)
+	pid, _ := m["pid"].(int64)
+	p.Info.PID = int(pid)
+	p.Info.Version, _ = m["version"].(string)
+	p.Info.Implementation, _ = m["implementation"].(string)
+	p.Info.Executable, _ = m["executable"].(string)
+	return nil
+}
+
+// awaitOutput waits a moment for the last lines the process printed, which
+// a grandchild holding the pipes could delay for ever.
+func (p *Process) awaitOutput() {
+	done := make(chan struct{})
+	go func() { p.outDone.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+}
+
+// PID is the worker's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// State reports where the worker is in its life.
+func (p *Process) State() State { return State(p.state.Load()) }
+
+// Uptime is how long ago the worker was started.
+func (p *Process) Uptime() time.Duration { return time.Since(p.started) }
+
+// Done is closed when the process has ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Exit says how the process ended, as "exit status 1" or "signal: killed";
+// it is empty until Done is closed.
+func (p *Process) Exit() string {
+	select {
+	case <-p.done:
+		return p.exit
+	default:
+		return ""
+	}
+}
+
+// Stop asks the worker to finish: its channels are closed, so each thread
+// ends after its current request. Wait on Done; Kill if it takes too long.
+func (p *Process) Stop() {
+	p.stop.Do(func() {
+		if p.State() != Exited {
+			p.state.Store(int32(Stopping))
+		}
+		for _, c := range p.Conns {
+			c.closeWrite()
+		}
+	})
+}
+
+// Kill ends the worker at once with SIGKILL.
+func (p *Process) Kill() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+	}
+}
+
+// Signal sends sig to the worker.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+func (p *Process) closeConns() {
+	for _, c := range p.Conns {
+		c.nc.Close()
+	}
+}
+
+func (p *Process) String() string {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return fmt.Sprintf("worker %d", p.ID)
+	}
+	return fmt.Sprintf("worker %d (pid %d)", p.ID, p.PID())
+}

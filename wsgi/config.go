@@ -1,0 +1,145 @@
+package wsgi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Config configures a Container. Only App is required: the zero value of
+// every other field is the documented default.
+type Config struct {
+	// App names the WSGI application as MODULE:CALLABLE, gunicorn's form:
+	// "mysite.wsgi:application", "app:create_app()" (a factory, called once
+	// per worker; literal arguments are allowed). Without ":CALLABLE" the
+	// callable is "application".
+	App string
+
+	// Python is the interpreter that runs the workers: any CPython from 3.8
+	// up or PyPy. If empty, $VIRTUAL_ENV/bin/python when VIRTUAL_ENV is set,
+	// else "python3" looked up in PATH.
+	Python string
+
+	// Dir is the workers' working directory, which is also first on their
+	// sys.path; "" means the server's own.
+	Dir string
+
+	// PythonPath lists directories put before everything else on sys.path.
+	PythonPath []string
+
+	// Env holds "KEY=value" entries added to the workers' environment,
+	// which is otherwise the server's own.
+	Env []string
+
+	// Workers is the number of worker processes; 0 means runtime.NumCPU().
+	Workers int
+
+	// Threads is the number of threads in each worker; 0 means 1.
+	Threads int
+
+	// Prefix mounts the application under a path, as http.StripPrefix
+	// would but on a path-segment boundary: with "/app", "/app/x" has
+	// SCRIPT_NAME "/app" and PATH_INFO "/x", while "/apple" is not found.
+	// "" means the root.
+	Prefix string
+
+	// MaxRequestBody is the largest request body accepted, in bytes; larger
+	// ones get 413. 0 means 1 GiB; a negative value means no limit.
+	MaxRequestBody int64
+
+	// MaxMemoryBody is the largest request body held in memory; larger ones
+	// are spooled to a file in SpoolDir. 0 means 1 MiB.
+	MaxMemoryBody int64
+
+	// SpoolDir is where large request bodies are spooled; "" means
+	// os.TempDir().
+	SpoolDir string
+
+	// Logger receives the server's log and the workers' output; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults, as documented on Config.
+const (
+	defaultMaxRequestBody = 1 << 30
+	defaultMaxMemoryBody  = 1 << 20
+)
+
+// resolve returns cfg with its defaults filled in, or an error naming the
+// field that is wrong.
+func (cfg Config) resolve() (Config, error) {
+	mod, _, _ := strings.Cut(cfg.App, ":")
+	if strings.TrimSpace(mod) == "" {
+		return cfg, fmt.Errorf("wsgi: Config.App %q must name a module, as MODULE:CALLABLE", cfg.App)
+	}
+	if cfg.Workers < 0 {
+		return cfg, fmt.Errorf("wsgi: Config.Workers is %d; it must be 0 (one per CPU) or more", cfg.Workers)
+	}
+	if cfg.Threads < 0 {
+		return cfg, fmt.Errorf("wsgi: Config.Threads is %d; it must be 0 (one) or more", cfg.Threads)
+	}
+	if cfg.Prefix != "" && !strings.HasPrefix(cfg.Prefix, "/") {
+		return cfg, fmt.Errorf("wsgi: Config.Prefix %q must start with /", cfg.Prefix)
+	}
+	for _, kv := range cfg.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return cfg, fmt.Errorf("wsgi: Config.Env entry %q is not KEY=value", kv)
+		}
+	}
+	python, err := findPython(cfg.Python)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Python = python
+	cfg.Prefix = strings.TrimRight(cfg.Prefix, "/")
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	cfg.Threads = max(cfg.Threads, 1)
+	if cfg.MaxRequestBody == 0 {
+		cfg.MaxRequestBody = defaultMaxRequestBody
+	}
+	if cfg.MaxMemoryBody <= 0 {
+		cfg.MaxMemoryBody = defaultMaxMemoryBody
+	}
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = os.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg, nil
+}
+
+func findPython(python string) (string, error) {
+	what := "Config.Python"
+	if python == "" {
+		what = "python3 in PATH"
+		python = "python3"
+		if venv := os.Getenv("VIRTUAL_ENV"); venv != "" {
+			what = "$VIRTUAL_ENV/bin/python"
+			python = filepath.Join(venv, "bin", "python")
+		}
+	}
+	path, err := exec.LookPath(python)
+	if err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return "", fmt.Errorf("wsgi: no Python interpreter (%s: %q): %w", what, python, err)
+	}
+	return path, nil
+}
+
+// workerEnv is the environment of the workers.
+func (cfg Config) workerEnv() []string {
+	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
+	return append(env, cfg.Env...)
+}

@@ -1,0 +1,254 @@
+package wsgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+	"github.com/gowsgi/gowsgi/internal/marshal"
+	"github.com/gowsgi/gowsgi/internal/pool"
+	"github.com/gowsgi/gowsgi/internal/pyruntime"
+	"github.com/gowsgi/gowsgi/internal/worker"
+)
+
+// A Container serves a WSGI application from a pool of Python worker
+// processes. It is an http.Handler; Start it before serving.
+type Container struct {
+	cfg  Config
+	log  *slog.Logger
+	pool *pool.Pool
+	dir  string // where the Python runtime was installed
+
+	mu     sync.Mutex
+	state  state
+	active int           // requests being served
+	idle   chan struct{} // closed when active drops to 0 while draining
+}
+
+type state int
+
+const (
+	created state = iota
+	running
+	draining
+	closed
+)
+
+// NewContainer checks cfg and returns a Container for it. It finds the
+// interpreter but starts nothing: call Start.
+func NewContainer(cfg Config) (*Container, error) {
+	cfg, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return &Container{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Start starts the workers and returns once each has imported the app. If
+// the app fails to import, the error carries the Python traceback and no
+// worker is left running. ctx bounds the start-up only.
+func (c *Container) Start(ctx context.Context) error {
+	c.mu.Lock()
+	if c.state != created {
+		c.mu.Unlock()
+		return errors.New("wsgi: Container started twice")
+	}
+	c.mu.Unlock()
+	dir, err := os.MkdirTemp("", "gowsgi-runtime-")
+	if err != nil {
+		return fmt.Errorf("wsgi: installing the Python runtime: %w", err)
+	}
+	if _, err := pyruntime.Install(dir); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("wsgi: installing the Python runtime: %w", err)
+	}
+	c.dir = dir
+	c.pool = pool.New(pool.Config{Workers: c.cfg.Workers, Spawn: c.spawn, Logger: c.log})
+	if err := c.pool.Start(ctx); err != nil {
+		os.RemoveAll(dir)
+		c.mu.Lock()
+		c.state = closed
+		c.mu.Unlock()
+		return err
+	}
+	var info worker.Info
+	if ws := c.pool.Workers(); len(ws) > 0 {
+		info = ws[0].Info
+	}
+	c.log.Info("serving WSGI app", "app", c.cfg.App, "python", info.Executable,
+		"version", info.Implementation+" "+info.Version, "workers", c.cfg.Workers, "threads", c.cfg.Threads)
+	c.mu.Lock()
+	c.state = running
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Container) spawn(ctx context.Context, id int) (*worker.Process, error) {
+	return worker.Start(ctx, worker.Config{
+		ID:           id,
+		Python:       c.cfg.Python,
+		RuntimeDir:   c.dir,
+		App:          c.cfg.App,
+		Threads:      c.cfg.Threads,
+		Multiprocess: c.cfg.Workers > 1,
+		Dir:          c.cfg.Dir,
+		PythonPath:   c.cfg.PythonPath,
+		Env:          c.cfg.workerEnv(),
+		Logger:       c.log,
+	})
+}
+
+// Shutdown stops taking requests (new ones get 503), waits for those in
+// flight to finish, then stops the workers. If ctx is done first, the
+// workers are killed and ctx's error is returned.
+func (c *Container) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	if c.state != running {
+		c.mu.Unlock()
+		return c.Close()
+	}
+	c.state = draining
+	idle := make(chan struct{})
+	if c.active == 0 {
+		close(idle)
+	} else {
+		c.idle = idle
+	}
+	c.mu.Unlock()
+	var err error
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if perr := c.pool.Stop(ctx); err == nil {
+		err = perr
+	}
+	c.finish()
+	return err
+}
+
+// Close kills the workers at once; requests in flight fail.
+func (c *Container) Close() error {
+	c.mu.Lock()
+	st := c.state
+	c.state = closed
+	c.mu.Unlock()
+	if st == closed {
+		return nil
+	}
+	if c.pool != nil {
+		c.pool.Close()
+	}
+	c.finish()
+	return nil
+}
+
+func (c *Container) finish() {
+	c.mu.Lock()
+	c.state = closed
+	c.mu.Unlock()
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
+	}
+}
+
+// enter counts a request in, if the container is running.
+func (c *Container) enter() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != running {
+		return false
+	}
+	c.active++
+	return true
+}
+
+func (c *Container) leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.active--
+	if c.active == 0 && c.idle != nil {
+		close(c.idle)
+		c.idle = nil
+	}
+}
+
+// maxAttempts bounds how often a request is offered to another worker when
+// it could not even be written to one (the worker had just died).
+const maxAttempts = 3
+
+// ServeHTTP runs the application for r.
+func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !c.enter() {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "503 Service Unavailable: the application is not running", http.StatusServiceUnavailable)
+		return
+	}
+	defer c.leave()
+	script, pathInfo, ok := mount(r.URL.Path, c.cfg.Prefix)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	body, ok := c.readBody(w, r)
+	if !ok {
+		return
+	}
+	defer body.release()
+	meta := encodeRequest(r, script, pathInfo, &body)
+	for attempt := 1; ; attempt++ {
+		conn, err := c.pool.Acquire(r.Context())
+		if err != nil {
+			if r.Context().Err() == nil {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "503 Service Unavailable: the application is stopping", http.StatusServiceUnavailable)
+			}
+			return
+		}
+		bufs := net.Buffers{meta, body.mem}
+		if err := conn.Begin(&bufs); err != nil {
+			// Nothing reached the worker: it is safe to try another.
+			c.pool.Discard(conn)
+			if attempt < maxAttempts {
+				continue
+			}
+			c.log.Error("cannot send request to worker", "worker", conn.Proc.ID, "err", err)
+			http.Error(w, "502 Bad Gateway: no worker took the request", http.StatusBadGateway)
+			return
+		}
+		c.respond(w, r, conn)
+		return
+	}
+}
+
+// encodeRequest returns the Request frame for r up to its body, which
+// follows it on the wire (body.mem) or is named in it (body.file).
+func encodeRequest(r *http.Request, script, pathInfo string, body *requestBody) []byte {
+	b := make([]byte, frame.HeaderLen, 1024)
+	b = marshal.AppendTuple(b, 2)
+	b = marshal.AppendDictStart(b)
+	s := frameSink{b}
+	buildEnviron(r, script, pathInfo, &s)
+	b = marshal.AppendDictEnd(s.b)
+	if body.file != "" {
+		b = marshal.AppendStr(b, body.file)
+	} else {
+		b = marshal.AppendBytesHeader(b, len(body.mem))
+	}
+	frame.AppendHeader(b[:0], frame.Request, len(b)-frame.HeaderLen+len(body.mem))
+	return b
+}
+
+// frameSink appends environ variables to a marshal dict.
+type frameSink struct{ b []byte }
+
+func (s *frameSink) add(k, v string) {
+	s.b = marshal.AppendStr(marshal.AppendStr(s.b, k), v)
+}

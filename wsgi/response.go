@@ -1,0 +1,301 @@
+package wsgi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+	"github.com/gowsgi/gowsgi/internal/marshal"
+	"github.com/gowsgi/gowsgi/internal/worker"
+)
+
+// responder turns the frames of one exchange into the HTTP response.
+type responder struct {
+	c    *Container
+	w    http.ResponseWriter
+	r    *http.Request
+	conn *worker.Conn
+
+	started  bool  // the status line is written
+	refused  bool  // Go answered instead of the app (a bad Start frame)
+	discard  bool  // drop body bytes: the client left or no body is allowed
+	cut      bool  // the HTTP connection must be aborted when done
+	declared int64 // the app's Content-Length, or -1
+	written  int64
+}
+
+// respond reads the response from conn and writes it to w. It returns conn
+// to the pool when the exchange ends cleanly.
+func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker.Conn) {
+	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1}
+	stop := contextAfter(r, conn.Abort)
+	ok := rs.run()
+	stop()
+	conn.Finish()
+	if ok {
+		c.pool.Release(conn)
+	} else {
+		c.pool.Discard(conn)
+	}
+	if rs.cut {
+		// Never let a truncated body look complete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// run reads frames until the exchange ends; false means the worker broke.
+func (rs *responder) run() bool {
+	R := rs.conn.R
+	for {
+		t, n, err := R.Next()
+		if err != nil {
+			rs.workerLost(err)
+			return false
+		}
+		switch t {
+		case frame.Data:
+			if err := rs.data(n); err != nil {
+				rs.workerLost(err)
+				return false
+			}
+		case frame.Start, frame.File, frame.Error, frame.End:
+			meta, err := R.Meta(t, n)
+			if err != nil {
+				rs.workerLost(err)
+				return false
+			}
+			switch t {
+			case frame.Start:
+				rs.start(meta)
+			case frame.File:
+				rs.file(meta)
+			case frame.Error:
+				rs.appError(string(meta))
+				return true
+			case frame.End:
+				return true
+			}
+		default:
+			rs.workerLost(fmt.Errorf("unexpected %v frame", t))
+			return false
+		}
+	}
+}
+
+// start writes the status line and headers of a Start frame.
+func (rs *responder) start(meta []byte) {
+	if rs.started {
+		rs.refuse(errors.New("a second Start frame"))
+		return
+	}
+	code, err := rs.setHeaders(meta)
+	if err != nil {
+		rs.refuse(err)
+		return
+	}
+	rs.started = true
+	if code == http.StatusNoContent || code == http.StatusNotModified {
+		rs.discard = true
+	}
+	rs.w.WriteHeader(code)
+}
+
+func (rs *responder) setHeaders(meta []byte) (int, error) {
+	v, err := marshal.Decode(meta)
+	if err != nil {
+		return 0, err
+	}
+	t, ok := v.(marshal.Tuple)
+	if !ok || len(t) != 2 {
+		return 0, fmt.Errorf("Start frame holds %s, not (status, headers)", pyType(v))
+	}
+	code, err := parseStatus(t[0])
+	if err != nil {
+		return 0, err
+	}
+	list, ok := t[1].([]any)
+	if !ok {
+		return 0, fmt.Errorf("start_response(): headers must be a list (PEP 3333), not %s", pyType(t[1]))
+	}
+	h := rs.w.Header()
+	for _, item := range list {
+		name, value, err := parseHeader(item)
+		if err != nil {
+			return 0, err
+		}
+		if name == "Content-Length" {
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n < 0 || rs.declared >= 0 && n != rs.declared {
+				return 0, fmt.Errorf("start_response(): bad Content-Length %q", value)
+			}
+			rs.declared = n
+			h[name] = []string{value}
+			continue
+		}
+		h[name] = append(h[name], value)
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // the app set none: net/http must not sniff one
+	}
+	return code, nil
+}
+
+// data copies a Data frame's payload to the client.
+func (rs *responder) data(n int) error {
+	if rs.discard || rs.refused {
+		return rs.conn.R.Discard(n)
+	}
+	err := rs.conn.R.Copy(rs.w, n)
+	var we *frame.WriteError
+	if errors.As(err, &we) {
+		rs.writeFailed(we.Err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rs.written += int64(n)
+	if !rs.conn.R.Buffered() {
+		// Nothing more is here yet: what the app yielded goes out now.
+		http.NewResponseController(rs.w).Flush()
+	}
+	return nil
+}
+
+// file sends the open file of a File frame with sendfile(2), after
+// acknowledging it so that the worker may close it.
+func (rs *responder) file(meta []byte) {
+	v, err := marshal.Decode(meta)
+	t, ok := v.(marshal.Tuple)
+	if err != nil || !ok || len(t) != 2 {
+		rs.conn.Write(ackFrame("bad File frame"))
+		return
+	}
+	fd, _ := t[0].(int64)
+	off, _ := t[1].(int64)
+	path := fmt.Sprintf("/proc/%d/fd/%d", rs.conn.Proc.PID(), fd)
+	f, err := os.Open(path)
+	if err != nil {
+		// The worker reads the file itself instead.
+		rs.conn.Write(ackFrame(err.Error()))
+		return
+	}
+	defer f.Close()
+	if err := rs.conn.Write(ackFrame("")); err != nil {
+		return
+	}
+	if rs.discard || rs.refused {
+		return
+	}
+	st, err := f.Stat()
+	if err != nil {
+		rs.cut = true
+		return
+	}
+	n := st.Size() - off
+	if rs.declared >= 0 {
+		n = min(n, rs.declared-rs.written)
+	}
+	if n <= 0 {
+		return
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		rs.cut = true
+		return
+	}
+	copied, err := io.CopyN(rs.w, f, n)
+	rs.written += copied
+	if err != nil {
+		rs.writeFailed(err)
+	}
+}
+
+// writeFailed handles a failed write of body bytes.
+func (rs *responder) writeFailed(err error) {
+	rs.discard = true
+	switch {
+	case errors.Is(err, http.ErrBodyNotAllowed):
+		return // HEAD, 204, 304: net/http drops the body, as it should
+	case errors.Is(err, http.ErrContentLength):
+		rs.c.log.Error("app sent more than its Content-Length; the excess was dropped",
+			"method", rs.r.Method, "path", rs.r.URL.Path, "content_length", rs.declared)
+	default:
+		// The client went away.
+		rs.cut = true
+	}
+	rs.conn.Abort()
+}
+
+// refuse answers 500 in the app's place for a response Go will not send.
+func (rs *responder) refuse(err error) {
+	rs.c.log.Error("invalid response from app", "method", rs.r.Method, "path", rs.r.URL.Path,
+		"worker", rs.conn.Proc.ID, "reason", err.Error())
+	rs.conn.Abort()
+	if rs.refused {
+		return
+	}
+	rs.refused = true
+	if rs.started {
+		rs.cut = true
+		return
+	}
+	clearHeaders(rs.w.Header())
+	http.Error(rs.w, "500 Internal Server Error", http.StatusInternalServerError)
+	rs.started = true
+}
+
+// appError handles an Error frame: the app raised.
+func (rs *responder) appError(traceback string) {
+	rs.c.log.Error("app raised an exception", "method", rs.r.Method, "path", rs.r.URL.Path,
+		"worker", rs.conn.Proc.ID, "traceback", traceback)
+	if rs.refused {
+		return
+	}
+	if rs.started {
+		rs.cut = true
+		return
+	}
+	clearHeaders(rs.w.Header())
+	http.Error(rs.w, "500 Internal Server Error", http.StatusInternalServerError)
+}
+
+// workerLost handles a channel that broke: the worker died or spoke
+// nonsense. The request gets 502 naming why.
+func (rs *responder) workerLost(err error) {
+	p := rs.conn.Proc
+	why := "protocol error: " + err.Error()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed) {
+		why = "it exited"
+		select {
+		case <-p.Done():
+			why = "it exited: " + p.Exit()
+		case <-time.After(2 * time.Second):
+		}
+	} else {
+		p.Kill()
+	}
+	rs.c.log.Error("worker failed during a request", "worker", p.ID, "pid", p.PID(),
+		"method", rs.r.Method, "path", rs.r.URL.Path, "reason", why)
+	if rs.started {
+		rs.cut = true
+		return
+	}
+	clearHeaders(rs.w.Header())
+	http.Error(rs.w, fmt.Sprintf("502 Bad Gateway: worker %d (pid %d) failed: %s", p.ID, p.PID(), why),
+		http.StatusBadGateway)
+}
+
+func clearHeaders(h http.Header) {
+	for k := range h {
+		delete(h, k)
+	}
+}
+
+func ackFrame(msg string) []byte {
+	return append(frame.AppendHeader(nil, frame.FileAck, len(msg)), msg...)
+}
