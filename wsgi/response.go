@@ -43,7 +43,9 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker
 		c.pool.Discard(conn)
 	}
 	if rs.cut {
-		// Never let a truncated body look complete.
+		// Never let a truncated body look complete: what the app produced
+		// goes out, then the connection is cut mid-body.
+		http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler)
 	}
 }
@@ -149,6 +151,16 @@ func (rs *responder) setHeaders(meta []byte) (int, error) {
 func (rs *responder) data(n int) error {
 	if rs.discard || rs.refused {
 		return rs.conn.R.Discard(n)
+	}
+	if rs.declared >= 0 && rs.written+int64(n) > rs.declared {
+		// Never more bytes than the app declared: send what fits.
+		fits := int(rs.declared - rs.written)
+		if err := rs.conn.R.Copy(rs.w, fits); err != nil {
+			return err
+		}
+		rs.written += int64(fits)
+		rs.writeFailed(http.ErrContentLength)
+		return rs.conn.R.Discard(n - fits)
 	}
 	err := rs.conn.R.Copy(rs.w, n)
 	var we *frame.WriteError

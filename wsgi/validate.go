@@ -42,10 +42,10 @@ func parseHeader(item any) (string, string, error) {
 	}
 	value, ok := t[1].(string)
 	if !ok {
-		return "", "", fmt.Errorf("start_response(): header %q has a %s value where PEP 3333 needs str", name, pyType(t[1]))
+		return "", "", fmt.Errorf("start_response(): header %s has a value of type %s where PEP 3333 needs str", name, pyType(t[1]))
 	}
 	if !isToken(name) {
-		return "", "", fmt.Errorf("start_response(): header name %q is not an HTTP token", name)
+		return "", "", fmt.Errorf("start_response(): header name %q is not an HTTP token (RFC 9110)", name)
 	}
 	raw, ok := marshal.Latin1(value)
 	if !ok {
