@@ -73,16 +73,17 @@ func upload(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "%d %s %v", n, hex.EncodeToString(h.Sum(nil)), err)
 }
 
-// duplex answers each 5-byte piece of the body as soon as it has read it.
+// duplex answers each 2 KiB piece of the body as soon as it has read it.
+// (gunicorn reads wsgi.input ahead in 1 KiB pieces.)
 func duplex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain")
-	buf := make([]byte, 5)
+	buf := make([]byte, 2048)
 	for {
 		if _, err := io.ReadFull(r.Body, buf); err != nil {
 			fmt.Fprintf(w, "end: %v\n", err)
 			return
 		}
-		fmt.Fprintf(w, "got %s\n", buf)
+		fmt.Fprintf(w, "got %s\n", buf[:5])
 		w.(http.Flusher).Flush()
 	}
 }
