@@ -57,11 +57,25 @@ func (c *Conn) Abort() {
 	}
 }
 
-// Finish closes the exchange.
+// Finish closes the exchange. The channel of a worker that has exited is
+// closed with its last exchange.
 func (c *Conn) Finish() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.live = false
-	c.mu.Unlock()
+	if c.Proc.State() == Exited {
+		c.nc.Close()
+	}
+}
+
+// closeIfIdle closes the channel unless an exchange is reading it; Finish
+// closes it then.
+func (c *Conn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live {
+		c.nc.Close()
+	}
 }
 
 // Close closes our end of the channel, failing any read in progress.

@@ -166,6 +166,7 @@ func (p *Process) spawn(cfg Config) error {
 	}
 	p.cmd = cmd
 	p.started = time.Now()
+	p.Conns[0].live = true // awaitReady reads it
 	go p.wait()
 	return nil
 }
@@ -203,14 +204,21 @@ func (p *Process) wait() {
 		}
 	}
 	p.exit = exit
+	// A grandchild may still hold the other ends: make every read end now,
+	// after what the worker sent before it died.
+	for _, c := range p.Conns {
+		c.nc.CloseRead()
+	}
 	p.state.Store(int32(Exited))
-	// A grandchild may still hold the other ends: make every read fail now.
-	p.closeConns()
+	for _, c := range p.Conns {
+		c.closeIfIdle()
+	}
 	close(p.done)
 }
 
 func (p *Process) awaitReady(ctx context.Context, app string) error {
 	c := p.Conns[0]
+	defer c.Finish()
 	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	t, n, err := c.R.Next()

@@ -1,0 +1,271 @@
+package wsgi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/worker"
+)
+
+// TestWorkerDeath kills workers in the middle of requests: the request in
+// flight gets a 502 naming why, the worker is replaced, and other requests
+// are served meanwhile.
+func TestWorkerDeath(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch"})
+	cases := []struct {
+		query, why string
+	}{
+		{"kill", "signal: killed"},
+		{"exit", "exit status 3"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			resp, body := ts.call(t, "die", "GET", "/?"+tc.query, nil)
+			if resp.StatusCode != 502 || !strings.Contains(body, tc.why) || !strings.Contains(body, "worker") {
+				t.Fatalf("got %s %q; want 502 naming %q", resp.Status, body, tc.why)
+			}
+			ts.logs.await(t, "worker failed during a request", tc.why, "pid=")
+			// Served by the surviving worker, or by the replacement.
+			for range 4 {
+				if resp, body := ts.call(t, "hello", "GET", "/", nil); resp.StatusCode != 200 {
+					t.Fatalf("after the death: %s %q", resp.Status, body)
+				}
+			}
+		})
+	}
+	t.Run("after-output", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", ts.URL+"/?after-output", nil)
+		req.Header.Set("X-App", "die")
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("got a complete-looking body %q from a worker that died mid-response", b)
+		}
+	})
+	t.Run("pool-refilled", func(t *testing.T) {
+		// Three workers died; three replacements start.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if n := strings.Count(ts.logs.String(), `msg="worker started"`); n >= 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pool not refilled:\n%s", clip(ts.logs.String()))
+			}
+			ts.logs.mu.Lock()
+			ts.logs.cond.Wait()
+			ts.logs.mu.Unlock()
+		}
+		if n := len(ts.c.pool.Workers()); n != 2 {
+			t.Errorf("%d workers, want 2", n)
+		}
+	})
+}
+
+// TestConcurrentWithDeath checks that killing one worker disturbs only the
+// request it was running.
+func TestConcurrentWithDeath(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 2})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app := "hello"
+			if i == 20 {
+				app = "die"
+			}
+			req, _ := http.NewRequest("GET", ts.URL+"/?kill", nil)
+			req.Header.Set("X-App", app)
+			resp, err := ts.Client().Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if (app == "die") != (resp.StatusCode == 502) {
+				errs <- errors.New(app + ": " + resp.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	cases := []struct {
+		app, want string
+	}{
+		{"broken_import:application", "ModuleNotFoundError: No module named 'this_module_does_not_exist'"},
+		{"no_such_module:app", "No module named 'no_such_module'"},
+		{"factory:missing", "module 'factory' has no attribute 'missing'"},
+		{"factory:not_callable", "is a int, not a WSGI callable"},
+		{"factory:create_app(", "cannot parse"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.app, func(t *testing.T) {
+			c, err := NewContainer(Config{App: tc.app, Dir: "testdata/apps", Python: debianPython, Workers: 2,
+				Logger: discardLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err = c.Start(ctx)
+			var le *worker.LoadError
+			if !errors.As(err, &le) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Start: %v; want a *worker.LoadError saying %q", err, tc.want)
+			}
+			if len(c.pool.Workers()) != 0 {
+				t.Error("workers left running")
+			}
+			rec := newRecorder()
+			c.ServeHTTP(rec, serverRequest("GET", "/"))
+			if rec.code != 503 {
+				t.Errorf("a container that failed to start answered %d", rec.code)
+			}
+		})
+	}
+}
+
+func TestFactory(t *testing.T) {
+	for _, tc := range []struct{ app, want string }{
+		{"factory:create_app()", "hi"},
+		{"factory:create_app('hello there')", "hello there"},
+		{"factory:create_app(greeting='kw')", "kw"},
+	} {
+		ts := startApp(t, Config{App: tc.app, Workers: 1})
+		if _, body := ts.get(t, "/"); body != tc.want {
+			t.Errorf("%s: %q", tc.app, body)
+		}
+	}
+}
+
+// TestThreads shows two requests running at once in one worker process.
+func TestThreads(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, Threads: 2})
+	env := environOf(t, ts, httpRequest("GET", ts.URL+"/"))
+	if env["wsgi.multithread"] != true || env["wsgi.multiprocess"] != false {
+		t.Errorf("multithread %v multiprocess %v", env["wsgi.multithread"], env["wsgi.multiprocess"])
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each waits at a barrier for the other: only threads finish.
+			if resp, body := ts.call(t, "rendezvous", "GET", "/", nil); body != "met" {
+				t.Errorf("%s %q", resp.Status, body)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestPrefix(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Prefix: "/app/", Workers: 1})
+	for _, tc := range []struct {
+		path, script, info string
+		code               int
+	}{
+		{"/app", "/app", "", 200},
+		{"/app/", "/app", "/", 200},
+		{"/app/x/y", "/app", "/x/y", 200},
+		{"/apple", "", "", 404},
+		{"/", "", "", 404},
+	} {
+		req := httpRequest("GET", ts.URL+tc.path)
+		req.Header.Set("X-App", "environ_json")
+		resp, body := ts.do(t, req)
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %s", tc.path, resp.Status)
+			continue
+		}
+		if tc.code == 200 && (!strings.Contains(body, `"SCRIPT_NAME": "`+tc.script+`"`) ||
+			!strings.Contains(body, `"PATH_INFO": "`+tc.info+`"`)) {
+			t.Errorf("%s: SCRIPT_NAME/PATH_INFO wrong in %s", tc.path, body)
+		}
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, MaxRequestBody: 1000, MaxMemoryBody: 100})
+	for _, tc := range []struct {
+		name    string
+		size    int
+		chunked bool
+		code    int
+	}{
+		{"at limit", 1000, false, 200},
+		{"over limit", 1001, false, 413},
+		{"chunked at limit", 1000, true, 200},
+		{"chunked over limit", 5000, true, 413},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(strings.Repeat("b", tc.size))
+			if tc.chunked {
+				body = io.MultiReader(body)
+			}
+			resp, text := ts.call(t, "read_body", "POST", "/?read", body)
+			if resp.StatusCode != tc.code {
+				t.Errorf("%d bytes: %s %q", tc.size, resp.Status, text)
+			}
+		})
+	}
+}
+
+// TestShutdown: requests in flight finish, new ones get 503, workers exit.
+func TestShutdown(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1})
+	fifo := mkfifo(t)
+	req := httpRequest("GET", ts.URL+"/?"+fifo)
+	req.Header.Set("X-App", "fifo_stream")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, len("first\n"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ts.c.Shutdown(context.Background()) }()
+	// Shutdown waits for the request in flight.
+	waitState(t, ts.c, draining)
+	rec := newRecorder()
+	ts.c.ServeHTTP(rec, serverRequest("GET", "/"))
+	if rec.code != 503 {
+		t.Errorf("during shutdown: %d", rec.code)
+	}
+	writeFile(t, fifo, "bye\n")
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "then bye\n" {
+		t.Errorf("in-flight request: %q %v", rest, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	for _, p := range ts.c.pool.Workers() {
+		select {
+		case <-p.Done():
+		default:
+			t.Errorf("%v still running", p)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package wsgi
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type recorder struct {
+	*httptest.ResponseRecorder
+	code int
+}
+
+func newRecorder() *recorder { return &recorder{ResponseRecorder: httptest.NewRecorder()} }
+
+func (r *recorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseRecorder.WriteHeader(code)
+}
+
+// httpRequest is a client request, for testServer.do.
+func httpRequest(method, url string) *http.Request {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		panic(err)
+	}
+	return req
+}
+
+// serverRequest is a request as a handler receives it, for ServeHTTP.
+func serverRequest(method, target string) *http.Request {
+	return httptest.NewRequest(method, target, nil)
+}
+
+func mkfifo(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitState waits until c is in state s.
+func waitState(t *testing.T, c *Container, s state) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		got := c.state
+		c.mu.Unlock()
+		if got == s {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("container state %d, want %d", got, s)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
