@@ -218,7 +218,9 @@ func (s *server) waitReady(t *testing.T, exited <-chan struct{}) {
 	}
 }
 
-var client = &http.Client{Timeout: 20 * time.Second}
+// client opens a connection per request: some servers close idle ones
+// without saying so (uWSGI's --http-socket), and a POST is not retried.
+var client = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // get fetches s.url+path and returns the response and its body.
 func (s *server) do(t *testing.T, method, path string, body io.Reader, header ...string) (*http.Response, string) {

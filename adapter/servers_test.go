@@ -67,9 +67,9 @@ func testEcho(t *testing.T, s *server) {
 		"Content-Type", "text/x-test", "Cookie", "a=1", "X-Custom", "custom value")
 	var got struct {
 		Method, Path, Proto, Host, ContentType, Cookie, Custom, Body, Err, ScriptName string
-		Query                                                                       map[string][]string
-		TLS                                                                         bool
-		ContentLength                                                               int64
+		Query                                                                         map[string][]string
+		TLS                                                                           bool
+		ContentLength                                                                 int64
 	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatalf("echo: %v: %q", err, body)
@@ -127,7 +127,7 @@ func testPanic(t *testing.T, s *server) {
 	}
 	s.log.waitFor(t, "panic serving GET /panic: boom from Go", 5*time.Second)
 	s.log.waitFor(t, "main.mux.func", 5*time.Second) // the stack
-	testHello(t, s)                                   // and the process lives on
+	testHello(t, s)                                  // and the process lives on
 }
 
 func testHijack(t *testing.T, s *server) {
