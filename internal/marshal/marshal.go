@@ -354,7 +354,8 @@ func (d *decoder) long() (any, error) {
 	if neg {
 		n = -n
 	}
-	if n > 4 {
+	// Five 15-bit digits hold 63 bits, once the top one is at most 7.
+	if n > 5 {
 		return nil, errors.New("marshal: int out of range")
 	}
 	var v uint64
@@ -363,7 +364,11 @@ func (d *decoder) long() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		v |= uint64(binary.LittleEndian.Uint16(b)&0x7fff) << (15 * i)
+		digit := uint64(binary.LittleEndian.Uint16(b) & 0x7fff)
+		if i == 4 && digit > 7 {
+			return nil, errors.New("marshal: int out of range")
+		}
+		v |= digit << (15 * i)
 	}
 	if v > 1<<63-1 {
 		return nil, errors.New("marshal: int out of range")

@@ -1,0 +1,141 @@
+package marshal
+
+import (
+	"bytes"
+	"encoding/hex"
+	"os/exec"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const python = "/usr/bin/python3"
+
+// pythonDumps returns marshal.dumps(expr) as computed by a real Python.
+func pythonDumps(t *testing.T, expr string) []byte {
+	t.Helper()
+	out, err := exec.Command(python, "-c", "import marshal,sys; sys.stdout.write(marshal.dumps("+expr+").hex())").Output()
+	if err != nil {
+		t.Skipf("%s: %v", python, err)
+	}
+	b, err := hex.DecodeString(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodePython(t *testing.T) {
+	cases := []struct {
+		expr string
+		want any
+	}{
+		{`None`, nil},
+		{`True`, true},
+		{`-7`, int64(-7)},
+		{`2**40`, int64(1 << 40)},
+		{`-(2**62)`, int64(-1 << 62)},
+		{`"200 OK"`, "200 OK"},
+		{`"caf\u00e9 \u20ac"`, "café €"},
+		{`b"\x00\xff"`, []byte{0, 0xff}},
+		{`("200 OK", [("Content-Type", "text/plain"), ("X-A", "1")])`,
+			Tuple{"200 OK", []any{Tuple{"Content-Type", "text/plain"}, Tuple{"X-A", "1"}}}},
+		// The same object twice is written once and then referenced.
+		{`(lambda s: [s, s, (s,)])("shared-" + "x" * 10)`, []any{"shared-xxxxxxxxxx", "shared-xxxxxxxxxx", Tuple{"shared-xxxxxxxxxx"}}},
+		{`{"pid": 12, "version": "3.11"}`, map[any]any{"pid": int64(12), "version": "3.11"}},
+		{`tuple(range(300))`, nil}, // checked by length below
+	}
+	for _, tc := range cases {
+		got, err := Decode(pythonDumps(t, tc.expr))
+		if err != nil {
+			t.Errorf("%s: %v", tc.expr, err)
+			continue
+		}
+		if tc.expr == `tuple(range(300))` {
+			if tup, ok := got.(Tuple); !ok || len(tup) != 300 || tup[299] != int64(299) {
+				t.Errorf("%s: %v", tc.expr, got)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, want %#v", tc.expr, got, tc.want)
+		}
+	}
+}
+
+// TestEncodePython has a real Python load what Go encodes.
+func TestEncodePython(t *testing.T) {
+	var b []byte
+	b = AppendTuple(b, 6)
+	b = AppendDictStart(b)
+	b = AppendStr(AppendStr(b, "PATH_INFO"), "/caf\xc3\xa9")
+	b = AppendStr(AppendStr(b, "LONG"), strings.Repeat("a", 300))
+	b = AppendStr(AppendStr(b, "LATIN"), strings.Repeat("\xe9", 300))
+	b = AppendDictEnd(b)
+	b = AppendBytes(b, []byte("body\x00"))
+	b = AppendBool(b, true)
+	b = AppendNone(b)
+	b = AppendInt(b, -5)
+	b = AppendTuple(b, 0)
+	script := `import marshal,sys
+v = marshal.loads(bytes.fromhex(sys.argv[1]))
+assert v == ({"PATH_INFO": "/caf\u00c3\u00a9", "LONG": "a" * 300, "LATIN": "\u00e9" * 300},
+             b"body\x00", True, None, -5, ()), v
+print("ok")`
+	out, err := exec.Command(python, "-c", script, hex.EncodeToString(b)).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("ok")) {
+		t.Fatalf("%v: %s", err, out)
+	}
+}
+
+func TestDecodeHostile(t *testing.T) {
+	cases := map[string][]byte{
+		"empty":             {},
+		"truncated str":     {'a', 10, 0, 0, 0, 'x'},
+		"huge bytes":        {'s', 0xff, 0xff, 0xff, 0x7f},
+		"huge tuple":        {'(', 0xff, 0xff, 0xff, 0x7f, 'N'},
+		"negative length":   {'s', 0xff, 0xff, 0xff, 0xff},
+		"bad ref":           {'r', 5, 0, 0, 0},
+		"unknown type":      {'g'},
+		"trailing":          {'N', 'N'},
+		"unterminated dict": {'{', 'z', 1, 'k', 'N'},
+		"list key":          {'{', '[', 0, 0, 0, 0, 'N', '0'},
+		"non-ascii in z":    {'z', 1, 0xe9},
+		"deep":              bytes.Repeat([]byte{')', 1}, 100),
+		"long int":          {'l', 9, 0, 0, 0},
+	}
+	for name, in := range cases {
+		if v, err := Decode(in); err == nil {
+			t.Errorf("%s: decoded %#v, want an error", name, v)
+		}
+	}
+}
+
+func TestLatin1(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"plain", "plain", true},
+		{"caf\u00e9", "caf\xe9", true},
+		{"\u20ac", "", false},
+	} {
+		got, ok := Latin1(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Latin1(%q) = %q, %v", tc.in, got, ok)
+		}
+	}
+}
+
+// FuzzDecode: no input may crash, hang or over-allocate the decoder.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range [][]byte{
+		{'N'}, {')', 2, 'z', 1, 'a', 'N'}, {'{', 'z', 1, 'k', 'T', '0'},
+		{'r', 0, 0, 0, 0}, {0xa9, 1, 0, 0, 0, 'x'}, {'(', 0xff, 0xff, 0xff, 0x7f},
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		Decode(in)
+	})
+}
