@@ -2,6 +2,7 @@ package adapter_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -121,6 +122,8 @@ type server struct {
 	// duplex servers let the application read the body while it writes
 	// the response (waitress reads the whole body first).
 	duplex bool
+	// exited is closed when the process has exited.
+	exited chan struct{}
 }
 
 // serverKinds are the servers and modes under test: argv, with PORT
@@ -168,6 +171,7 @@ func startServer(t *testing.T, name string, extraArgs []string, extraEnv ...stri
 			t.Fatal(err)
 		}
 		exited := make(chan struct{})
+		s.exited = exited
 		go func() { s.cmd.Wait(); close(exited) }()
 		t.Cleanup(func() {
 			syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // the server and its workers
@@ -206,8 +210,13 @@ func (s *server) waitReady(t *testing.T, exited <-chan struct{}) {
 		c, err := net.DialTimeout("tcp", s.url[len("http://"):], time.Second)
 		if err == nil {
 			c.Close()
-			if resp, err := client.Get(s.url + "/pid"); err == nil {
+			// Any answer will do, even a dropped connection: the server is
+			// up, though the application may fail.
+			resp, err := client.Get(s.url + "/pid")
+			if err == nil {
 				resp.Body.Close()
+			}
+			if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
 				return
 			}
 		}
