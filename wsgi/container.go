@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -202,18 +201,11 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.release()
-	meta := encodeRequest(r, script, pathInfo, &body)
+	req := [][]byte{encodeRequest(r, script, pathInfo, &body), body.mem}
 	for attempt := 1; ; attempt++ {
-		conn, err := c.pool.Acquire(r.Context())
-		if err != nil {
-			if r.Context().Err() == nil {
-				w.Header().Set("Retry-After", "1")
-				http.Error(w, "503 Service Unavailable: the application is stopping", http.StatusServiceUnavailable)
-			}
-			return
-		}
-		bufs := net.Buffers{meta, body.mem}
-		if err := conn.Begin(&bufs); err != nil {
+		conn, err := c.pool.Acquire(r.Context(), req)
+		switch {
+		case errors.Is(err, pool.ErrNotSent):
 			// Nothing reached the worker: it is safe to try another.
 			c.pool.Discard(conn)
 			if attempt < maxAttempts {
@@ -221,9 +213,14 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			c.log.Error("cannot send request to worker", "worker", conn.Proc.ID, "err", err)
 			http.Error(w, "502 Bad Gateway: no worker took the request", http.StatusBadGateway)
-			return
+		case err != nil:
+			if r.Context().Err() == nil {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "503 Service Unavailable: the application is stopping", http.StatusServiceUnavailable)
+			}
+		default:
+			c.respond(w, r, conn)
 		}
-		c.respond(w, r, conn)
 		return
 	}
 }

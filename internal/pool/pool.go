@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -35,7 +36,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	idle    []*worker.Conn
-	waiters []chan *worker.Conn
+	waiters []*waiter
 	procs   []*worker.Process // by worker id; nil while one is being replaced
 	stopped bool
 }
@@ -88,8 +89,28 @@ func (p *Pool) Start(ctx context.Context) error {
 	return nil
 }
 
-// Acquire returns an idle channel, waiting for one until ctx is done.
-func (p *Pool) Acquire(ctx context.Context) (*worker.Conn, error) {
+// ErrNotSent is returned by Acquire when the request could not be written
+// to the worker it was given: that worker has died, before the request
+// reached it, so trying again is safe.
+var ErrNotSent = errors.New("pool: request not sent: the worker is gone")
+
+// waiter is a request waiting for a channel. Its frame is ready, so that
+// whoever frees a channel writes it at once: the worker goes from one
+// request to the next without waiting for the waiter's goroutine to run.
+type waiter struct {
+	req  [][]byte
+	done chan handoff
+}
+
+type handoff struct {
+	conn *worker.Conn
+	err  error
+}
+
+// Acquire writes the request frame req on an idle channel, waiting for one
+// until ctx is done, and returns the channel, on which the caller then reads
+// the response and which it gives back with Release or Discard.
+func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -101,59 +122,68 @@ func (p *Pool) Acquire(ctx context.Context) (*worker.Conn, error) {
 		p.idle = p.idle[1:]
 		if c.Alive() {
 			p.mu.Unlock()
-			return c, nil
+			return begin(c, req)
 		}
 	}
-	ch := make(chan *worker.Conn, 1)
-	p.waiters = append(p.waiters, ch)
+	w := &waiter{req: req, done: make(chan handoff, 1)}
+	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
 	select {
-	case c, ok := <-ch:
+	case h, ok := <-w.done:
 		if !ok {
 			return nil, ErrStopped
 		}
-		return c, nil
+		return h.conn, h.err
 	case <-ctx.Done():
-		p.mu.Lock()
-		for i, w := range p.waiters {
-			if w == ch {
-				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
-				break
-			}
-		}
-		p.mu.Unlock()
-		// A channel may have been handed over meanwhile: pass it on.
-		select {
-		case c, ok := <-ch:
-			if ok {
-				p.Release(c)
-			}
-		default:
-		}
-		return nil, ctx.Err()
 	}
+	p.mu.Lock()
+	for i, x := range p.waiters {
+		if x == w {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			p.mu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+	p.mu.Unlock()
+	// Too late: the request was sent, so its response must be read.
+	h, ok := <-w.done
+	if !ok {
+		return nil, ErrStopped
+	}
+	return h.conn, h.err
+}
+
+func begin(c *worker.Conn, req [][]byte) (*worker.Conn, error) {
+	bufs := net.Buffers(req)
+	if err := c.Begin(&bufs); err != nil {
+		return c, ErrNotSent
+	}
+	return c, nil
 }
 
 // Release returns a channel whose exchange ended cleanly.
 func (p *Pool) Release(c *worker.Conn) {
 	c.Proc.Served.Add(1)
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.put(c)
 }
 
-// put hands c to the first waiter or queues it; p.mu is held.
+// put gives c to the first waiter, writing its request, or makes it idle.
 func (p *Pool) put(c *worker.Conn) {
+	p.mu.Lock()
 	if p.stopped || !c.Alive() {
+		p.mu.Unlock()
 		return
 	}
-	if len(p.waiters) > 0 {
-		ch := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		ch <- c
+	if len(p.waiters) == 0 {
+		p.idle = append(p.idle, c)
+		p.mu.Unlock()
 		return
 	}
-	p.idle = append(p.idle, c)
+	w := p.waiters[0]
+	p.waiters = p.waiters[1:]
+	p.mu.Unlock()
+	_, err := begin(c, w.req)
+	w.done <- handoff{c, err}
 }
 
 // Discard gives up a channel that broke mid-exchange: its worker cannot be
@@ -164,12 +194,13 @@ func (p *Pool) Discard(c *worker.Conn) {
 
 func (p *Pool) add(proc *worker.Process) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.stopped {
+		p.mu.Unlock()
 		proc.Kill() // started as the pool stopped
 		return
 	}
 	p.procs[proc.ID] = proc
+	p.mu.Unlock()
 	for _, c := range proc.Conns {
 		p.put(c)
 	}
@@ -226,8 +257,8 @@ func (p *Pool) shut() []*worker.Process {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopped = true
-	for _, ch := range p.waiters {
-		close(ch)
+	for _, w := range p.waiters {
+		close(w.done)
 	}
 	p.waiters = nil
 	p.idle = nil
