@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,13 +28,17 @@ type responder struct {
 	cut      bool  // the HTTP connection must be aborted when done
 	declared int64 // the app's Content-Length, or -1
 	written  int64
+	seq      uint64 // the exchange, for Abort
 }
+
+// abort asks the worker to stop this response.
+func (rs *responder) abort() { rs.conn.Abort(rs.seq) }
 
 // respond reads the response from conn and writes it to w. It returns conn
 // to the pool when the exchange ends cleanly.
 func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker.Conn) {
-	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1}
-	stop := contextAfter(r, conn.Abort)
+	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1, seq: conn.Exchange()}
+	stop := context.AfterFunc(r.Context(), rs.abort)
 	ok := rs.run()
 	stop()
 	conn.Finish()
@@ -240,14 +245,14 @@ func (rs *responder) writeFailed(err error) {
 		// The client went away.
 		rs.cut = true
 	}
-	rs.conn.Abort()
+	rs.abort()
 }
 
 // refuse answers 500 in the app's place for a response Go will not send.
 func (rs *responder) refuse(err error) {
 	rs.c.log.Error("invalid response from app", "method", rs.r.Method, "path", rs.r.URL.Path,
 		"worker", rs.conn.Proc.ID, "reason", err.Error())
-	rs.conn.Abort()
+	rs.abort()
 	if rs.refused {
 		return
 	}

@@ -23,6 +23,7 @@ func TestWorkerDeath(t *testing.T) {
 	}{
 		{"kill", "signal: killed"},
 		{"exit", "exit status 3"},
+		{"segv", "signal: segmentation fault"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
@@ -31,6 +32,10 @@ func TestWorkerDeath(t *testing.T) {
 				t.Fatalf("got %s %q; want 502 naming %q", resp.Status, body, tc.why)
 			}
 			ts.logs.await(t, "worker failed during a request", tc.why, "pid=")
+			if tc.query == "segv" {
+				// faulthandler shows where, in the worker's log.
+				ts.logs.await(t, "Fatal Python error: Segmentation fault", "in die")
+			}
 			// Served by the surviving worker, or by the replacement.
 			for range 4 {
 				if resp, body := ts.call(t, "hello", "GET", "/", nil); resp.StatusCode != 200 {
@@ -53,10 +58,10 @@ func TestWorkerDeath(t *testing.T) {
 		}
 	})
 	t.Run("pool-refilled", func(t *testing.T) {
-		// Three workers died; three replacements start.
+		// Four workers died; four replacements start.
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			if n := strings.Count(ts.logs.String(), `msg="worker started"`); n >= 3 {
+			if n := strings.Count(ts.logs.String(), `msg="worker started"`); n >= 4 {
 				break
 			}
 			if time.Now().After(deadline) {

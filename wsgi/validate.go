@@ -1,9 +1,7 @@
 package wsgi
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"net/textproto"
 
 	"github.com/gowsgi/gowsgi/internal/marshal"
@@ -108,12 +106,6 @@ func pyType(v any) string {
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// contextAfter calls f if r's context ends (the client went away) before
-// the returned stop is called.
-func contextAfter(r *http.Request, f func()) (stop func() bool) {
-	return context.AfterFunc(r.Context(), f)
 }
 
 // isToken reports whether s is an RFC 9110 token.

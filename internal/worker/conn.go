@@ -23,6 +23,7 @@ type Conn struct {
 	mu      sync.Mutex // serialises writes
 	live    bool       // an exchange is under way: Abort may write
 	aborted bool       // Abort was sent during this exchange
+	seq     uint64     // counts exchanges, so that a late Abort is ignored
 }
 
 func newConn(p *Process, thread int, nc *net.UnixConn) *Conn {
@@ -34,6 +35,7 @@ func (c *Conn) Begin(bufs *net.Buffers) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live, c.aborted = true, false
+	c.seq++
 	_, err := bufs.WriteTo(c.nc)
 	return err
 }
@@ -46,12 +48,20 @@ func (c *Conn) Write(p []byte) error {
 	return err
 }
 
-// Abort asks the worker to stop the current response. It does nothing once
-// the exchange has ended, so that a late Abort never reaches the next one.
-func (c *Conn) Abort() {
+// Exchange identifies the exchange under way, for Abort.
+func (c *Conn) Exchange() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.live && !c.aborted {
+	return c.seq
+}
+
+// Abort asks the worker to stop the response of exchange seq. It does
+// nothing once that exchange has ended, so that a late Abort never reaches
+// the next one.
+func (c *Conn) Abort(seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live && !c.aborted && c.seq == seq {
 		c.aborted = true
 		c.nc.Write(abortFrame)
 	}

@@ -6,6 +6,7 @@ the application prints can reach those sockets: stdout and stderr are pipes
 that Go logs, tagged with this worker's id.
 """
 
+import faulthandler
 import marshal
 import os
 import platform
@@ -27,6 +28,9 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
+    # A crash in C code (a segfault in an extension) then leaves the Python
+    # stack of every thread in the log, tagged with this worker's id.
+    faulthandler.enable(all_threads=True)
     spec, threads, multiprocess, pythonpath = argv
     threads = int(threads)
     sys.argv = [spec]

@@ -264,6 +264,9 @@ def die(environ, start_response):
         os.kill(os.getpid(), signal.SIGKILL)
     elif how == "exit":
         os._exit(3)
+    elif how == "segv":
+        import ctypes
+        ctypes.string_at(0)
     elif how == "after-output":
         start_response("200 OK", [("Content-Type", "text/plain")])
 
