@@ -1,0 +1,207 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/fakeworker"
+	"github.com/gowsgi/gowsgi/internal/frame"
+	"github.com/gowsgi/gowsgi/internal/worker"
+)
+
+func TestMain(m *testing.M) {
+	fakeworker.Main()
+	os.Exit(m.Run())
+}
+
+// newPool returns a pool of fake workers playing part, and counts spawns.
+func newPool(t *testing.T, workers int, part string) (*Pool, *atomic.Int32) {
+	t.Helper()
+	var spawns atomic.Int32
+	p := New(Config{
+		Workers: workers,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Spawn: func(ctx context.Context, id int) (*worker.Process, error) {
+			spawns.Add(1)
+			return worker.Start(ctx, worker.Config{ID: id, Python: os.Args[0], App: part, Threads: 1,
+				Env: fakeworker.Env()})
+		},
+	})
+	t.Cleanup(func() { p.Close() })
+	return p, &spawns
+}
+
+func request() [][]byte { return [][]byte{frame.AppendHeader(nil, frame.Request, 0)} }
+
+// exchange runs one request and reads its frames to the end.
+func exchange(t *testing.T, p *Pool) {
+	t.Helper()
+	c, err := p.Acquire(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		typ, n, err := c.R.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.R.Discard(n)
+		if typ == frame.End {
+			break
+		}
+	}
+	c.Finish()
+	p.Release(c)
+}
+
+func TestLoadErrorIsNotRetried(t *testing.T) {
+	p, spawns := newPool(t, 3, "loaderror")
+	err := p.Start(context.Background())
+	var le *worker.LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("Start: %v, want a *worker.LoadError", err)
+	}
+	if n := spawns.Load(); n != 3 {
+		t.Errorf("%d spawns for 3 workers: a load error must not be retried", n)
+	}
+}
+
+func TestServeInOrder(t *testing.T) {
+	p, _ := newPool(t, 1, "hello")
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the only channel, queue three requests, then free it: they are
+	// served first come, first served.
+	c, err := p.Acquire(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan int, 3)
+	for i := range 3 {
+		go func() {
+			exchange(t, p)
+			order <- i
+		}()
+		waitWaiters(t, p, i+1)
+	}
+	for {
+		typ, n, _ := c.R.Next()
+		c.R.Discard(n)
+		if typ == frame.End {
+			break
+		}
+	}
+	c.Finish()
+	p.Release(c)
+	for want := range 3 {
+		if got := <-order; got != want {
+			t.Fatalf("request %d served before request %d", got, want)
+		}
+	}
+}
+
+func waitWaiters(t *testing.T, p *Pool, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.mu.Lock()
+		got := len(p.waiters)
+		p.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiters, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestAcquireGivesUp(t *testing.T) {
+	p, _ := newPool(t, 1, "hello")
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The only channel is taken: the second Acquire can only wait.
+	if _, err := p.Acquire(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Acquire(ctx, request()); !errors.Is(err, context.Canceled) {
+		t.Errorf("Acquire with a done context: %v", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiters) != 0 {
+		t.Errorf("%d waiters left behind", len(p.waiters))
+	}
+}
+
+// TestCrashLoopBacksOff: a worker that dies as soon as it is ready is
+// restarted ever more slowly, never in a tight loop.
+func TestCrashLoopBacksOff(t *testing.T) {
+	p, spawns := newPool(t, 1, "crash")
+	began := time.Now()
+	// It crashes right after Ready, so Start may or may not see it alive.
+	p.Start(context.Background())
+	deadline := began.Add(20 * time.Second)
+	for spawns.Load() < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d spawns: the crashed worker is not replaced", spawns.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// Backoff 100, 200 and 400 ms before the 2nd, 3rd and 4th: a tight
+	// loop would spawn four in a few tens of milliseconds.
+	if d := time.Since(began); d < 600*time.Millisecond {
+		t.Errorf("4 spawns in %v: no backoff", d)
+	}
+}
+
+func TestReplacedAfterDeath(t *testing.T) {
+	p, spawns := newPool(t, 2, "hello")
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	victim := p.Workers()[0]
+	victim.Kill()
+	<-victim.Done()
+	deadline := time.Now().Add(10 * time.Second)
+	for spawns.Load() < 3 || len(p.Workers()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not replaced: %d spawns, %d workers", spawns.Load(), len(p.Workers()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for range 10 {
+		exchange(t, p)
+	}
+}
+
+func TestStopEndsWaiters(t *testing.T) {
+	p, _ := newPool(t, 1, "hello")
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.Acquire(context.Background(), request())
+	errc := make(chan error)
+	go func() {
+		_, err := p.Acquire(context.Background(), request())
+		errc <- err
+	}()
+	waitWaiters(t, p, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p.Stop(ctx)
+	if err := <-errc; !errors.Is(err, ErrStopped) {
+		t.Errorf("waiter got %v, want ErrStopped", err)
+	}
+}
