@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Config configures a Container. Only App is required: the zero value of
@@ -60,6 +61,13 @@ type Config struct {
 	// os.TempDir().
 	SpoolDir string
 
+	// Timeout is how long the app may work on a request without sending
+	// any of its response (each chunk starts the count again). Past it, the
+	// worker's Python stacks go to the log, the worker is killed and
+	// replaced, and the client gets 504. 0 means 30 seconds; a negative
+	// value means no limit.
+	Timeout time.Duration
+
 	// Logger receives the server's log and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -69,6 +77,7 @@ type Config struct {
 const (
 	defaultMaxRequestBody = 1 << 30
 	defaultMaxMemoryBody  = 1 << 20
+	defaultTimeout        = 30 * time.Second
 )
 
 // resolve returns cfg with its defaults filled in, or an error naming the
@@ -107,6 +116,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.MaxMemoryBody <= 0 {
 		cfg.MaxMemoryBody = defaultMaxMemoryBody
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultTimeout
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()

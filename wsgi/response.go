@@ -58,8 +58,16 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker
 // run reads frames until the exchange ends; false means the worker broke.
 func (rs *responder) run() bool {
 	R := rs.conn.R
+	timeout := rs.c.cfg.Timeout
 	for {
+		if timeout > 0 && !R.Buffered() {
+			rs.conn.SetReadDeadline(time.Now().Add(timeout))
+		}
 		t, n, err := R.Next()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			rs.timedOut()
+			return false
+		}
 		if err != nil {
 			rs.workerLost(err)
 			return false
@@ -305,6 +313,24 @@ func (rs *responder) workerLost(err error) {
 	clearHeaders(rs.w.Header())
 	http.Error(rs.w, fmt.Sprintf("502 Bad Gateway: worker %d (pid %d) failed: %s", p.ID, p.PID(), why),
 		http.StatusBadGateway)
+}
+
+// timedOut handles an app that sent nothing for Config.Timeout: its stacks
+// go to the log, then the worker is killed. The client gets 504.
+func (rs *responder) timedOut() {
+	p := rs.conn.Proc
+	rs.c.log.Error("request timed out: dumping the worker's Python stacks, then killing it",
+		"worker", p.ID, "pid", p.PID(), "method", rs.r.Method, "path", rs.r.URL.Path,
+		"timeout", rs.c.cfg.Timeout)
+	p.DumpStacks(2 * time.Second)
+	p.Kill()
+	if rs.started {
+		rs.cut = true
+		return
+	}
+	clearHeaders(rs.w.Header())
+	http.Error(rs.w, fmt.Sprintf("504 Gateway Timeout: the application sent nothing for %v", rs.c.cfg.Timeout),
+		http.StatusGatewayTimeout)
 }
 
 func clearHeaders(h http.Header) {

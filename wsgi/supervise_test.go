@@ -274,3 +274,21 @@ func TestShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeout: a request that hangs gets 504; the worker's Python stack is
+// in the log before it is killed; it is replaced; others are served.
+func TestTimeout(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 2, Timeout: 300 * time.Millisecond})
+	resp, body := ts.call(t, "hang", "GET", "/stuck", nil)
+	if resp.StatusCode != 504 {
+		t.Fatalf("got %s %q, want 504", resp.Status, body)
+	}
+	ts.logs.await(t, "request timed out", "path=/stuck", "hang_here_for_ever", "signal: killed", "worker started")
+	log := ts.logs.String()
+	if strings.Index(log, "hang_here_for_ever") > strings.Index(log, "signal: killed") {
+		t.Error("the stack was dumped after the worker was killed")
+	}
+	if resp, body := ts.call(t, "hello", "GET", "/", nil); resp.StatusCode != 200 {
+		t.Errorf("after a timeout: %s %q", resp.Status, body)
+	}
+}

@@ -3,6 +3,7 @@ package worker
 import (
 	"net"
 	"sync"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/frame"
 )
@@ -87,6 +88,9 @@ func (c *Conn) closeIfIdle() {
 		c.nc.Close()
 	}
 }
+
+// SetReadDeadline bounds the wait for the worker's next frame.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
 
 // Close closes our end of the channel, failing any read in progress.
 func (c *Conn) Close() error { return c.nc.Close() }

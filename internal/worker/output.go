@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxLine is the longest line of worker output logged as one record; longer
@@ -51,8 +52,10 @@ func (p *Process) logLines(r io.ReadCloser, stream string) {
 
 // tail keeps the last lines a worker printed.
 type tail struct {
-	mu    sync.Mutex
-	lines []string
+	mu      sync.Mutex
+	lines   []string
+	total   int           // lines ever added
+	changed chan struct{} // closed and replaced at each line
 }
 
 func (t *tail) add(line string) {
@@ -62,6 +65,47 @@ func (t *tail) add(line string) {
 		t.lines = append(t.lines[:0], t.lines[1:]...)
 	}
 	t.lines = append(t.lines, line)
+	t.total++
+	if t.changed != nil {
+		close(t.changed)
+		t.changed = nil
+	}
+}
+
+// watch returns the number of lines so far and a channel closed at the next.
+func (t *tail) watch() (int, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.changed == nil {
+		t.changed = make(chan struct{})
+	}
+	return t.total, t.changed
+}
+
+// awaitQuiet waits until more than after lines were printed and then none
+// for quiet, or until limit passes.
+func (t *tail) awaitQuiet(after int, quiet, limit time.Duration) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for {
+		n, changed := t.watch()
+		wait := limit // nothing yet: wait for the first line
+		if n > after {
+			wait = quiet
+		}
+		idle := time.NewTimer(wait)
+		select {
+		case <-changed:
+			idle.Stop()
+		case <-idle.C:
+			if n > after {
+				return
+			}
+		case <-deadline.C:
+			idle.Stop()
+			return
+		}
+	}
 }
 
 func (t *tail) String() string {

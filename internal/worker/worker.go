@@ -307,6 +307,17 @@ func (p *Process) Stop() {
 	})
 }
 
+// DumpStacks has the worker print the Python stack of each of its threads
+// (faulthandler, on SIGUSR1: it works even while C code holds the GIL) and
+// waits, at most limit, until the dump is in the log.
+func (p *Process) DumpStacks(limit time.Duration) {
+	before, _ := p.out.watch()
+	if p.Signal(syscall.SIGUSR1) != nil {
+		return
+	}
+	p.out.awaitQuiet(before, 50*time.Millisecond, limit)
+}
+
 // Kill ends the worker at once with SIGKILL.
 func (p *Process) Kill() {
 	if p.cmd != nil && p.cmd.Process != nil {

@@ -10,6 +10,7 @@ import faulthandler
 import marshal
 import os
 import platform
+import signal
 import socket
 import sys
 import threading
@@ -31,6 +32,8 @@ def main(argv):
     # A crash in C code (a segfault in an extension) then leaves the Python
     # stack of every thread in the log, tagged with this worker's id.
     faulthandler.enable(all_threads=True)
+    # Go asks for the stacks of a worker that hangs before it kills it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     spec, threads, multiprocess, pythonpath = argv
     threads = int(threads)
     sys.argv = [spec]

@@ -278,6 +278,15 @@ def die(environ, start_response):
     return [b"alive"]
 
 
+def hang(environ, start_response):
+    """Never answer, in a function whose name the stack dump shows."""
+    import time
+
+    def hang_here_for_ever():
+        time.sleep(3600)
+    hang_here_for_ever()
+
+
 def noisy(environ, start_response):
     """Print a lot, even on the file descriptors next to the channel's."""
     sys.stdout.write("N" * (1 << 17) + "\n")
