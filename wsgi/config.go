@@ -68,6 +68,16 @@ type Config struct {
 	// value means no limit.
 	Timeout time.Duration
 
+	// Backlog is how many requests may wait for a free worker thread;
+	// past it, a request gets 503 with Retry-After at once, rather than
+	// unbounded latency. 0 means 1024; a negative value means no limit.
+	Backlog int
+
+	// QueueTimeout is how long a request may wait for a free worker
+	// thread before it gets 503 with Retry-After. 0 means 30 seconds; a
+	// negative value means no limit.
+	QueueTimeout time.Duration
+
 	// Logger receives the server's log and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -78,6 +88,8 @@ const (
 	defaultMaxRequestBody = 1 << 30
 	defaultMaxMemoryBody  = 1 << 20
 	defaultTimeout        = 30 * time.Second
+	defaultBacklog        = 1024
+	defaultQueueTimeout   = 30 * time.Second
 )
 
 // resolve returns cfg with its defaults filled in, or an error naming the
@@ -119,6 +131,12 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
+	}
+	if cfg.Backlog == 0 {
+		cfg.Backlog = defaultBacklog
+	}
+	if cfg.QueueTimeout == 0 {
+		cfg.QueueTimeout = defaultQueueTimeout
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()

@@ -68,7 +68,13 @@ func (c *Container) Start(ctx context.Context) error {
 		return fmt.Errorf("wsgi: installing the Python runtime: %w", err)
 	}
 	c.dir = dir
-	c.pool = pool.New(pool.Config{Workers: c.cfg.Workers, Spawn: c.spawn, Logger: c.log})
+	c.pool = pool.New(pool.Config{
+		Workers:    c.cfg.Workers,
+		MaxWaiting: max(c.cfg.Backlog, 0),
+		MaxWait:    max(c.cfg.QueueTimeout, 0),
+		Spawn:      c.spawn,
+		Logger:     c.log,
+	})
 	if err := c.pool.Start(ctx); err != nil {
 		os.RemoveAll(dir)
 		c.mu.Lock()
@@ -213,6 +219,10 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			c.log.Error("cannot send request to worker", "worker", conn.Proc.ID, "err", err)
 			http.Error(w, "502 Bad Gateway: no worker took the request", http.StatusBadGateway)
+		case errors.Is(err, pool.ErrQueueFull), errors.Is(err, pool.ErrWaitedTooLong):
+			c.log.Warn("overloaded: request refused", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "503 Service Unavailable: all workers are busy", http.StatusServiceUnavailable)
 		case err != nil:
 			if r.Context().Err() == nil {
 				w.Header().Set("Retry-After", "1")

@@ -292,3 +292,39 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("after a timeout: %s %q", resp.Status, body)
 	}
 }
+
+// TestOverload: past the backlog, or after the queue timeout, a request
+// gets a fast 503 with Retry-After instead of waiting without bound.
+func TestOverload(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, Backlog: 1, QueueTimeout: 300 * time.Millisecond})
+	fifo := mkfifo(t)
+	req := httpRequest("GET", ts.URL+"/?"+fifo)
+	req.Header.Set("X-App", "fifo_stream")
+	busy, err := ts.Client().Do(req) // holds the only worker
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Body.Close()
+	if _, err := io.ReadFull(busy.Body, make([]byte, len("first\n"))); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan *http.Response)
+	go func() {
+		resp, _ := ts.call(t, "hello", "GET", "/waits", nil)
+		waited <- resp
+	}()
+	waitWaiting(t, ts.c, 1)
+	resp, body := ts.call(t, "hello", "GET", "/refused", nil)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("queue full: %s %q, Retry-After %q", resp.Status, body, resp.Header.Get("Retry-After"))
+	}
+	if resp := <-waited; resp.StatusCode != 503 {
+		t.Errorf("after the queue timeout: %s", resp.Status)
+	}
+	ts.logs.await(t, "too many requests waiting", "no worker was free in time")
+	writeFile(t, fifo, "done\n")
+	io.ReadAll(busy.Body)
+	if resp, body := ts.call(t, "hello", "GET", "/", nil); resp.StatusCode != 200 {
+		t.Errorf("once free: %s %q", resp.Status, body)
+	}
+}

@@ -73,3 +73,15 @@ func waitState(t *testing.T, c *Container, s state) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// waitWaiting waits until n requests wait for a worker in c.
+func waitWaiting(t *testing.T, c *Container, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.pool.Waiting() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests waiting, want %d", c.pool.Waiting(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

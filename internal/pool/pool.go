@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
@@ -21,10 +22,19 @@ type SpawnFunc func(ctx context.Context, id int) (*worker.Process, error)
 
 // Config configures a Pool.
 type Config struct {
-	Workers int // number of worker processes; at least 1
-	Spawn   SpawnFunc
-	Logger  *slog.Logger
+	Workers    int           // number of worker processes; at least 1
+	MaxWaiting int           // requests that may wait for a channel; 0: no limit
+	MaxWait    time.Duration // how long one may wait; 0: no limit
+	Spawn      SpawnFunc
+	Logger     *slog.Logger
 }
+
+// ErrQueueFull is returned by Acquire when Config.MaxWaiting requests are
+// already waiting.
+var ErrQueueFull = errors.New("pool: too many requests waiting for a worker")
+
+// ErrWaitedTooLong is returned by Acquire after waiting Config.MaxWait.
+var ErrWaitedTooLong = errors.New("pool: no worker was free in time")
 
 // Pool is a supervised set of workers.
 type Pool struct {
@@ -125,9 +135,20 @@ func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) 
 			return begin(c, req)
 		}
 	}
+	if p.cfg.MaxWaiting > 0 && len(p.waiters) >= p.cfg.MaxWaiting {
+		p.mu.Unlock()
+		return nil, ErrQueueFull
+	}
 	w := &waiter{req: req, done: make(chan handoff, 1)}
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
+	var expired <-chan time.Time
+	if p.cfg.MaxWait > 0 {
+		t := time.NewTimer(p.cfg.MaxWait)
+		defer t.Stop()
+		expired = t.C
+	}
+	var err error
 	select {
 	case h, ok := <-w.done:
 		if !ok {
@@ -135,13 +156,16 @@ func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) 
 		}
 		return h.conn, h.err
 	case <-ctx.Done():
+		err = ctx.Err()
+	case <-expired:
+		err = ErrWaitedTooLong
 	}
 	p.mu.Lock()
 	for i, x := range p.waiters {
 		if x == w {
 			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
 			p.mu.Unlock()
-			return nil, ctx.Err()
+			return nil, err
 		}
 	}
 	p.mu.Unlock()
@@ -269,4 +293,11 @@ func (p *Pool) shut() []*worker.Process {
 		}
 	}
 	return procs
+}
+
+// Waiting reports how many requests wait for a channel.
+func (p *Pool) Waiting() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiters)
 }

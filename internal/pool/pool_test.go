@@ -111,9 +111,7 @@ func waitWaiters(t *testing.T, p *Pool, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		p.mu.Lock()
-		got := len(p.waiters)
-		p.mu.Unlock()
+		got := p.Waiting()
 		if got == n {
 			return
 		}
