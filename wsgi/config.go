@@ -78,6 +78,17 @@ type Config struct {
 	// negative value means no limit.
 	QueueTimeout time.Duration
 
+	// MaxRequests recycles a worker after it has served this many
+	// requests, plus a random 0 to MaxRequestsJitter, so that workers do not
+	// all recycle at once: a guard against slow leaks. Its replacement is
+	// started first and takes over once ready. 0 means never.
+	MaxRequests       int64
+	MaxRequestsJitter int64
+
+	// MaxWorkerMemory recycles a worker whose resident memory exceeds this
+	// many bytes, checked every second, in the same way. 0 means no limit.
+	MaxWorkerMemory int64
+
 	// Logger receives the server's log and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -107,6 +118,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.Prefix != "" && !strings.HasPrefix(cfg.Prefix, "/") {
 		return cfg, fmt.Errorf("wsgi: Config.Prefix %q must start with /", cfg.Prefix)
+	}
+	if cfg.MaxRequests < 0 || cfg.MaxRequestsJitter < 0 || cfg.MaxWorkerMemory < 0 {
+		return cfg, fmt.Errorf("wsgi: Config.MaxRequests, MaxRequestsJitter and MaxWorkerMemory must not be negative")
 	}
 	for _, kv := range cfg.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {

@@ -72,8 +72,13 @@ func (c *Container) Start(ctx context.Context) error {
 		Workers:    c.cfg.Workers,
 		MaxWaiting: max(c.cfg.Backlog, 0),
 		MaxWait:    max(c.cfg.QueueTimeout, 0),
-		Spawn:      c.spawn,
-		Logger:     c.log,
+
+		MaxRequests:       c.cfg.MaxRequests,
+		MaxRequestsJitter: c.cfg.MaxRequestsJitter,
+		MaxMemory:         c.cfg.MaxWorkerMemory,
+
+		Spawn:  c.spawn,
+		Logger: c.log,
 	})
 	if err := c.pool.Start(ctx); err != nil {
 		os.RemoveAll(dir)

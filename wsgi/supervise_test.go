@@ -328,3 +328,42 @@ func TestOverload(t *testing.T) {
 		t.Errorf("once free: %s %q", resp.Status, body)
 	}
 }
+
+// TestRecycle: a worker is replaced after MaxRequests, or when its memory
+// passes MaxWorkerMemory, and no request fails meanwhile.
+func TestRecycle(t *testing.T) {
+	t.Run("max-requests", func(t *testing.T) {
+		ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, MaxRequests: 5})
+		// The old worker serves on while its replacement starts: keep asking
+		// until three processes have served, and none may fail.
+		pids := map[string]int{}
+		first := ""
+		deadline := time.Now().Add(20 * time.Second)
+		for n := 0; len(pids) < 3; n++ {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d requests served by %d processes", n, len(pids))
+			}
+			resp, body := ts.call(t, "pid", "GET", "/", nil)
+			if resp.StatusCode != 200 {
+				t.Fatalf("request %d: %s %q", n, resp.Status, body)
+			}
+			if first == "" {
+				first = body
+			}
+			pids[body]++
+		}
+		if pids[first] < 5 {
+			t.Errorf("the first worker served %d requests, fewer than MaxRequests", pids[first])
+		}
+		ts.logs.await(t, "recycling worker", "served its max requests", "worker retired")
+	})
+	t.Run("memory", func(t *testing.T) {
+		ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, MaxWorkerMemory: 100 << 20})
+		_, first := ts.call(t, "grow", "GET", "/", nil)
+		_, _ = ts.call(t, "grow", "GET", "/", nil) // now over 128 MB
+		ts.logs.await(t, "its memory exceeds the limit", "worker retired")
+		if _, pid := ts.call(t, "pid", "GET", "/", nil); pid == first {
+			t.Errorf("still served by pid %s", pid)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -25,8 +26,16 @@ type Config struct {
 	Workers    int           // number of worker processes; at least 1
 	MaxWaiting int           // requests that may wait for a channel; 0: no limit
 	MaxWait    time.Duration // how long one may wait; 0: no limit
-	Spawn      SpawnFunc
-	Logger     *slog.Logger
+
+	// A worker is recycled after MaxRequests requests, plus a random
+	// 0 to MaxRequestsJitter so that workers do not all recycle at once,
+	// or when its RSS exceeds MaxMemory bytes. 0: never.
+	MaxRequests       int64
+	MaxRequestsJitter int64
+	MaxMemory         int64
+
+	Spawn  SpawnFunc
+	Logger *slog.Logger
 }
 
 // ErrQueueFull is returned by Acquire when Config.MaxWaiting requests are
@@ -44,19 +53,27 @@ type Pool struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	idle    []*worker.Conn
-	waiters []*waiter
-	procs   []*worker.Process // by worker id; nil while one is being replaced
-	stopped bool
+	mu       sync.Mutex
+	idle     []*worker.Conn
+	waiters  []*waiter
+	procs    []*worker.Process // by worker id; nil while one is being replaced
+	retiring map[*worker.Process]struct{}
+	recycle  []chan struct{} // by worker id: its worker served its share
+	stopped  bool
 }
 
 // New returns a pool; Start starts its workers.
 func New(cfg Config) *Pool {
 	cfg.Workers = max(cfg.Workers, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
-		procs: make([]*worker.Process, cfg.Workers)}
+	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
+		procs:    make([]*worker.Process, cfg.Workers),
+		retiring: map[*worker.Process]struct{}{},
+		recycle:  make([]chan struct{}, cfg.Workers)}
+	for i := range p.recycle {
+		p.recycle[i] = make(chan struct{}, 1)
+	}
+	return p
 }
 
 // Start starts every worker at once and returns when all are ready. If any
@@ -187,7 +204,13 @@ func begin(c *worker.Conn, req [][]byte) (*worker.Conn, error) {
 
 // Release returns a channel whose exchange ended cleanly.
 func (p *Pool) Release(c *worker.Conn) {
-	c.Proc.Served.Add(1)
+	served := c.Proc.Served.Add(1)
+	if q := c.Proc.Quota; q > 0 && served == q {
+		select {
+		case p.recycle[c.Proc.ID] <- struct{}{}:
+		default:
+		}
+	}
 	p.put(c)
 }
 
@@ -217,6 +240,9 @@ func (p *Pool) Discard(c *worker.Conn) {
 }
 
 func (p *Pool) add(proc *worker.Process) {
+	if p.cfg.MaxRequests > 0 {
+		proc.Quota = p.cfg.MaxRequests + rand.Int64N(p.cfg.MaxRequestsJitter+1)
+	}
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -291,6 +317,9 @@ func (p *Pool) shut() []*worker.Process {
 		if proc != nil {
 			procs = append(procs, proc)
 		}
+	}
+	for proc := range p.retiring {
+		procs = append(procs, proc)
 	}
 	return procs
 }

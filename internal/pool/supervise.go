@@ -18,18 +18,43 @@ const (
 	infant = time.Second
 )
 
-// supervise watches worker id and replaces it whenever it exits, until the
-// pool stops.
+// memoryCheck is how often a worker's RSS is compared with Config.MaxMemory.
+const memoryCheck = time.Second
+
+// supervise watches worker id: it replaces the worker when it exits, and
+// recycles it when it has served its share of requests or grown too big.
 func (p *Pool) supervise(id int, proc *worker.Process) {
 	defer p.wg.Done()
 	var backoff time.Duration
+	var memTick <-chan time.Time
+	if p.cfg.MaxMemory > 0 {
+		t := time.NewTicker(memoryCheck)
+		defer t.Stop()
+		memTick = t.C
+	}
 	for {
+		var reason string
 		select {
 		case <-proc.Done():
 		case <-p.ctx.Done():
 			return
+		case <-p.recycle[id]:
+			reason = "served its max requests"
+		case <-memTick:
+			rss, err := proc.RSS()
+			if err != nil || rss <= p.cfg.MaxMemory {
+				continue
+			}
+			reason = "its memory exceeds the limit"
 		}
 		if p.ctx.Err() != nil {
+			return
+		}
+		if reason != "" {
+			if next, ok := p.replace(id, proc, reason); ok {
+				proc = next
+				continue
+			}
 			return
 		}
 		p.log.Warn("worker exited", "worker", id, "pid", proc.PID(), "exit", proc.Exit(),
@@ -49,6 +74,36 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 		p.add(proc)
 		p.log.Info("worker started", "worker", id, "pid", proc.PID())
 	}
+}
+
+// replace recycles old: a new worker is started while old goes on serving,
+// and only once the new one is ready does old stop taking requests and
+// leave, after finishing those it has.
+func (p *Pool) replace(id int, old *worker.Process, reason string) (*worker.Process, bool) {
+	p.log.Info("recycling worker", "worker", id, "pid", old.PID(), "reason", reason,
+		"served", old.Served.Load())
+	var backoff time.Duration
+	next, ok := p.respawn(id, &backoff)
+	if !ok {
+		return nil, false
+	}
+	old.Retire()
+	p.mu.Lock()
+	p.retiring[old] = struct{}{}
+	p.mu.Unlock()
+	p.add(next)
+	old.Stop()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		<-old.Done()
+		p.mu.Lock()
+		delete(p.retiring, old)
+		p.mu.Unlock()
+		p.log.Info("worker retired", "worker", id, "pid", old.PID(), "exit", old.Exit())
+	}()
+	p.log.Info("worker started", "worker", id, "pid", next.PID())
+	return next, true
 }
 
 // respawn starts worker id again, retrying with growing backoff; it fails

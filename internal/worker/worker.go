@@ -98,6 +98,9 @@ type Process struct {
 
 	// Served counts the exchanges that ended cleanly.
 	Served atomic.Int64
+	// Quota, if not 0, is how many it serves before it is recycled; set
+	// before the process is shared.
+	Quota int64
 }
 
 // Start spawns a worker and waits until its app is imported. If the app
@@ -292,6 +295,27 @@ func (p *Process) Exit() string {
 	default:
 		return ""
 	}
+}
+
+// Retire takes the worker out of service: its channels are no longer
+// handed out, but the requests it has go on. Stop it afterwards.
+func (p *Process) Retire() {
+	p.state.CompareAndSwap(int32(Ready), int32(Stopping))
+}
+
+// RSS returns the worker's resident memory in bytes.
+func (p *Process) RSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID()))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("worker %d: no VmRSS in /proc/%d/status", p.ID, p.PID())
 }
 
 // Stop asks the worker to finish: its channels are closed, so each thread

@@ -287,6 +287,16 @@ def hang(environ, start_response):
     hang_here_for_ever()
 
 
+_hoard = []
+
+
+def grow(environ, start_response):
+    """Keep 64 MB more each call: a leak for the memory limit to catch."""
+    _hoard.append(bytearray(64 << 20))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+
+
 def noisy(environ, start_response):
     """Print a lot, even on the file descriptors next to the channel's."""
     sys.stdout.write("N" * (1 << 17) + "\n")
