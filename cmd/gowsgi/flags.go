@@ -1,0 +1,220 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serveOptions are the serve command's flags and argument.
+type serveOptions struct {
+	app              string
+	binds            []string
+	workers          int
+	threads          int
+	chdir            string
+	python           string
+	pythonPath       []string
+	env              []string
+	limitRequestBody int64
+	prefix           string
+	gracefulTimeout  time.Duration
+	logLevel         slog.Level
+}
+
+// defaultBind is where serve listens without --bind, as gunicorn.
+const defaultBind = "127.0.0.1:8000"
+
+// shortNames maps a flag's long name to its one-letter alias, as gunicorn's.
+func shortNames() map[string]string {
+	return map[string]string{"bind": "b", "workers": "w", "env": "e"}
+}
+
+// newServeFlags returns the serve command's flag set, writing into o.
+// Each flag has a long name (--bind) and maybe a short one (-b); the flag
+// package accepts one or two dashes for either.
+func newServeFlags(o *serveOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o.gracefulTimeout = 30 * time.Second
+	vars := []struct {
+		name  string
+		value flag.Value
+		usage string
+	}{
+		{"bind", (*listValue)(&o.binds), "listen on `ADDRESS`: HOST:PORT, :PORT, [IPv6]:PORT or unix:PATH; repeatable (default " + defaultBind + ")"},
+		{"workers", (*intValue)(&o.workers), "`N` worker processes (default: the number of CPUs, " + strconv.Itoa(runtime.NumCPU()) + " here)"},
+		{"threads", (*intValue)(&o.threads), "`N` threads in each worker (default 1)"},
+		{"chdir", (*stringValue)(&o.chdir), "run the workers in `DIR`, which is also first on sys.path (default: the current directory)"},
+		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
+		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
+		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
+		{"limit-request-body", (*int64Value)(&o.limitRequestBody), "largest request body in `BYTES`, larger gets 413; 0 means 1 GiB, -1 no limit"},
+		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
+		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
+		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
+	}
+	short := shortNames()
+	for _, v := range vars {
+		fs.Var(v.value, v.name, v.usage)
+		if s, ok := short[v.name]; ok {
+			fs.Var(v.value, s, "alias of --"+v.name)
+		}
+	}
+	fs.Usage = func() {} // serve prints usage itself, to stdout for -h
+	return fs
+}
+
+const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
+
+Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
+app:create_app()) from a pool of Python worker processes. Flags may come before or
+after it. SIGTERM or SIGINT stops gracefully; a second one stops at once.
+
+Flags:
+`
+
+// printServeUsage writes the serve command's usage to w, a flag and its
+// alias on one line.
+func printServeUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, serveUsage)
+	short := shortNames()
+	aliases := make(map[string]bool)
+	for _, s := range short {
+		aliases[s] = true
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if aliases[f.Name] {
+			return
+		}
+		kind, usage := flag.UnquoteUsage(f)
+		names := "    --" + f.Name
+		if s, ok := short[f.Name]; ok {
+			names = "-" + s + ", --" + f.Name
+		}
+		fmt.Fprintf(w, "  %s %s\n    \t%s\n", names, kind, usage)
+	})
+}
+
+// parseInterspersed parses args with fs, allowing flags after positional
+// arguments (as gunicorn does), and returns the positional ones. Everything
+// after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// listValue is a repeatable flag whose values may also be comma-separated.
+type listValue []string
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+
+func (l *listValue) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// envValue is a repeatable KEY=VALUE flag.
+type envValue []string
+
+func (e *envValue) String() string { return strings.Join(*e, " ") }
+
+func (e *envValue) Set(s string) error {
+	if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	*e = append(*e, s)
+	return nil
+}
+
+type stringValue string
+
+func (s *stringValue) String() string     { return string(*s) }
+func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
+
+// intValue is a count that may not be negative.
+type intValue int
+
+func (n *intValue) String() string { return strconv.Itoa(int(*n)) }
+
+func (n *intValue) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a whole number 0 or more", s)
+	}
+	*n = intValue(v)
+	return nil
+}
+
+type int64Value int64
+
+func (n *int64Value) String() string { return strconv.FormatInt(int64(*n), 10) }
+
+func (n *int64Value) Set(s string) error {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number of bytes", s)
+	}
+	*n = int64Value(v)
+	return nil
+}
+
+// secondsValue is a duration given in seconds, as gunicorn's timeouts, or
+// in Go's form (1m30s).
+type secondsValue time.Duration
+
+func (d *secondsValue) String() string { return time.Duration(*d).String() }
+
+func (d *secondsValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		v, err = time.Duration(f*float64(time.Second)), nil
+	}
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a number of seconds or a duration", s)
+	}
+	*d = secondsValue(v)
+	return nil
+}
+
+// levelValue is a log level, with gunicorn's names too.
+type levelValue slog.Level
+
+func (l *levelValue) String() string { return slog.Level(*l).String() }
+
+func (l *levelValue) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "debug":
+		*l = levelValue(slog.LevelDebug)
+	case "info":
+		*l = levelValue(slog.LevelInfo)
+	case "warn", "warning":
+		*l = levelValue(slog.LevelWarn)
+	case "error", "critical":
+		*l = levelValue(slog.LevelError)
+	default:
+		return fmt.Errorf("%q is not one of debug, info, warning, error", s)
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBind(t *testing.T) {
+	cases := []struct {
+		in, network, address, err string
+	}{
+		{"127.0.0.1:8000", "tcp", "127.0.0.1:8000", ""},
+		{":9000", "tcp", ":9000", ""},
+		{"0.0.0.0:0", "tcp", "0.0.0.0:0", ""},
+		{"localhost", "tcp", "localhost:8000", ""},
+		{"[::1]:8080", "tcp", "[::1]:8080", ""},
+		{"[::1]", "tcp", "[::1]:8000", ""},
+		{"::1", "tcp", "[::1]:8000", ""},
+		{"localhost:http", "tcp", "localhost:http", ""},
+		{"unix:/run/app.sock", "unix", "/run/app.sock", ""},
+		{"unix:rel.sock", "unix", "rel.sock", ""},
+		{"unix:", "", "", "no socket path"},
+		{"host:99999", "", "", `bad port "99999"`},
+		{"host:-1", "", "", `bad port "-1"`},
+		{"a:b:c", "", "", "want HOST:PORT"},
+		{"", "", "", "want HOST:PORT"},
+	}
+	for _, tc := range cases {
+		b, err := parseBind(tc.in)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), `"`+tc.in+`"`) {
+				t.Errorf("parseBind(%q) = %v, %v; want an error naming the input and saying %q", tc.in, b, err, tc.err)
+			}
+		case err != nil || b.network != tc.network || b.address != tc.address:
+			t.Errorf("parseBind(%q) = %+v, %v; want {%s %s}", tc.in, b, err, tc.network, tc.address)
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want serveOptions
+	}{
+		{[]string{"app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, gracefulTimeout: 30 * time.Second}},
+		{[]string{"-b", ":1", "--bind=unix:/s", "-w", "3", "--threads=4", "app:x", "--pythonpath", "a,b", "--pythonpath=c",
+			"-e", "A=1", "--env", "B=x=y", "--limit-request-body", "-1", "--prefix", "/p", "--graceful-timeout", "2.5",
+			"--chdir", ".", "--python", "py"},
+			serveOptions{app: "app:x", binds: []string{":1", "unix:/s"}, workers: 3, threads: 4, pythonPath: []string{"a", "b", "c"},
+				env: []string{"A=1", "B=x=y"}, limitRequestBody: -1, prefix: "/p", gracefulTimeout: 2500 * time.Millisecond,
+				chdir: ".", python: "py"}},
+		{[]string{"--graceful-timeout", "1m", "--", "-app:x"}, serveOptions{app: "-app:x", binds: []string{defaultBind}, gracefulTimeout: time.Minute}},
+	}
+	for _, tc := range cases {
+		o, _, status := parseServe(tc.args, io.Discard, io.Discard)
+		if o == nil {
+			t.Errorf("parseServe(%q): status %d", tc.args, status)
+			continue
+		}
+		if o.app != tc.want.app || !slices.Equal(o.binds, tc.want.binds) || o.workers != tc.want.workers ||
+			o.threads != tc.want.threads || !slices.Equal(o.pythonPath, tc.want.pythonPath) ||
+			!slices.Equal(o.env, tc.want.env) || o.limitRequestBody != tc.want.limitRequestBody ||
+			o.prefix != tc.want.prefix || o.gracefulTimeout != tc.want.gracefulTimeout ||
+			o.chdir != tc.want.chdir || o.python != tc.want.python {
+			t.Errorf("parseServe(%q) =\n%+v\nwant\n%+v", tc.args, *o, tc.want)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// A bindAddr is where to listen, parsed from a --bind value.
+type bindAddr struct {
+	network string // "tcp" or "unix"
+	address string // host:port or a socket path
+}
+
+func (b bindAddr) String() string {
+	if b.network == "unix" {
+		return "unix:" + b.address
+	}
+	return b.address
+}
+
+// defaultPort is the port of a --bind that names only a host, as gunicorn.
+const defaultPort = "8000"
+
+// parseBind parses a --bind value: HOST:PORT, :PORT, [IPv6]:PORT, HOST
+// (port 8000) or unix:PATH.
+func parseBind(s string) (bindAddr, error) {
+	if path, ok := strings.CutPrefix(s, "unix:"); ok {
+		if path == "" {
+			return bindAddr{}, fmt.Errorf("--bind %q: no socket path after unix:", s)
+		}
+		return bindAddr{"unix", path}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		// A host alone, maybe a bracketed or bare IPv6 address.
+		host = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+		if host == "" || strings.ContainsAny(host, "[]") || (strings.Contains(host, ":") && net.ParseIP(host) == nil) {
+			return bindAddr{}, fmt.Errorf("--bind %q: want HOST:PORT, :PORT, [IPv6]:PORT or unix:PATH", s)
+		}
+		port = defaultPort
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return bindAddr{}, fmt.Errorf("--bind %q: bad port %q", s, port)
+	}
+	return bindAddr{"tcp", net.JoinHostPort(host, port)}, nil
+}
+
+// listen listens on b. A unix socket file left behind by a server that is
+// gone is removed first; the listener removes it again when closed.
+func listen(b bindAddr) (net.Listener, error) {
+	if b.network == "unix" {
+		if err := removeStaleSocket(b.address); err != nil {
+			return nil, err
+		}
+	}
+	l, err := net.Listen(b.network, b.address)
+	if err != nil {
+		return nil, fmt.Errorf("--bind %s: %w", b, err)
+	}
+	return l, nil
+}
+
+// removeStaleSocket removes the unix socket at path if nothing listens on
+// it. It refuses to remove anything that is not a socket, or a socket that
+// is in use.
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--bind unix:%s: %w", path, err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 {
+		return fmt.Errorf("--bind unix:%s: the file exists and is not a socket", path)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("--bind unix:%s: another server is listening there", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--bind unix:%s: removing the stale socket: %w", path, err)
+	}
+	return nil
+}
+
+// listenAddr names where l listens, with the port the kernel chose for :0.
+func listenAddr(l net.Listener) string {
+	if a, ok := l.Addr().(*net.UnixAddr); ok {
+		return "unix:" + a.Name
+	}
+	return l.Addr().String()
+}

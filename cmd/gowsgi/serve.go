@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/worker"
+	"github.com/gowsgi/gowsgi/wsgi"
+)
+
+// readHeaderTimeout bounds how long a client may take to send a request's
+// headers, so that idle or slow connections cannot pile up.
+const readHeaderTimeout = 30 * time.Second
+
+// serve runs "gowsgi serve args" until a signal stops it, and returns the
+// exit status.
+func serve(args []string, stdout, stderr io.Writer) int {
+	o, binds, status := parseServe(args, stdout, stderr)
+	if o == nil {
+		return status
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
+	c, err := wsgi.NewContainer(wsgi.Config{
+		App:            o.app,
+		Python:         o.python,
+		Dir:            o.chdir,
+		PythonPath:     o.pythonPath,
+		Env:            o.env,
+		Workers:        o.workers,
+		Threads:        o.threads,
+		Prefix:         o.prefix,
+		MaxRequestBody: o.limitRequestBody,
+		Logger:         log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
+		return exitUsage
+	}
+
+	// Listen before starting the workers, to fail fast when an address is
+	// taken; connections wait in the backlog until the app is ready.
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close() // removes a unix socket file
+		}
+	}()
+	for _, b := range binds {
+		l, err := listen(b)
+		if err != nil {
+			log.Error("cannot listen", "err", err)
+			return exitFailure
+		}
+		listeners = append(listeners, l)
+	}
+
+	// The first signal cancels start-up or starts a graceful stop; a
+	// second one cuts the graceful stop short.
+	sigc := make(chan os.Signal, 2)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigc)
+	first := make(chan os.Signal, 1)
+	startCtx, cancelStart := context.WithCancel(context.Background())
+	defer cancelStart()
+	hardCtx, cancelHard := context.WithCancel(context.Background())
+	defer cancelHard()
+	go func() {
+		s := <-sigc
+		first <- s
+		cancelStart()
+		s = <-sigc
+		log.Warn("second signal: stopping at once", "signal", s)
+		cancelHard()
+	}()
+
+	if err := c.Start(startCtx); err != nil {
+		var le *worker.LoadError
+		switch {
+		case errors.As(err, &le):
+			fmt.Fprintf(stderr, "gowsgi serve: cannot load app %q:\n%s\n", le.App, strings.TrimRight(le.Traceback, "\n"))
+			return exitLoadError
+		case startCtx.Err() != nil:
+			log.Info("stopped while starting", "signal", <-first)
+			return exitOK
+		}
+		log.Error("cannot start the app", "app", o.app, "err", err)
+		return exitFailure
+	}
+
+	srv := &http.Server{
+		Handler:           c,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, len(listeners))
+	for _, l := range listeners {
+		log.Info("listening", "addr", listenAddr(l))
+		go func() { served <- srv.Serve(l) }()
+	}
+
+	status = exitOK
+	select {
+	case s := <-first:
+		log.Info("stopping gracefully", "signal", s, "timeout", o.gracefulTimeout)
+	case err := <-served:
+		log.Error("serving failed", "err", err)
+		status = exitFailure
+	}
+	ctx, cancel := context.WithTimeout(hardCtx, o.gracefulTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("requests in flight were cut short", "err", err)
+		srv.Close()
+		c.Close()
+		return exitFailure
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		log.Warn("workers were killed", "err", err)
+		return exitFailure
+	}
+	log.Info("stopped")
+	return status
+}
+
+// parseServe parses serve's command line. It returns nil options and the
+// exit status if serve should not run: after -h, or a bad command line.
+func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
+	o := new(serveOptions)
+	fs := newServeFlags(o)
+	fs.SetOutput(stderr)
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printServeUsage(stdout, fs)
+		return nil, nil, exitOK
+	}
+	badUsage := func(format string, a ...any) (*serveOptions, []bindAddr, int) {
+		if format != "" {
+			fmt.Fprintf(stderr, "gowsgi serve: "+format+"\n", a...)
+		}
+		printServeUsage(stderr, fs)
+		return nil, nil, exitUsage
+	}
+	switch {
+	case err != nil:
+		return badUsage("") // the flag package has said what is wrong
+	case len(pos) == 0:
+		return badUsage("no application: want MODULE:CALLABLE")
+	case len(pos) > 1:
+		return badUsage("one application, not %d: %q", len(pos), pos)
+	}
+	o.app = pos[0]
+	if len(o.binds) == 0 {
+		o.binds = []string{defaultBind}
+	}
+	var binds []bindAddr
+	for _, s := range o.binds {
+		b, err := parseBind(s)
+		if err != nil {
+			return badUsage("%v", err)
+		}
+		binds = append(binds, b)
+	}
+	if o.chdir != "" {
+		if fi, err := os.Stat(o.chdir); err != nil || !fi.IsDir() {
+			return badUsage("--chdir %q is not a directory", o.chdir)
+		}
+	}
+	return o, binds, exitOK
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestServe(t *testing.T) {
+	needPython(t)
+	cases := []struct {
+		name string
+		args []string
+		path string
+		code int
+		want string
+	}{
+		{"hello", []string{"apps:hello"}, "/", 200, "Hello world!\n"},
+		{"app last", []string{"--workers", "1", "apps:where", "--threads", "2"}, "/a/b", 200, "|/a/b|"},
+		{"env", []string{"-e", "GREETING=hi there", "apps:where"}, "/", 200, "|/|hi there"},
+		{"prefix", []string{"--prefix", "/app", "apps:where"}, "/app/x", 200, "/app|/x|"},
+		{"outside prefix", []string{"--prefix", "/app", "apps:where"}, "/apple", 404, ""},
+		{"pythonpath", []string{"--chdir", "/", "--pythonpath", "/nonexistent," + abs(t, "testdata"), "apps:hello"}, "/", 200, "Hello world!\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1"}
+			c := startCLI(t, nil, append(args, tc.args...)...)
+			code, body := get(t, http.DefaultClient, "http://"+c.addr()+tc.path)
+			if code != tc.code || (tc.want != "" && body != tc.want) {
+				t.Errorf("GET %s: %d %q; want %d %q", tc.path, code, body, tc.code, tc.want)
+			}
+			c.signal(syscall.SIGTERM)
+			if status := c.wait(); status != 0 {
+				t.Errorf("exit status %d after SIGTERM; want 0", status)
+			}
+		})
+	}
+}
+
+func abs(t *testing.T, path string) string {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestStartupLog checks that the log says which Python runs which app with
+// how many workers and threads, and where it listens.
+func TestStartupLog(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
+		"-w", "2", "--threads", "3", "apps:hello")
+	c.addr()
+	line := c.waitLine("serving WSGI app")
+	for _, want := range []string{"app=apps:hello", "python=" + debianPython, "version=\"CPython 3.", "workers=2", "threads=3"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("start-up log %q lacks %q", line, want)
+		}
+	}
+}
+
+// TestGracefulStop sends SIGTERM while a request is in flight: the request
+// completes, new connections are refused, and the command exits 0.
+func TestGracefulStop(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	sync := t.TempDir()
+	c := startCLI(t, []string{"SYNC_DIR=" + sync}, "serve", "--bind", "127.0.0.1:0",
+		"--python", debianPython, "--chdir", "testdata", "-w", "1", "apps:slow")
+	addr := c.addr()
+
+	type result struct {
+		code int
+		body string
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			t.Error(err)
+			res <- result{}
+			return
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		res <- result{resp.StatusCode, b.String()}
+	}()
+	waitFile(t, filepath.Join(sync, "started"))
+	c.signal(syscall.SIGTERM)
+	c.waitLine("stopping gracefully")
+	waitRefused(t, addr)
+	if err := os.WriteFile(filepath.Join(sync, "release"), nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-res; r.code != 200 || r.body != "finished\n" {
+		t.Errorf("request in flight got %d %q; want 200 %q", r.code, r.body, "finished\n")
+	}
+	if status := c.wait(); status != 0 {
+		t.Errorf("exit status %d; want 0", status)
+	}
+}
+
+// waitRefused waits until connections to addr are refused.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	poll(t, "connections to "+addr+" refused", func() bool {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			return true
+		}
+		conn.Close()
+		return false
+	})
+}
+
+// poll calls cond every 10ms until it returns true, for at most timeout.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("not %s within %v", what, timeout)
+		}
+	}
+}
+
+// waitFile waits for path to exist.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	poll(t, path+" created", func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
+}
+
+func TestImportError(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython,
+		"--chdir", "testdata", "-w", "2", "broken:application")
+	if status := c.wait(); status != exitLoadError {
+		t.Errorf("exit status %d; want %d", status, exitLoadError)
+	}
+	out := c.stderr()
+	for _, want := range []string{
+		`cannot load app "broken:application"`,
+		"Traceback (most recent call last):",
+		"import this_module_does_not_exist",
+		"ModuleNotFoundError: No module named 'this_module_does_not_exist'",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "msg=listening") {
+		t.Error("it logged that it listens")
+	}
+}
+
+// TestUnixSocket serves on a unix socket whose path holds a stale socket
+// file, and checks that the file is gone after exit.
+func TestUnixSocket(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "gowsgi.sock")
+	stale, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.SetUnlinkOnClose(false)
+	stale.Close()
+
+	c := startCLI(t, nil, "serve", "--bind", "unix:"+sock, "--python", debianPython,
+		"--chdir", "testdata", "-w", "1", "apps:hello")
+	if addr := c.addr(); addr != "unix:"+sock {
+		t.Errorf("listening on %q; want %q", addr, "unix:"+sock)
+	}
+	code, body := get(t, unixClient(sock), "http://gowsgi/")
+	if code != 200 || body != "Hello world!\n" {
+		t.Errorf("GET over %s: %d %q", sock, code, body)
+	}
+	c.signal(syscall.SIGINT)
+	if status := c.wait(); status != 0 {
+		t.Errorf("exit status %d after SIGINT; want 0", status)
+	}
+	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket file left behind: %v", err)
+	}
+}
+
+// TestSocketInUse checks that a unix socket another server listens on, or
+// a file that is not a socket, is left alone.
+func TestSocketInUse(t *testing.T) {
+	dir := t.TempDir()
+	busy := filepath.Join(dir, "busy.sock")
+	l, err := net.Listen("unix", busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("data"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{busy: "another server is listening", plain: "not a socket"} {
+		_, err := listen(bindAddr{"unix", path})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("listen(unix:%s) = %v; want an error saying %q", path, err, want)
+		}
+		if _, err := os.Lstat(path); err != nil {
+			t.Errorf("%s was removed: %v", path, err)
+		}
+	}
+}
+
+// TestUsage runs bad command lines, which exit 2 and say what is wrong,
+// and help, which exits 0.
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		args   []string
+		status int
+		want   string // in stdout for status 0, else in stderr
+	}{
+		{[]string{}, 2, "Usage:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"serve"}, 2, "no application"},
+		{[]string{"serve", "a:b", "c:d"}, 2, "one application, not 2"},
+		{[]string{"serve", "--nope", "a:b"}, 2, "flag provided but not defined: -nope"},
+		{[]string{"serve", "--workers", "-1", "a:b"}, 2, `invalid value "-1" for flag -workers`},
+		{[]string{"serve", "--threads", "many", "a:b"}, 2, `invalid value "many" for flag -threads`},
+		{[]string{"serve", "--env", "NOEQUALS", "a:b"}, 2, `"NOEQUALS" is not KEY=VALUE`},
+		{[]string{"serve", "--bind", "localhost:http-nope", "a:b"}, 2, `bad port "http-nope"`},
+		{[]string{"serve", "--bind", "unix:", "a:b"}, 2, "no socket path"},
+		{[]string{"serve", "--chdir", "/nonexistent/dir", "a:b"}, 2, `--chdir "/nonexistent/dir" is not a directory`},
+		{[]string{"serve", "--graceful-timeout", "soon", "a:b"}, 2, `"soon" is not a number of seconds`},
+		{[]string{"serve", "--log-level", "loud", "a:b"}, 2, `"loud" is not one of`},
+		{[]string{"serve", "--prefix", "app", "--python", "/bin/sh", "a:b"}, 2, `Prefix "app" must start with /`},
+		{[]string{"serve", "--python", "/nonexistent/python", "a:b"}, 2, "/nonexistent/python"},
+		{[]string{"serve", "-h"}, 0, "-b, --bind ADDRESS"},
+		{[]string{"help", "serve"}, 0, "--limit-request-body BYTES"},
+		{[]string{"help"}, 0, "gowsgi serve [flags] MODULE:CALLABLE"},
+		{[]string{"version"}, 0, "gowsgi "},
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		status := run(tc.args, &stdout, &stderr)
+		out := stderr.String()
+		if tc.status == 0 {
+			out = stdout.String()
+		}
+		if status != tc.status || !strings.Contains(out, tc.want) {
+			t.Errorf("gowsgi %q: status %d, output:\n%s\nwant status %d and %q",
+				tc.args, status, out, tc.status, tc.want)
+		}
+	}
+}
+
+// TestBadFlagExit checks the exit status of the real process.
+func TestBadFlagExit(t *testing.T) {
+	c := startCLI(t, nil, "serve", "--no-such-flag", "apps:hello")
+	if status := c.wait(); status != exitUsage {
+		t.Errorf("exit status %d; want %d", status, exitUsage)
+	}
+	if out := c.stderr(); !strings.Contains(out, "Usage: gowsgi serve") {
+		t.Errorf("no usage on stderr:\n%s", out)
+	}
+}

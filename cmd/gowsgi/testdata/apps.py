@@ -1,0 +1,33 @@
+"""WSGI applications for the gowsgi command's tests."""
+
+import os
+import time
+
+
+def hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"Hello world!\n"]
+
+
+def where(environ, start_response):
+    """Echoes SCRIPT_NAME, PATH_INFO and the GREETING environment variable."""
+    body = "%s|%s|%s" % (
+        environ["SCRIPT_NAME"],
+        environ["PATH_INFO"],
+        os.environ.get("GREETING", ""),
+    )
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body.encode("latin-1")]
+
+
+def slow(environ, start_response):
+    """Creates $SYNC_DIR/started, then answers once $SYNC_DIR/release exists."""
+    sync = os.environ["SYNC_DIR"]
+    open(os.path.join(sync, "started"), "w").close()
+    deadline = time.monotonic() + 20
+    while not os.path.exists(os.path.join(sync, "release")):
+        if time.monotonic() > deadline:
+            raise RuntimeError("never released")
+        time.sleep(0.01)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"finished\n"]
