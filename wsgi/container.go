@@ -114,6 +114,26 @@ func (c *Container) spawn(ctx context.Context, id int) (*worker.Process, error) 
 	})
 }
 
+// Reload starts new workers, which import the app afresh (new code, new
+// settings), and once all are ready sends new requests to them while the
+// old workers finish theirs: no request fails. If the new version does not
+// load, the old workers serve on and the error (with the Python
+// traceback) is returned.
+func (c *Container) Reload(ctx context.Context) error {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != running {
+		return errors.New("wsgi: Reload of a Container that is not running")
+	}
+	if err := c.pool.Reload(ctx); err != nil {
+		c.log.Error("reload failed: the old workers serve on", "err", err)
+		return err
+	}
+	c.log.Info("reloaded", "app", c.cfg.App, "workers", c.cfg.Workers)
+	return nil
+}
+
 // Shutdown stops taking requests (new ones get 503), waits for those in
 // flight to finish, then stops the workers. If ctx is done first, the
 // workers are killed and ctx's error is returned.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,4 +367,72 @@ func TestRecycle(t *testing.T) {
 			t.Errorf("still served by pid %s", pid)
 		}
 	})
+}
+
+// TestReload swaps in new code under steady load with no failed request,
+// and keeps the old code serving when the new one does not import.
+func TestReload(t *testing.T) {
+	dir := t.TempDir()
+	version := func(body string) {
+		src := "def application(environ, start_response):\n" +
+			"    start_response('200 OK', [('Content-Type', 'text/plain')])\n" +
+			"    return [" + body + "]\n"
+		writeFile(t, dir+"/versioned.py", src)
+	}
+	version(`b"version one"`)
+	ts := startApp(t, Config{App: "versioned:application", Dir: dir, Workers: 2,
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1"}})
+
+	stop := make(chan struct{})
+	var failures, served atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := ts.Client().Get(ts.URL + "/")
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(b), "version") {
+					failures.Add(1)
+				}
+				served.Add(1)
+			}
+		}()
+	}
+	version(`b"version two, longer"`)
+	if err := ts.c.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := ts.get(t, "/"); body != "version two, longer" {
+		t.Errorf("after Reload: %q", body)
+	}
+	version(`b"broken" +`)
+	err := ts.c.Reload(context.Background())
+	var le *worker.LoadError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "SyntaxError") {
+		t.Errorf("Reload of broken code: %v", err)
+	}
+	close(stop)
+	wg.Wait()
+	if _, body := ts.get(t, "/"); body != "version two, longer" {
+		t.Errorf("after a failed Reload: %q", body)
+	}
+	if failures.Load() != 0 || served.Load() == 0 {
+		t.Errorf("%d of %d requests failed across the reloads", failures.Load(), served.Load())
+	}
+	ts.logs.await(t, "worker retired", "reload failed: the old workers serve on")
+	if n := len(ts.c.pool.Workers()); n != 2 {
+		t.Errorf("%d workers after the reloads", n)
+	}
 }

@@ -58,7 +58,9 @@ type Pool struct {
 	waiters  []*waiter
 	procs    []*worker.Process // by worker id; nil while one is being replaced
 	retiring map[*worker.Process]struct{}
-	recycle  []chan struct{} // by worker id: its worker served its share
+	recycle  []chan struct{}        // by worker id: its worker served its share
+	swap     []chan *worker.Process // by worker id: a reload's replacement
+	reload   sync.Mutex             // one Reload at a time
 	stopped  bool
 }
 
@@ -69,9 +71,11 @@ func New(cfg Config) *Pool {
 	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		procs:    make([]*worker.Process, cfg.Workers),
 		retiring: map[*worker.Process]struct{}{},
-		recycle:  make([]chan struct{}, cfg.Workers)}
+		recycle:  make([]chan struct{}, cfg.Workers),
+		swap:     make([]chan *worker.Process, cfg.Workers)}
 	for i := range p.recycle {
 		p.recycle[i] = make(chan struct{}, 1)
+		p.swap[i] = make(chan *worker.Process)
 	}
 	return p
 }
@@ -132,6 +136,47 @@ type waiter struct {
 type handoff struct {
 	conn *worker.Conn
 	err  error
+}
+
+// Reload starts a whole new set of workers (importing the app afresh) and,
+// once every one is ready, puts them in place of the old ones, which finish
+// the requests they have and leave. If any new worker fails to start, none
+// replaces anything, the old ones serve on, and the error is returned.
+func (p *Pool) Reload(ctx context.Context) error {
+	p.reload.Lock()
+	defer p.reload.Unlock()
+	next := make([]*worker.Process, p.cfg.Workers)
+	errs := make([]error, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for id := range next {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next[id], errs[id] = p.cfg.Spawn(ctx, id)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			for _, proc := range next {
+				if proc != nil {
+					proc.Kill()
+				}
+			}
+			return err
+		}
+	}
+	for id, proc := range next {
+		select {
+		case p.swap[id] <- proc:
+		case <-p.ctx.Done():
+			for _, proc := range next[id:] {
+				proc.Kill()
+			}
+			return ErrStopped
+		}
+	}
+	return nil
 }
 
 // Acquire writes the request frame req on an idle channel, waiting for one

@@ -38,6 +38,10 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 		case <-proc.Done():
 		case <-p.ctx.Done():
 			return
+		case next := <-p.swap[id]:
+			p.takeOver(id, proc, next)
+			proc = next
+			continue
 		case <-p.recycle[id]:
 			reason = "served its max requests"
 		case <-memTick:
@@ -87,6 +91,13 @@ func (p *Pool) replace(id int, old *worker.Process, reason string) (*worker.Proc
 	if !ok {
 		return nil, false
 	}
+	p.takeOver(id, old, next)
+	return next, true
+}
+
+// takeOver puts next, which is ready, in old's place: old takes no more
+// requests and leaves once it has finished those it has.
+func (p *Pool) takeOver(id int, old, next *worker.Process) {
 	old.Retire()
 	p.mu.Lock()
 	p.retiring[old] = struct{}{}
@@ -103,7 +114,6 @@ func (p *Pool) replace(id int, old *worker.Process, reason string) (*worker.Proc
 		p.log.Info("worker retired", "worker", id, "pid", old.PID(), "exit", old.Exit())
 	}()
 	p.log.Info("worker started", "worker", id, "pid", next.PID())
-	return next, true
 }
 
 // respawn starts worker id again, retrying with growing backoff; it fails
