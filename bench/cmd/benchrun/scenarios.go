@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gowsgi/gowsgi/bench/internal/load"
+)
+
+// cell is one server × app × scenario measurement.
+type cell struct {
+	server, app, scenario string
+	rps                   float64
+	p50, p99              time.Duration
+	errors                int64
+	rss                   int64 // bytes, server's process tree near the end of the load
+	starved, conns        int   // connections never answered, out of conns
+	note                  string
+	failed                string // why there is no figure at all
+}
+
+// counts reports whether the figure may be compared: every connection
+// was served and the cell ran.
+func (c *cell) counts() bool { return c.failed == "" && c.starved == 0 }
+
+// scenario is one way of loading a server. only, if set, limits the apps.
+type scenario struct {
+	name string
+	desc string
+	only string
+	run  func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell
+}
+
+const (
+	conns      = 64
+	idleConns  = 2000
+	slowConns  = 200
+	probeConns = 64
+	probeWait  = time.Second
+)
+
+func scenarios() []scenario {
+	return []scenario{
+		{name: "keepalive", desc: "wrk -t2 -c64, keep-alive", run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
+			return wrkCell(ctx, env, p, addr, a, nil)
+		}},
+		{name: "close", only: "hello", desc: "wrk -t2 -c64 -H 'Connection: close': a new connection per request",
+			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
+				return wrkCell(ctx, env, p, addr, a, []string{"-H", "Connection: close"})
+			}},
+		{name: "idle2000", only: "hello", desc: "keep-alive load while 2,000 idle keep-alive connections are held open", run: idleCell},
+		{name: "slow200", only: "hello", desc: "keep-alive load while 200 clients trickle requests and read slowly", run: slowCell},
+		{name: "mix-clean", only: "hello", desc: "Go load generator, 64 keep-alive conns, all fast: the baseline of mix",
+			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
+				return genCell(ctx, env, p, addr, a, "")
+			}},
+		{name: "mix", only: "hello", desc: "as mix-clean, 1% of requests sleep 100 ms; p50/p99 are the fast requests'",
+			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
+				return genCell(ctx, env, p, addr, a, "/sleep")
+			}},
+	}
+}
+
+// during runs f after frac of the load's duration, unless ctx ends first.
+func during(ctx context.Context, d time.Duration, frac float64, f func()) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(time.Duration(float64(d) * frac))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			f()
+		}
+	}()
+	return done
+}
+
+func wrkArgs(env *runEnv, addr string, a app, extra []string) []string {
+	secs := max(1, int(env.duration.Round(time.Second)/time.Second))
+	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "2s"}
+	args = append(args, extra...)
+	if a.post {
+		args = append(args, "-s", env.postLua)
+	}
+	return append(args, "http://"+addr+a.path)
+}
+
+// wrkCell drives the server with wrk. A probe opens 64 more connections in
+// the middle of the load: wrk only sees the connections the server chose to
+// serve, the probe sees whether a new client is served at all.
+func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extra []string) cell {
+	c := cell{app: a.name}
+	var rss int64
+	answered := -1
+	probeDone := during(ctx, env.duration, 0.4, func() {
+		answered = load.Probe(ctx, addr, a.path, probeConns, probeWait)
+	})
+	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
+	cmd := exec.CommandContext(ctx, "wrk", wrkArgs(env, addr, a, extra)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.CombinedOutput()
+	<-probeDone
+	<-rssDone
+	if err != nil {
+		c.failed = fmt.Sprintf("wrk: %v: %.200s", err, out)
+		return c
+	}
+	r, err := parseWrk(string(out))
+	if err != nil {
+		c.failed = err.Error()
+		return c
+	}
+	c.rps, c.p50, c.p99, c.errors, c.rss = r.RPS, r.P50, r.P99, r.Errors, rss
+	if answered >= 0 {
+		c.starved, c.conns = probeConns-answered, probeConns
+	}
+	return c
+}
+
+func idleCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
+	idle := load.OpenIdle(ctx, addr, a.path, idleConns, time.Second)
+	defer idle.Close()
+	c := wrkCell(ctx, env, p, addr, a, nil)
+	c.note = fmt.Sprintf("idle open %d/%d at end (dialed %d, answered %d)",
+		idle.StillOpen(), idleConns, idle.Opened, idle.Served)
+	return c
+}
+
+func slowCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
+	sctx, cancel := context.WithCancel(ctx)
+	st := load.Slow(sctx, addr, a.path, slowConns, 20*time.Millisecond)
+	// Let the slow clients take hold before the measured load starts.
+	time.Sleep(time.Second)
+	c := wrkCell(ctx, env, p, addr, a, nil)
+	cancel()
+	st.Wait()
+	c.note = fmt.Sprintf("slow clients: %d responses, %d failed", st.Completed.Load(), st.Failed.Load())
+	return c
+}
+
+// genCell uses the harness's own generator, which keeps the fast and slow
+// requests' latencies apart and counts responses per connection.
+func genCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, slowPath string) cell {
+	c := cell{app: a.name}
+	var rss int64
+	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
+	r := load.Run(ctx, load.Config{Addr: addr, Conns: conns, Duration: env.duration,
+		Path: a.path, SlowPath: slowPath, SlowEvery: 100})
+	<-rssDone
+	c.rps, c.errors, c.rss = r.RPS(), r.Errors, rss
+	c.p50, c.p99 = load.Percentile(r.Fast, 50), load.Percentile(r.Fast, 99)
+	c.starved, c.conns = r.Starved(), conns
+	if slowPath != "" {
+		c.note = fmt.Sprintf("slow: %d done, p50 %s", len(r.Slow), fmtDur(load.Percentile(r.Slow, 50)))
+	}
+	if r.Reopened > 0 {
+		c.note = joinNote(c.note, fmt.Sprintf("server closed %d keep-alive conns", r.Reopened))
+	}
+	return c
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
+}

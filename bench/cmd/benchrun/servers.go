@@ -1,0 +1,136 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// python is Debian's interpreter: the peers' packages are installed for it,
+// not for whatever python3 comes first on PATH.
+const python = "/usr/bin/python3"
+
+// app is one WSGI application under bench/apps.
+type app struct {
+	name   string
+	target string // MODULE:APP
+	path   string
+	post   bool // a 1 KB POST body (the echo app)
+}
+
+var apps = []app{
+	{name: "hello", target: "hello:application", path: "/"},
+	{name: "flask", target: "flaskapp:application", path: "/"},
+	{name: "django", target: "djangoapp:application", path: "/"},
+	{name: "echo", target: "echo:application", path: "/", post: true},
+	{name: "stream", target: "stream:application", path: "/"},
+	{name: "download", target: "download:application", path: "/"},
+	{name: "static", target: "static:application", path: "/"},
+}
+
+// server is one way of serving the apps. argv returns nil when the server
+// cannot serve that app (the Go-native limit only has hello).
+type server struct {
+	name string
+	note string
+	argv func(env *runEnv, a app, addr string) []string
+}
+
+// servers lists every contender; the first is the base of the ratios.
+// Every Python server gets 2 worker processes (waitress can only have one).
+func servers() []server {
+	return []server{
+		{
+			name: "gowsgi",
+			note: "2 worker processes",
+			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr) },
+		},
+		{
+			name: "go-native",
+			note: "limit: Go net/http hello, no Python (bench/gohello until the gowsgi binary has such a mode)",
+			argv: func(env *runEnv, a app, addr string) []string {
+				if a.name != "hello" || env.gohello == "" {
+					return nil
+				}
+				return []string{env.gohello, "-bind", addr}
+			},
+		},
+		{
+			name: "uwsgi",
+			note: "--http11-socket, 2 processes, keep-alive",
+			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, false) },
+		},
+		{
+			name: "uwsgi-thr",
+			note: "--http11-socket, 2 processes x 4 threads, keep-alive",
+			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, true) },
+		},
+		{
+			name: "gunicorn",
+			note: "sync worker, -w 2",
+			argv: func(env *runEnv, a app, addr string) []string {
+				return []string{python, "-m", "gunicorn", "-w", "2", "-b", addr, "--chdir", env.apps, a.target}
+			},
+		},
+		{
+			name: "gunicorn-gth",
+			note: "gthread worker, -w 2 --threads 4",
+			argv: func(env *runEnv, a app, addr string) []string {
+				return []string{python, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
+					"-b", addr, "--chdir", env.apps, a.target}
+			},
+		},
+		{
+			name: "waitress",
+			note: "ONE process (waitress has no workers), 4 threads",
+			argv: func(env *runEnv, a app, addr string) []string {
+				return []string{python, "-m", "waitress", "--listen=" + addr, "--threads=4", a.target}
+			},
+		},
+		{
+			name: "tornado",
+			note: "WSGIContainer on a 4-thread executor, 2 forked processes (bench/tornado_serve.py)",
+			argv: func(env *runEnv, a app, addr string) []string {
+				return []string{python, filepath.Join(env.bench, "tornado_serve.py"), addr, a.target, "2", "4"}
+			},
+		},
+	}
+}
+
+func uwsgiArgv(env *runEnv, a app, addr string, threads bool) []string {
+	// --http11-socket keeps connections alive by itself when the response
+	// has a length; the header tells HTTP/1.0 clients too. --listen: the
+	// default backlog of 100 would refuse the 2,000-connection scenario
+	// before uWSGI ever saw it. --die-on-term: SIGTERM reloads otherwise.
+	argv := []string{"uwsgi", "--plugin", "python3", "--http11-socket", addr,
+		"--add-header", "Connection: Keep-Alive",
+		"--master", "--processes", "2", "--die-on-term", "--disable-logging",
+		"--listen", "1024", "--need-app", "--chdir", env.apps, "--module", a.target}
+	if threads {
+		argv = append(argv, "--threads", "4")
+	}
+	return argv
+}
+
+// gowsgiArgv is the one place that knows gowsgi's command line; nil until
+// cmd/gowsgi builds.
+func gowsgiArgv(env *runEnv, a app, addr string) []string {
+	if env.gowsgi == "" {
+		return nil
+	}
+	return []string{env.gowsgi, "serve", "--bind", addr, "--workers", "2",
+		"--chdir", env.apps, "--python", python, a.target}
+}
+
+// serverEnv is added to every server's environment.
+func serverEnv(env *runEnv) []string {
+	return []string{
+		"PYTHONPATH=" + env.apps,
+		"PYTHONDONTWRITEBYTECODE=1",
+		"GOWSGI_BENCH_STATIC=" + env.static,
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
