@@ -150,6 +150,51 @@ func waitFile(t *testing.T, path string) {
 	})
 }
 
+// TestStopCutShort checks that requests in flight are cut, and the command
+// exits 1, after --graceful-timeout or on a second signal.
+func TestStopCutShort(t *testing.T) {
+	needPython(t)
+	cases := []struct {
+		name    string
+		timeout string
+		second  bool
+		want    string
+	}{
+		{"graceful timeout", "0.2", false, "requests in flight were cut short"},
+		{"second signal", "30", true, "second signal: stopping at once"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sync := t.TempDir()
+			c := startCLI(t, []string{"SYNC_DIR=" + sync}, "serve", "--bind", "127.0.0.1:0", "--python", debianPython,
+				"--chdir", "testdata", "-w", "1", "--graceful-timeout", tc.timeout, "apps:slow")
+			addr := c.addr()
+			failed := make(chan error, 1)
+			go func() {
+				resp, err := http.Get("http://" + addr + "/")
+				if err == nil {
+					resp.Body.Close()
+				}
+				failed <- err
+			}()
+			waitFile(t, filepath.Join(sync, "started"))
+			c.signal(syscall.SIGTERM)
+			c.waitLine("stopping gracefully")
+			if tc.second {
+				c.signal(syscall.SIGINT)
+			}
+			c.waitLine(tc.want)
+			if status := c.wait(); status != exitFailure {
+				t.Errorf("exit status %d; want %d", status, exitFailure)
+			}
+			if err := <-failed; err == nil {
+				t.Error("the request in flight did not fail")
+			}
+		})
+	}
+}
+
 func TestImportError(t *testing.T) {
 	needPython(t)
 	t.Parallel()
