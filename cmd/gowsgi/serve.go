@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gowsgi/gowsgi/internal/worker"
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
@@ -85,7 +84,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	if err := c.Start(startCtx); err != nil {
-		var le *worker.LoadError
+		var le *wsgi.LoadError
 		switch {
 		case errors.As(err, &le):
 			fmt.Fprintf(stderr, "gowsgi serve: cannot load app %q:\n%s\n", le.App, strings.TrimRight(le.Traceback, "\n"))
