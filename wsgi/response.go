@@ -37,6 +37,7 @@ func (rs *responder) abort() { rs.conn.Abort(rs.seq) }
 // respond reads the response from conn and writes it to w. It returns conn
 // to the pool when the exchange ends cleanly.
 func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker.Conn) {
+	conn.Note(r.Method + " " + r.URL.Path)
 	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1, seq: conn.Exchange()}
 	stop := context.AfterFunc(r.Context(), rs.abort)
 	ok := rs.run()

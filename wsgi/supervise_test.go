@@ -436,3 +436,29 @@ func TestReload(t *testing.T) {
 		t.Errorf("%d workers after the reloads", n)
 	}
 }
+
+func TestStats(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 2, Threads: 2})
+	fifo := mkfifo(t)
+	req := httpRequest("GET", ts.URL+"/slow?"+fifo)
+	req.Header.Set("X-App", "fifo_stream")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.ReadFull(resp.Body, make([]byte, len("first\n")))
+	st := ts.c.Stats()
+	if len(st.Workers) != 2 || st.Workers[0].Threads != 2 || st.Workers[0].State != "ready" || st.Workers[0].RSS == 0 {
+		t.Errorf("workers: %+v", st.Workers)
+	}
+	var inflight []RequestStats
+	for _, w := range st.Workers {
+		inflight = append(inflight, w.Requests...)
+	}
+	if len(inflight) != 1 || inflight[0].What != "GET /slow" {
+		t.Errorf("in flight: %+v", inflight)
+	}
+	writeFile(t, fifo, "x\n")
+	io.ReadAll(resp.Body)
+}

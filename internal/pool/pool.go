@@ -61,6 +61,7 @@ type Pool struct {
 	recycle  []chan struct{}        // by worker id: its worker served its share
 	swap     []chan *worker.Process // by worker id: a reload's replacement
 	reload   sync.Mutex             // one Reload at a time
+	restarts map[string]int64       // workers replaced, by reason
 	stopped  bool
 }
 
@@ -71,6 +72,7 @@ func New(cfg Config) *Pool {
 	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		procs:    make([]*worker.Process, cfg.Workers),
 		retiring: map[*worker.Process]struct{}{},
+		restarts: map[string]int64{},
 		recycle:  make([]chan struct{}, cfg.Workers),
 		swap:     make([]chan *worker.Process, cfg.Workers)}
 	for i := range p.recycle {
@@ -374,4 +376,22 @@ func (p *Pool) Waiting() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.waiters)
+}
+
+// Restarts returns how many workers were replaced, by reason: "died",
+// "max-requests", "memory" and "reload".
+func (p *Pool) Restarts() map[string]int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int64, len(p.restarts))
+	for k, v := range p.restarts {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *Pool) countRestart(reason string) {
+	p.mu.Lock()
+	p.restarts[reason]++
+	p.mu.Unlock()
 }

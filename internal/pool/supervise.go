@@ -39,22 +39,24 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 		case <-p.ctx.Done():
 			return
 		case next := <-p.swap[id]:
+			p.countRestart("reload")
 			p.takeOver(id, proc, next)
 			proc = next
 			continue
 		case <-p.recycle[id]:
-			reason = "served its max requests"
+			reason = "max-requests"
 		case <-memTick:
 			rss, err := proc.RSS()
 			if err != nil || rss <= p.cfg.MaxMemory {
 				continue
 			}
-			reason = "its memory exceeds the limit"
+			reason = "memory"
 		}
 		if p.ctx.Err() != nil {
 			return
 		}
 		if reason != "" {
+			p.countRestart(reason)
 			if next, ok := p.replace(id, proc, reason); ok {
 				proc = next
 				continue
@@ -65,6 +67,7 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 			"uptime", proc.Uptime().Round(time.Millisecond), "served", proc.Served.Load())
 		p.mu.Lock()
 		p.procs[id] = nil
+		p.restarts["died"]++
 		p.mu.Unlock()
 		if proc.Served.Load() == 0 && proc.Uptime() < infant {
 			backoff = grow(backoff)
@@ -84,7 +87,9 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 // and only once the new one is ready does old stop taking requests and
 // leave, after finishing those it has.
 func (p *Pool) replace(id int, old *worker.Process, reason string) (*worker.Process, bool) {
-	p.log.Info("recycling worker", "worker", id, "pid", old.PID(), "reason", reason,
+	why := map[string]string{"max-requests": "it served its max requests",
+		"memory": "its memory exceeds the limit"}[reason]
+	p.log.Info("recycling worker", "worker", id, "pid", old.PID(), "reason", why,
 		"served", old.Served.Load())
 	var backoff time.Duration
 	next, ok := p.respawn(id, &backoff)

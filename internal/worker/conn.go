@@ -25,6 +25,24 @@ type Conn struct {
 	live    bool       // an exchange is under way: Abort may write
 	aborted bool       // Abort was sent during this exchange
 	seq     uint64     // counts exchanges, so that a late Abort is ignored
+	what    string     // the request in flight, for Current
+	since   time.Time  // when it began
+}
+
+// Note records what the exchange under way is for (say "GET /path"), for
+// status pages.
+func (c *Conn) Note(what string) {
+	c.mu.Lock()
+	c.what = what
+	c.mu.Unlock()
+}
+
+// Current returns the request in flight and when it began; ok is false if
+// the channel is idle.
+func (c *Conn) Current() (what string, since time.Time, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.what, c.since, c.live
 }
 
 func newConn(p *Process, thread int, nc *net.UnixConn) *Conn {
@@ -37,6 +55,7 @@ func (c *Conn) Begin(bufs *net.Buffers) error {
 	defer c.mu.Unlock()
 	c.live, c.aborted = true, false
 	c.seq++
+	c.what, c.since = "", time.Now()
 	_, err := bufs.WriteTo(c.nc)
 	return err
 }

@@ -1,0 +1,57 @@
+package wsgi
+
+import (
+	"sort"
+	"time"
+)
+
+// Stats is a snapshot of a Container's workers and queue, for metrics and
+// status pages.
+type Stats struct {
+	Workers  []WorkerStats
+	Waiting  int              // requests waiting for a free worker thread
+	Restarts map[string]int64 // workers replaced, by reason: "died", "max-requests", "memory", "reload"
+}
+
+// WorkerStats describes one worker process.
+type WorkerStats struct {
+	ID       int
+	PID      int
+	State    string // "starting", "ready", "stopping" or "exited"
+	Threads  int
+	Served   int64 // requests served
+	RSS      int64 // resident memory in bytes; 0 if unknown
+	Uptime   time.Duration
+	Requests []RequestStats // in flight
+}
+
+// RequestStats describes a request in flight on a worker thread.
+type RequestStats struct {
+	Thread int
+	What   string // "GET /path"
+	Age    time.Duration
+}
+
+// Stats returns a snapshot of c's workers and queue.
+func (c *Container) Stats() Stats {
+	var st Stats
+	if c.pool == nil {
+		return st
+	}
+	st.Waiting = c.pool.Waiting()
+	st.Restarts = c.pool.Restarts()
+	now := time.Now()
+	for _, p := range c.pool.Workers() {
+		ws := WorkerStats{ID: p.ID, PID: p.PID(), State: p.State().String(), Threads: len(p.Conns),
+			Served: p.Served.Load(), Uptime: p.Uptime()}
+		ws.RSS, _ = p.RSS()
+		for _, conn := range p.Conns {
+			if what, since, ok := conn.Current(); ok {
+				ws.Requests = append(ws.Requests, RequestStats{Thread: conn.Thread, What: what, Age: now.Sub(since)})
+			}
+		}
+		st.Workers = append(st.Workers, ws)
+	}
+	sort.Slice(st.Workers, func(i, j int) bool { return st.Workers[i].ID < st.Workers[j].ID })
+	return st
+}
