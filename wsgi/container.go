@@ -24,6 +24,8 @@ type Container struct {
 	pool *pool.Pool
 	dir  string // where the Python runtime was installed
 
+	frames sync.Pool // *[]byte: request frame buffers, reused
+
 	mu     sync.Mutex
 	state  state
 	active int           // requests being served
@@ -232,7 +234,13 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.release()
-	req := [][]byte{encodeRequest(r, script, pathInfo, &body), body.mem}
+	buf, _ := c.frames.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	*buf = encodeRequest((*buf)[:0], r, script, pathInfo, &body)
+	defer c.frames.Put(buf)
+	req := [][]byte{*buf, body.mem}
 	for attempt := 1; ; attempt++ {
 		conn, err := c.pool.Acquire(r.Context(), req)
 		switch {
@@ -260,10 +268,10 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// encodeRequest returns the Request frame for r up to its body, which
+// encodeRequest appends to b the Request frame for r up to its body, which
 // follows it on the wire (body.mem) or is named in it (body.file).
-func encodeRequest(r *http.Request, script, pathInfo string, body *requestBody) []byte {
-	b := make([]byte, frame.HeaderLen, 1024)
+func encodeRequest(b []byte, r *http.Request, script, pathInfo string, body *requestBody) []byte {
+	b = append(b, make([]byte, frame.HeaderLen)...)
 	b = marshal.AppendTuple(b, 2)
 	b = marshal.AppendDictStart(b)
 	s := frameSink{b}

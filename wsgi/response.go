@@ -29,6 +29,8 @@ type responder struct {
 	declared int64 // the app's Content-Length, or -1
 	written  int64
 	seq      uint64 // the exchange, for Abort
+
+	stopAbort func() bool // unregisters the Abort on the client's leaving
 }
 
 // abort asks the worker to stop this response.
@@ -39,9 +41,10 @@ func (rs *responder) abort() { rs.conn.Abort(rs.seq) }
 func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker.Conn) {
 	conn.Note(r.Method + " " + r.URL.Path)
 	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1, seq: conn.Exchange()}
-	stop := context.AfterFunc(r.Context(), rs.abort)
 	ok := rs.run()
-	stop()
+	if rs.stopAbort != nil {
+		rs.stopAbort()
+	}
 	conn.Finish()
 	if ok {
 		c.pool.Release(conn)
@@ -60,9 +63,17 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker
 func (rs *responder) run() bool {
 	R := rs.conn.R
 	timeout := rs.c.cfg.Timeout
-	for {
-		if timeout > 0 && !R.Buffered() {
-			rs.conn.SetReadDeadline(time.Now().Add(timeout))
+	for first := true; ; first = false {
+		if !R.Buffered() {
+			if timeout > 0 {
+				rs.conn.SetReadDeadline(time.Now().Add(timeout))
+			}
+			if !first && rs.stopAbort == nil {
+				// The response takes more than one read: from now on a
+				// client that leaves stops it. (Most responses arrive
+				// whole in the first read and never need this.)
+				rs.stopAbort = context.AfterFunc(rs.r.Context(), rs.abort)
+			}
 		}
 		t, n, err := R.Next()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
