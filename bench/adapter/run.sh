@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Measure the per-request cost of the adapter: the Go hello (gohello/) and
 # a plain-Python hello (pyhello.py) under the same server and load, and the
 # ratio of their throughputs. Also the serving worker's RSS before and after
@@ -8,16 +8,16 @@
 #
 # Needs Debian's python3-gunicorn (gunicorn), python3-waitress and wrk.
 # Takes about 8 x (seconds + 2) seconds; servers listen on 127.0.0.1 only.
-set -eu
+set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-5}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
-trap 'kill $(cat "$tmp"/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill -INT -- -$(cat "$tmp"/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 go build -buildmode=c-shared -o "$tmp/gohello.so" ./gohello
 export GOWSGI_LIB="$tmp/gohello.so" GOWSGI_PYTHON="$(cd ../../python && pwd)"
-port=18731
+port=$((18000 + $$ % 1000))
 
 # rss prints the RSS in KiB of the youngest process in the server's group.
 rss() {
@@ -30,6 +30,8 @@ rss() {
 run() {
 	name=$1 module=$2
 	shift 2
+	port=$((port + 1)) # a fresh port: the last server may still be closing
+	set -- "${@//PORT/$port}"
 	setsid "$@" >"$tmp/log" 2>&1 &
 	echo $! >"$tmp/pid"
 	i=0
@@ -44,7 +46,7 @@ run() {
 		awk '/Requests\/sec/ {print $2}')
 	reqs=$(awk -v r="$rps" -v s="$secs" 'BEGIN {printf "%d", r * s}')
 	echo "$name $module rps=$rps worker_rss_kb=$before->$(rss) (~$reqs requests)" >&2
-	kill -- -"$(cat "$tmp/pid")"
+	kill -INT -- -"$(cat "$tmp/pid")" # uWSGI reloads on SIGTERM; all exit on SIGINT
 	wait 2>/dev/null || true
 	echo "$rps"
 }
@@ -61,7 +63,7 @@ bench() {
 }
 
 echo "adapter overhead: Go hello via gowsgi vs plain-Python hello, wrk -t2 -c8 -d${secs}s, $(nproc) cores"
-bench gunicorn-sync $py -m gunicorn -b 127.0.0.1:$port -w 2
-bench gunicorn-gthread $py -m gunicorn -b 127.0.0.1:$port -w 2 -k gthread --threads 4
-bench waitress $py -m waitress --listen=127.0.0.1:$port --threads=4
-bench uwsgi-processes uwsgi --plugin python3 --http-socket 127.0.0.1:$port --master --processes 2 --disable-logging --module
+bench gunicorn-sync $py -m gunicorn -b 127.0.0.1:PORT -w 2
+bench gunicorn-gthread $py -m gunicorn -b 127.0.0.1:PORT -w 2 -k gthread --threads 4
+bench waitress $py -m waitress --listen=127.0.0.1:PORT --threads=4
+bench uwsgi-processes uwsgi --plugin python3 --http-socket 127.0.0.1:PORT --master --processes 2 --disable-logging --module

@@ -198,7 +198,7 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 	}
 	argv := srv.argv(env, a, addr)
 	if argv == nil {
-		if srv.name == "gowsgi" {
+		if strings.HasPrefix(srv.name, "gowsgi") {
 			return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: env.gowsgiNo}
 		}
 		return nil

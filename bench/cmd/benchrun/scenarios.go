@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -107,6 +108,16 @@ func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extr
 	out, err := cmd.CombinedOutput()
 	<-probeDone
 	<-rssDone
+	if err != nil && strings.Contains(string(out), "unable to connect") && answered >= 0 {
+		// wrk gives up when its first connect fails: a server that stopped
+		// accepting (waitress past its connection_limit) served no one.
+		c.rss, c.starved, c.conns = rss, probeConns-answered, probeConns
+		c.note = "wrk could not connect"
+		if c.starved == 0 {
+			c.failed = "wrk could not connect, but the probe was served"
+		}
+		return c
+	}
 	if err != nil {
 		c.failed = fmt.Sprintf("wrk: %v: %.200s", err, out)
 		return c

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // python is Debian's interpreter: the peers' packages are installed for it,
@@ -42,7 +43,12 @@ func servers() []server {
 		{
 			name: "gowsgi",
 			note: "2 worker processes",
-			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr) },
+			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 1) },
+		},
+		{
+			name: "gowsgi-thr",
+			note: "2 worker processes x 4 threads",
+			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 4) },
 		},
 		{
 			name: "go-native",
@@ -113,12 +119,12 @@ func uwsgiArgv(env *runEnv, a app, addr string, threads bool) []string {
 
 // gowsgiArgv is the one place that knows gowsgi's command line; nil until
 // cmd/gowsgi builds.
-func gowsgiArgv(env *runEnv, a app, addr string) []string {
+func gowsgiArgv(env *runEnv, a app, addr string, threads int) []string {
 	if env.gowsgi == "" {
 		return nil
 	}
-	return []string{env.gowsgi, "serve", "--bind", addr, "--workers", "2",
-		"--chdir", env.apps, "--python", python, a.target}
+	return []string{env.gowsgi, "serve", "--bind", addr, "--workers", "2", "--threads", strconv.Itoa(threads),
+		"--log-level", "warning", "--chdir", env.apps, "--python", python, a.target}
 }
 
 // serverEnv is added to every server's environment.

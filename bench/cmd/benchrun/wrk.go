@@ -43,8 +43,8 @@ func parseWrk(out string) (wrkResult, error) {
 			}
 		case strings.Contains(line, "requests in") && len(f) > 0:
 			r.Requests, _ = strconv.ParseInt(f[0], 10, 64)
-		case strings.HasPrefix(line, "Non-2xx or 3xx responses:") && len(f) == 4:
-			n, _ := strconv.ParseInt(f[3], 10, 64)
+		case strings.HasPrefix(line, "Non-2xx or 3xx responses:"):
+			n, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
 			r.Errors += n
 		case strings.HasPrefix(line, "Socket errors:"):
 			// Socket errors: connect 0, read 12, write 0, timeout 3
