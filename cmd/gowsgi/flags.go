@@ -26,6 +26,9 @@ type serveOptions struct {
 	prefix           string
 	gracefulTimeout  time.Duration
 	logLevel         slog.Level
+
+	// Static files, logs, the admin server (static.go, accesslog.go, admin.go).
+	static staticValue
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -58,6 +61,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
+		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable"},
 	}
 	short := shortNames()
 	for _, v := range vars {

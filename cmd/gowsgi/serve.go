@@ -64,6 +64,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		listeners = append(listeners, l)
 	}
 
+	op, handler, err := startOps(o, c, log, stdout)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return exitFailure
+	}
+	defer op.close()
+
 	// The first signal cancels start-up or starts a graceful stop; a
 	// second one cuts the graceful stop short.
 	sigc := make(chan os.Signal, 2)
@@ -97,8 +104,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 
+	op.setReady(true)
 	srv := &http.Server{
-		Handler:           c,
+		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -116,6 +124,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		log.Error("serving failed", "err", err)
 		status = exitFailure
 	}
+	op.setReady(false)
 	ctx, cancel := context.WithTimeout(hardCtx, o.gracefulTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
