@@ -22,7 +22,7 @@ import (
 
 func main() {
 	var (
-		duration  = flag.Duration("duration", 5*time.Second, "load `time` per cell (wrk rounds to whole seconds)")
+		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 100 cells in a full run")
 		quick     = flag.Bool("quick", false, "smoke test: hello app, keep-alive scenario only")
 		appsF     = flag.String("apps", "", "comma-separated apps to run (default all)")
 		serversF  = flag.String("servers", "", "comma-separated servers to run (default all)")
@@ -103,7 +103,7 @@ func run(ctx context.Context, o options) int {
 	descs := map[string]string{}
 	var selApps []app
 	for _, a := range apps {
-		if want(o.apps, a.name) {
+		if want(o.apps, a.name) && !(a.mem && o.quick) {
 			selApps = append(selApps, a)
 		}
 	}
@@ -114,12 +114,12 @@ func run(ctx context.Context, o options) int {
 	seenCmd := map[string]bool{}
 	for _, a := range selApps {
 		for _, sc := range scenarios() {
-			if !want(o.scenarios, sc.name) || (sc.only != "" && sc.only != a.name) {
+			if !want(o.scenarios, sc.name) || (sc.only != a.name && (sc.only != "" || a.mem)) {
 				continue
 			}
 			descs[sc.name] = sc.desc
 			for _, srv := range servers() {
-				if !want(o.servers, srv.name) || ctx.Err() != nil {
+				if !want(o.servers, srv.name) || (srv.hello && a.name != "hello") || ctx.Err() != nil {
 					continue
 				}
 				c := runCell(ctx, env, srv, sc, a)
@@ -235,6 +235,9 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 	args := []string{filepath.Join(env.apps, "loop.py"), strconv.FormatFloat(secs, 'g', -1, 64)}
 	for _, a := range as {
+		if a.mem {
+			continue
+		}
 		args = append(args, a.name+"="+a.target)
 	}
 	cmd := exec.CommandContext(ctx, python, args...)

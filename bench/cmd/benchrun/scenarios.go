@@ -63,6 +63,7 @@ func scenarios() []scenario {
 			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 				return genCell(ctx, env, p, addr, a, "/sleep")
 			}},
+		{name: "mem", only: "big", desc: "RSS at rest, and its peak during one 1 GB upload and one 1 GB download (target: +64 MB at most)", run: memCell},
 	}
 }
 

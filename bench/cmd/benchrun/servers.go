@@ -16,6 +16,7 @@ type app struct {
 	target string // MODULE:APP
 	path   string
 	post   bool // a 1 KB POST body (the echo app)
+	mem    bool // only for the memory scenario
 }
 
 var apps = []app{
@@ -26,14 +27,16 @@ var apps = []app{
 	{name: "stream", target: "stream:application", path: "/"},
 	{name: "download", target: "download:application", path: "/"},
 	{name: "static", target: "static:application", path: "/"},
+	{name: "big", target: "big:application", path: "/ready", mem: true},
 }
 
 // server is one way of serving the apps. argv returns nil when the server
 // cannot serve that app (the Go-native limit only has hello).
 type server struct {
-	name string
-	note string
-	argv func(env *runEnv, a app, addr string) []string
+	name  string
+	hello bool // a variant measured on the hello app only, to keep the run short
+	note  string
+	argv  func(env *runEnv, a app, addr string) []string
 }
 
 // servers lists every contender; the first is the base of the ratios.
@@ -46,7 +49,7 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 1) },
 		},
 		{
-			name: "gowsgi-thr",
+			name: "gowsgi-thr", hello: true,
 			note: "2 worker processes x 4 threads",
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 4) },
 		},
@@ -66,7 +69,7 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, false) },
 		},
 		{
-			name: "uwsgi-thr",
+			name: "uwsgi-thr", hello: true,
 			note: "--http11-socket, 2 processes x 4 threads, keep-alive",
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, true) },
 		},

@@ -80,6 +80,9 @@ func row(c, base *cell) []string {
 		return []string{c.server, "-", "-", "-", "-", "-", "-", "-", "-", "-", "FAILED: " + f}
 	}
 	rps := fmt.Sprintf("%.0f", c.rps)
+	if c.rps == 0 && c.starved == 0 {
+		rps = "-" // the memory scenario measures no rate
+	}
 	note := c.note
 	if c.starved > 0 {
 		// wrk counts no error for a connection that is never answered: the
