@@ -29,6 +29,26 @@ type serveOptions struct {
 
 	// Static files, logs, the admin server (static.go, accesslog.go, admin.go).
 	static staticValue
+	accessLog     formatValue
+	accessLogFile string
+	logFormat     logFormatValue
+
+	// Worker lifecycle and overload (0 on the command line means no limit).
+	timeout           time.Duration
+	maxRequests       int
+	maxRequestsJitter int
+	maxWorkerMemory   int64
+	backlog           int
+	queueTimeout      time.Duration
+	reload            bool
+
+	// HTTP.
+	certFile, keyFile string
+	h2c               bool
+	headerTimeout     time.Duration
+	keepAlive         time.Duration
+	limitHeaderSize   int64
+	forwardedAllowIPs replaceList
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -45,6 +65,13 @@ func shortNames() map[string]string {
 func newServeFlags(o *serveOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o.gracefulTimeout = 30 * time.Second
+	o.timeout = 30 * time.Second
+	o.backlog = 1024
+	o.queueTimeout = 30 * time.Second
+	o.headerTimeout = 30 * time.Second
+	o.keepAlive = 75 * time.Second
+	o.limitHeaderSize = 64 << 10
+	o.forwardedAllowIPs = replaceList{list: []string{"127.0.0.1", "::1"}}
 	vars := []struct {
 		name  string
 		value flag.Value
@@ -62,6 +89,23 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
 		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable"},
+		{"access-log", &o.accessLog, "access log `FORMAT`: off, common, combined or json, with request ID, worker and duration (default off; combined with --access-logfile)"},
+		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout (default stdout)"},
+		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
+		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
+		{"max-requests", (*intValue)(&o.maxRequests), "replace a worker after it served `N` requests, its replacement ready first; 0 means never (default 0)"},
+		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
+		{"max-worker-memory", (*bytesValue)(&o.maxWorkerMemory), "replace a worker whose resident memory exceeds `BYTES` (512M, 1G: powers of 1024), checked each second; 0 means no limit (default 0)"},
+		{"backlog", (*intValue)(&o.backlog), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (default 1024)"},
+		{"queue-timeout", (*secondsValue)(&o.queueTimeout), "a request that waited `SECONDS` (or a duration) for a free worker gets 503 with Retry-After; 0 means no limit (default 30)"},
+		{"reload", (*boolValue)(&o.reload), "development: reload the app when a *.py file under --chdir changes (polled each second)"},
+		{"certfile", (*stringValue)(&o.certFile), "serve HTTPS (and HTTP/2) with the PEM certificate chain in `FILE`; needs --keyfile; both are read again on SIGHUP"},
+		{"keyfile", (*stringValue)(&o.keyFile), "the PEM private key `FILE` of --certfile"},
+		{"h2c", (*boolValue)(&o.h2c), "also accept HTTP/2 without TLS (prior knowledge), as from a proxy that speaks h2c"},
+		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration); 0 means no limit (default 30)"},
+		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
+		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request line and header fields together, in `BYTES` (64K, 1M); larger gets 431 (default 64K)"},
+		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
 	}
 	short := shortNames()
 	for _, v := range vars {
@@ -101,7 +145,10 @@ func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 		if s, ok := short[f.Name]; ok {
 			names = "-" + s + ", --" + f.Name
 		}
-		fmt.Fprintf(w, "  %s %s\n    \t%s\n", names, kind, usage)
+		if kind != "" {
+			names += " " + kind
+		}
+		fmt.Fprintf(w, "  %s\n    \t%s\n", names, usage)
 	})
 }
 

@@ -6,19 +6,24 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // A bindAddr is where to listen, parsed from a --bind value.
 type bindAddr struct {
-	network string // "tcp" or "unix"
-	address string // host:port or a socket path
+	network string // "tcp", "unix" or "fd"
+	address string // host:port, a socket path or a file descriptor
 }
 
 func (b bindAddr) String() string {
-	if b.network == "unix" {
+	switch b.network {
+	case "unix":
 		return "unix:" + b.address
+	case "fd":
+		return "fd://" + b.address
 	}
 	return b.address
 }
@@ -27,8 +32,15 @@ func (b bindAddr) String() string {
 const defaultPort = "8000"
 
 // parseBind parses a --bind value: HOST:PORT, :PORT, [IPv6]:PORT, HOST
-// (port 8000) or unix:PATH.
+// (port 8000), unix:PATH or fd://N (an inherited listening socket, as
+// systemd passes).
 func parseBind(s string) (bindAddr, error) {
+	if fd, ok := strings.CutPrefix(s, "fd://"); ok {
+		if n, err := strconv.Atoi(fd); err != nil || n < 3 {
+			return bindAddr{}, fmt.Errorf("--bind %q: want fd://N, a file descriptor 3 or more", s)
+		}
+		return bindAddr{"fd", fd}, nil
+	}
 	if path, ok := strings.CutPrefix(s, "unix:"); ok {
 		if path == "" {
 			return bindAddr{}, fmt.Errorf("--bind %q: no socket path after unix:", s)
@@ -53,6 +65,9 @@ func parseBind(s string) (bindAddr, error) {
 // listen listens on b. A unix socket file left behind by a server that is
 // gone is removed first; the listener removes it again when closed.
 func listen(b bindAddr) (net.Listener, error) {
+	if b.network == "fd" {
+		return listenFD(b)
+	}
 	if b.network == "unix" {
 		if err := removeStaleSocket(b.address); err != nil {
 			return nil, err
@@ -95,4 +110,43 @@ func listenAddr(l net.Listener) string {
 		return "unix:" + a.Name
 	}
 	return l.Addr().String()
+}
+
+// listenFD returns a listener on the inherited socket b names.
+func listenFD(b bindAddr) (net.Listener, error) {
+	fd, _ := strconv.Atoi(b.address)
+	f := os.NewFile(uintptr(fd), b.String())
+	if f == nil {
+		return nil, fmt.Errorf("--bind %s: not an open file descriptor", b)
+	}
+	defer f.Close() // FileListener has its own copy
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("--bind %s: not a listening socket: %w", b, err)
+	}
+	return l, nil
+}
+
+// listenFDsStart is the first file descriptor systemd passes.
+const listenFDsStart = 3
+
+// socketActivation returns fd://N binds for the sockets systemd passed to
+// this process (LISTEN_FDS, if LISTEN_PID is this process), and unsets
+// those variables, and keeps the sockets from the workers, which must not
+// take them for their own.
+func socketActivation() []bindAddr {
+	pid, fds := os.Getenv("LISTEN_PID"), os.Getenv("LISTEN_FDS")
+	for _, k := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
+		os.Unsetenv(k)
+	}
+	n, err := strconv.Atoi(fds)
+	if pid != strconv.Itoa(os.Getpid()) || err != nil || n <= 0 {
+		return nil
+	}
+	var binds []bindAddr
+	for fd := listenFDsStart; fd < listenFDsStart+n; fd++ {
+		syscall.CloseOnExec(fd)
+		binds = append(binds, bindAddr{"fd", strconv.Itoa(fd)})
+	}
+	return binds
 }

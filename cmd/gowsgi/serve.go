@@ -8,19 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/gowsgi/gowsgi/wsgi"
 )
-
-// readHeaderTimeout bounds how long a client may take to send a request's
-// headers, so that idle or slow connections cannot pile up.
-const readHeaderTimeout = 30 * time.Second
 
 // serve runs "gowsgi serve args" until a signal stops it, and returns the
 // exit status.
@@ -29,8 +23,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	if o == nil {
 		return status
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	c, err := wsgi.NewContainer(wsgi.Config{
+	log := slog.New(newLogHandler(o, stderr))
+	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
 		App:            o.app,
 		Python:         o.python,
 		Dir:            o.chdir,
@@ -41,7 +35,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		Prefix:         o.prefix,
 		MaxRequestBody: o.limitRequestBody,
 		Logger:         log,
-	})
+	}))
+	if err != nil {
+		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
+		return exitUsage
+	}
+	web, err := newWeb(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
 		return exitUsage
@@ -76,6 +75,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	sigc := make(chan os.Signal, 2)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigc)
+	hup := notifyHangup() // SIGHUP reloads, once started
+	defer signal.Stop(hup)
 	first := make(chan os.Signal, 1)
 	startCtx, cancelStart := context.WithCancel(context.Background())
 	defer cancelStart()
@@ -105,15 +106,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 
 	op.setReady(true)
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := web.server(handler, log)
+	reloading := &reloader{c: c, cert: web.cert, log: log}
+	go reloading.run(startCtx, hup, o.watchDir())
 	served := make(chan error, len(listeners))
 	for _, l := range listeners {
 		log.Info("listening", "addr", listenAddr(l))
-		go func() { served <- srv.Serve(l) }()
+		go func() { served <- web.serve(srv, l) }()
 	}
 
 	status = exitOK
@@ -168,10 +167,12 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindA
 		return badUsage("one application, not %d: %q", len(pos), pos)
 	}
 	o.app = pos[0]
-	if len(o.binds) == 0 {
+	binds := socketActivation()
+	if len(o.binds) > 0 {
+		binds = nil
+	} else if len(binds) == 0 {
 		o.binds = []string{defaultBind}
 	}
-	var binds []bindAddr
 	for _, s := range o.binds {
 		b, err := parseBind(s)
 		if err != nil {

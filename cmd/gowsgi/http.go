@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gowsgi/gowsgi/forwarded"
+	"github.com/gowsgi/gowsgi/wsgi"
+)
+
+// web is the serve command's HTTP layer: TLS, protocols, timeouts, header
+// limits and trusted proxies.
+type web struct {
+	o       *serveOptions
+	cert    *certificate // nil without TLS
+	trusted forwarded.Trusted
+}
+
+// newWeb checks the HTTP flags and reads the TLS certificate.
+func newWeb(o *serveOptions) (*web, error) {
+	w := &web{o: o}
+	var err error
+	if w.trusted, err = forwarded.ParseTrusted(o.forwardedAllowIPs.list); err != nil {
+		return nil, errors.New("--forwarded-allow-ips: " + err.Error())
+	}
+	switch {
+	case o.certFile != "" && o.keyFile != "":
+		if w.cert, err = loadCertificate(o.certFile, o.keyFile); err != nil {
+			return nil, err
+		}
+	case o.certFile != "" || o.keyFile != "":
+		return nil, errors.New("--certfile and --keyfile go together")
+	}
+	return w, nil
+}
+
+// server returns the http.Server for h: behind the proxies of
+// --forwarded-allow-ips, HTTP/1.1 and HTTP/2 over TLS, h2c if asked.
+func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
+	o := w.o
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
+	protocols.SetUnencryptedHTTP2(o.h2c)
+	srv := &http.Server{
+		Handler:           forwarded.Handler(h, w.trusted),
+		Protocols:         protocols,
+		ReadHeaderTimeout: o.headerTimeout,
+		IdleTimeout:       o.keepAlive,
+		MaxHeaderBytes:    int(min(o.limitHeaderSize, 1<<30)),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if o.keepAlive == 0 {
+		srv.SetKeepAlivesEnabled(false)
+	}
+	if w.cert != nil {
+		srv.TLSConfig = w.cert.tlsConfig()
+	}
+	return srv
+}
+
+// serve serves srv on l, over TLS if there is a certificate.
+func (w *web) serve(srv *http.Server, l net.Listener) error {
+	if w.cert != nil {
+		return srv.ServeTLS(l, "", "")
+	}
+	return srv.Serve(l)
+}
+
+// withLimits sets the worker lifecycle and overload fields of cfg from the
+// flags, whose 0 means no limit where Config's means the default.
+func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
+	noLimit := func(d int64) int64 {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	cfg.Timeout = time.Duration(noLimit(int64(o.timeout)))
+	cfg.Backlog = int(noLimit(int64(o.backlog)))
+	cfg.QueueTimeout = time.Duration(noLimit(int64(o.queueTimeout)))
+	cfg.MaxRequests = int64(o.maxRequests)
+	cfg.MaxRequestsJitter = int64(o.maxRequestsJitter)
+	cfg.MaxWorkerMemory = o.maxWorkerMemory
+	return cfg
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gowsgi/gowsgi/wsgi"
+)
+
+// A reloader reloads the app, and the TLS certificate if any, one reload
+// at a time: on SIGHUP, and when --reload sees a source file change.
+type reloader struct {
+	c    *wsgi.Container
+	cert *certificate // nil without TLS
+	log  *slog.Logger
+	mu   sync.Mutex
+}
+
+// reload reloads the certificate, then the app. A certificate or app that
+// does not load is logged and the current one serves on.
+func (r *reloader) reload(ctx context.Context, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log.Info("reloading", "why", why)
+	if r.cert != nil {
+		if err := r.cert.reload(); err != nil {
+			r.log.Error("TLS certificate not reloaded: the old one serves on", "err", err)
+		} else {
+			r.log.Info("TLS certificate reloaded", "certfile", r.cert.certFile)
+		}
+	}
+	// Container.Reload logs the outcome, with the traceback of an app
+	// that does not import.
+	r.c.Reload(ctx)
+}
+
+// notifyHangup relays SIGHUP. One stays pending at most: those that come
+// during a reload make one more.
+func notifyHangup() chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
+}
+
+// run reloads on each SIGHUP and, if watch is not "", whenever a *.py file
+// under watch changes, until ctx is done.
+func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) {
+	if watch != "" {
+		r.log.Info("reloading when the sources change", "dir", watch)
+		go watchSources(ctx, watch, pollInterval, r.log, func(path string) {
+			r.reload(ctx, path+" changed")
+		})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-hup:
+			r.reload(ctx, s.String())
+		}
+	}
+}
+
+// pollInterval is how often --reload looks at the source files.
+const pollInterval = time.Second
+
+// fileStamp is what tells a file changed.
+type fileStamp struct {
+	mtime time.Time
+	size  int64
+}
+
+// watchSources calls changed with a file's path whenever a *.py file under
+// dir is created, modified or removed, looking every interval, until ctx is
+// done. Hidden directories, __pycache__ and virtual environments (which
+// hold a pyvenv.cfg) are not watched.
+func watchSources(ctx context.Context, dir string, interval time.Duration, log *slog.Logger, changed func(path string)) {
+	last := scanSources(dir, log)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := scanSources(dir, log)
+		if path, ok := firstChange(last, now); ok {
+			changed(path)
+		}
+		last = now
+	}
+}
+
+// firstChange returns a file that differs between two scans.
+func firstChange(before, after map[string]fileStamp) (string, bool) {
+	for path, st := range after {
+		if old, ok := before[path]; !ok || old != st {
+			return path, true
+		}
+	}
+	for path := range before {
+		if _, ok := after[path]; !ok {
+			return path, true
+		}
+	}
+	return "", false
+}
+
+// scanSources stamps the *.py files under dir.
+func scanSources(dir string, log *slog.Logger) map[string]fileStamp {
+	files := make(map[string]fileStamp)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == dir {
+				return err
+			}
+			return nil // gone or unreadable meanwhile: skip it
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != dir && (strings.HasPrefix(name, ".") || name == "__pycache__" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "pyvenv.cfg")); err == nil {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".py") {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			files[path] = fileStamp{fi.ModTime(), fi.Size()}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Warn("--reload cannot read the sources", "dir", dir, "err", err)
+	}
+	return files
+}
+
+// watchDir is the directory --reload watches, or "" without --reload.
+func (o *serveOptions) watchDir() string {
+	switch {
+	case !o.reload:
+		return ""
+	case o.chdir != "":
+		return o.chdir
+	}
+	return "."
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gowsgi/gowsgi/wsgi"
+)
+
+func TestParseBytes(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"1048576", 1 << 20, true},
+		{"512M", 512 << 20, true},
+		{"512m", 512 << 20, true},
+		{"1G", 1 << 30, true},
+		{"1GiB", 1 << 30, true},
+		{"64KB", 64 << 10, true},
+		{"1.5G", 3 << 29, true},
+		{"2T", 2 << 40, true},
+		{"", 0, false},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"12iB", 0, false},
+		{"lots", 0, false},
+		{"9000000T", 0, false},
+		{"NaN", 0, false},
+	}
+	for _, tc := range cases {
+		got, err := parseBytes(tc.in)
+		switch {
+		case tc.ok && (err != nil || got != tc.want):
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		case !tc.ok && (err == nil || !strings.Contains(err.Error(), `"`+tc.in+`"`)):
+			t.Errorf("parseBytes(%q) = %d, %v; want an error naming the input", tc.in, got, err)
+		}
+	}
+}
+
+// TestLimitFlags checks the worker lifecycle and overload flags, and how
+// their 0 (no limit) reaches wsgi.Config (where 0 is the default).
+func TestLimitFlags(t *testing.T) {
+	cases := []struct {
+		args                      []string
+		timeout, queueTimeout     time.Duration
+		backlog                   int
+		maxReq, jitter, maxMemory int64
+	}{
+		{nil, 30 * time.Second, 30 * time.Second, 1024, 0, 0, 0},
+		{[]string{"--timeout", "2.5", "--queue-timeout", "1m", "--backlog", "10", "--max-requests", "1000",
+			"--max-requests-jitter", "50", "--max-worker-memory", "512M"},
+			2500 * time.Millisecond, time.Minute, 10, 1000, 50, 512 << 20},
+		{[]string{"--timeout", "0", "--queue-timeout", "0", "--backlog", "0"}, -1, -1, -1, 0, 0, 0},
+	}
+	for _, tc := range cases {
+		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
+		if o == nil {
+			t.Fatalf("parseServe(%q): status %d", tc.args, status)
+		}
+		cfg := o.withLimits(wsgiConfig())
+		if cfg.Timeout != tc.timeout || cfg.QueueTimeout != tc.queueTimeout || cfg.Backlog != tc.backlog ||
+			cfg.MaxRequests != tc.maxReq || cfg.MaxRequestsJitter != tc.jitter || cfg.MaxWorkerMemory != tc.maxMemory {
+			t.Errorf("%q: Config{Timeout %v, QueueTimeout %v, Backlog %d, MaxRequests %d, MaxRequestsJitter %d, MaxWorkerMemory %d}",
+				tc.args, cfg.Timeout, cfg.QueueTimeout, cfg.Backlog, cfg.MaxRequests, cfg.MaxRequestsJitter, cfg.MaxWorkerMemory)
+		}
+	}
+}
+
+// TestFlagHelp checks that serve --help documents the new flags with their
+// defaults, and that bad values are named.
+func TestFlagHelp(t *testing.T) {
+	var stdout bytes.Buffer
+	run([]string{"serve", "--help"}, &stdout, io.Discard)
+	for _, want := range []string{
+		"--timeout SECONDS", "(default 30)", "--max-requests N", "--max-requests-jitter N",
+		"--max-worker-memory BYTES", "--backlog N", "(default 1024)", "--queue-timeout SECONDS",
+		"--reload\n", "--certfile FILE", "--keyfile FILE", "--h2c\n", "--header-timeout SECONDS",
+		"--keep-alive SECONDS", "(default 75)", "--limit-request-fields-size BYTES", "(default 64K)",
+		"--forwarded-allow-ips IPS", "(default 127.0.0.1,::1)",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+	for args, want := range map[string]string{
+		"--max-worker-memory 1Q":           `"1Q" is not a size in bytes`,
+		"--timeout soon":                   `"soon" is not a number of seconds`,
+		"--backlog -5":                     `"-5" is not a whole number`,
+		"--forwarded-allow-ips 10.0.0.300": `"10.0.0.300" is not an IP address or CIDR`,
+		"--certfile /nonexistent/cert.pem": "--certfile and --keyfile go together",
+		"--bind fd://1":                    "a file descriptor 3 or more",
+	} {
+		var stderr bytes.Buffer
+		status := run(append(append([]string{"serve"}, strings.Fields(args)...), "--python", "/bin/sh", "a:b"), io.Discard, &stderr)
+		if status != exitUsage || !strings.Contains(stderr.String(), want) {
+			t.Errorf("serve %s: status %d, stderr:\n%s\nwant %d and %q", args, status, stderr.String(), exitUsage, want)
+		}
+	}
+}
+
+func wsgiConfig() wsgi.Config { return wsgi.Config{App: "app:x"} }
