@@ -107,7 +107,8 @@ class Application:
             raise Error(
                 'gowsgi: %s was loaded in process %d, which then forked this '
                 'process (%d); a Go runtime does not survive fork(), so it '
-                'cannot serve here.  Fix: %s' % (path, pid, os.getpid(), _FORK_FIX))
+                'cannot serve here.  Fix: %s'
+                % (path, pid, os.getpid(), _FORK_FIX))
         if path != self.path:
             raise Error(
                 'gowsgi: cannot load %s: this process already runs the Go '
@@ -140,7 +141,8 @@ def _open(path):
                     'an init function of its package main' % path)
     if abi != _ABI:
         raise Error('gowsgi: %s speaks ABI %d, this gowsgi.py speaks %d: '
-                    'use the gowsgi.py of the same release' % (path, abi, _ABI))
+                    'use the gowsgi.py of the same release'
+                    % (path, abi, _ABI))
     event = ctypes.POINTER(_Event)
     size = ctypes.c_size_t
     lib.gowsgi_serve.argtypes = [ctypes.c_char_p, ctypes.c_int64, event]
@@ -255,7 +257,9 @@ class _Response:
         if not ev.data:
             return b'', b''
         try:
-            head = ctypes.string_at(ev.data, ev.head_len) if ev.head_len else b''
+            head = b''
+            if ev.head_len:
+                head = ctypes.string_at(ev.data, ev.head_len)
             body = ctypes.string_at(ev.data + ev.head_len, ev.body_len)
         finally:
             self._lib.gowsgi_free(ev.data)

@@ -91,8 +91,10 @@ def memory(path, n=100000):
     before = rss()
     batch(n // 5, n)
     after = rss()
-    print('rss_kb before=%d after=%d growth=%d' % (before, after, after - before))
+    print('rss_kb before=%d after=%d growth=%d'
+          % (before, after, after - before))
 
 
 if __name__ == '__main__':
-    {'second': second, 'fork': fork, 'memory': memory}[sys.argv[1]](sys.argv[2])
+    modes = {'second': second, 'fork': fork, 'memory': memory}
+    modes[sys.argv[1]](sys.argv[2])
