@@ -128,7 +128,7 @@ func fromXForwarded(h http.Header, trusted Trusted) (hop, bool) {
 	if len(fors) > 0 {
 		i = rightmostUntrusted(len(fors), func(i int) netip.Addr { a, _ := parseNode(fors[i], false); return a }, trusted)
 		if i >= 0 {
-			c.addr, _ = parseNode(fors[i], false)
+			c.addr, c.port = parseNode(fors[i], false)
 			found = true
 		}
 	}

@@ -31,3 +31,14 @@ def slow(environ, start_response):
         time.sleep(0.01)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"finished\n"]
+
+
+def environ(environ, start_response):
+    """Echoes the environ's CGI variables and wsgi.url_scheme, KEY=value a line."""
+    lines = [
+        "%s=%s" % (k, v)
+        for k, v in sorted(environ.items())
+        if isinstance(v, str) and (k.isupper() or k == "wsgi.url_scheme")
+    ]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [("\n".join(lines) + "\n").encode("latin-1")]

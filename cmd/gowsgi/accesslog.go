@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/gowsgi/gowsgi/accesslog"
+)
+
+// formatValue is the --access-log flag.
+type formatValue accesslog.Format
+
+func (f *formatValue) String() string { return accesslog.Format(*f).String() }
+
+func (f *formatValue) Set(s string) error {
+	v, err := accesslog.ParseFormat(s)
+	*f = formatValue(v)
+	return err
+}
+
+// logFormatValue is the --log-format flag: text or json.
+type logFormatValue string
+
+func (f *logFormatValue) String() string { return string(*f) }
+
+func (f *logFormatValue) Set(s string) error {
+	if s != "text" && s != "json" {
+		return fmt.Errorf("%q is not text or json", s)
+	}
+	*f = logFormatValue(s)
+	return nil
+}
+
+// newLogHandler returns the server log's handler, writing to w in o's
+// format.
+func newLogHandler(o *serveOptions, w io.Writer) slog.Handler {
+	opts := &slog.HandlerOptions{Level: o.logLevel}
+	if o.logFormat == "json" {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}
+
+// accessLogOutput opens where the access log goes: stdout, or the file of
+// --access-logfile, appended to. A file without --access-log means the
+// combined format, as gunicorn logs to --access-logfile. The closer is nil
+// for stdout.
+func accessLogOutput(o *serveOptions, stdout io.Writer) (accesslog.Format, io.Writer, io.Closer, error) {
+	format := accesslog.Format(o.accessLog)
+	if o.accessLogFile == "" || o.accessLogFile == "-" {
+		return format, stdout, nil, nil
+	}
+	if format == accesslog.Off {
+		format = accesslog.Combined
+	}
+	f, err := os.OpenFile(o.accessLogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return format, nil, nil, fmt.Errorf("--access-logfile: %w", err)
+	}
+	return format, f, f, nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestAccessLog serves with a JSON access log in a file and a JSON server
+// log: the app sees the request ID it was sent, or one made for it, the
+// response echoes it, and the log has a line for each request, the static
+// file's with no worker.
+func TestAccessLog(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f.txt"), []byte("file"), 0o644)
+	logFile := filepath.Join(dir, "access.log")
+	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
+		"--access-log", "json", "--access-logfile", logFile, "--log-format", "json", "--static", "/s="+dir, "ops:rid")
+	addr := jsonAddr(t, c)
+
+	cases := []struct {
+		path, sent string
+		code       int
+		worker     bool
+	}{
+		{"/a?x=1", "abc-123", 200, true},
+		{"/b", "", 200, true},
+		{"/c", "bad id with spaces", 200, true},
+		{"/status/404", "", 404, true},
+		{"/s/f.txt", "static-1", 200, false},
+	}
+	var ids []string
+	for _, tc := range cases {
+		req, _ := http.NewRequest("GET", "http://"+addr+tc.path, nil)
+		if tc.sent != "" {
+			req.Header.Set("X-Request-ID", tc.sent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-ID")
+		switch {
+		case resp.StatusCode != tc.code:
+			t.Errorf("GET %s: status %d; want %d", tc.path, resp.StatusCode, tc.code)
+		case tc.sent == "abc-123" && id != tc.sent, tc.sent == "static-1" && id != tc.sent:
+			t.Errorf("GET %s with X-Request-ID %q: response ID %q; want it kept", tc.path, tc.sent, id)
+		case (tc.sent == "" || tc.sent == "bad id with spaces") && !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id):
+			t.Errorf("GET %s with X-Request-ID %q: response ID %q; want a new one", tc.path, tc.sent, id)
+		case tc.worker && body.String() != id:
+			t.Errorf("GET %s: the app saw HTTP_X_REQUEST_ID %q; the response says %q", tc.path, body.String(), id)
+		}
+		ids = append(ids, id)
+	}
+	c.signal(syscall.SIGTERM)
+	if status := c.wait(); status != 0 {
+		t.Fatalf("exit status %d", status)
+	}
+	for _, line := range strings.Split(c.stderr(), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("server log line is not JSON: %q", line)
+		}
+	}
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != len(cases) {
+		t.Fatalf("%d access log lines; want %d:\n%s", len(lines), len(cases), data)
+	}
+	for i, line := range lines {
+		var rec struct {
+			ID       string
+			Method   string
+			URI      string
+			Status   int
+			Bytes    int64
+			Duration float64
+			Worker   int
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		tc := cases[i]
+		if rec.ID != ids[i] || rec.URI != tc.path || rec.Status != tc.code || rec.Method != "GET" || rec.Duration <= 0 ||
+			rec.Bytes == 0 || (!tc.worker && rec.Worker != -1) {
+			t.Errorf("access log line %q; want id %s, GET %s, status %d, bytes, duration", line, ids[i], tc.path, tc.code)
+		}
+	}
+}
+
+// jsonAddr waits for a JSON server log to say where the command listens.
+func jsonAddr(t *testing.T, c *cli) string {
+	t.Helper()
+	var rec struct{ Addr string }
+	if err := json.Unmarshal([]byte(c.waitLine(`"msg":"listening"`)), &rec); err != nil || rec.Addr == "" {
+		t.Fatalf("no addr in the listening line: %v", err)
+	}
+	return rec.Addr
+}
