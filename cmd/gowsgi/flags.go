@@ -28,7 +28,7 @@ type serveOptions struct {
 	logLevel         slog.Level
 
 	// Static files, logs, the admin server (static.go, accesslog.go, admin.go).
-	static staticValue
+	static        staticValue
 	accessLog     formatValue
 	accessLogFile string
 	logFormat     logFormatValue
