@@ -58,6 +58,14 @@ func startCLI(t *testing.T, env []string, args ...string) *cli {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), runMainEnv+"=1"), env...)
+	return startCmd(t, cmd)
+}
+
+// startCmd starts cmd, which runs the gowsgi command (as startCLI makes
+// it), and kills it when the test ends.
+func startCmd(t *testing.T, cmd *exec.Cmd) *cli {
+	t.Helper()
+	args := cmd.Args[1:]
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
