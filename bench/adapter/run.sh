@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 secs=${1:-5}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
-trap 'kill -INT -- -$(cat "$tmp"/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill -KILL -- -$(cat "$tmp"/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 go build -buildmode=c-shared -o "$tmp/gohello.so" ./gohello
 export GOWSGI_LIB="$tmp/gohello.so" GOWSGI_PYTHON="$(cd ../../python && pwd)"
@@ -23,6 +23,20 @@ port=$((18000 + $$ % 1000))
 rss() {
 	w=$(pgrep -n -g "$(cat "$tmp/pid")" || cat "$tmp/pid")
 	awk '/VmRSS/ {print $2}' "/proc/$w/status"
+}
+
+# stop ends the server's process group: SIGINT first (uWSGI reloads on
+# SIGTERM), then SIGKILL for what ignores it (a background job starts with
+# SIGINT ignored, and Python then keeps it so).
+stop() {
+	pg=$(cat "$tmp/pid")
+	kill -INT -- -"$pg" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 -- -"$pg" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL -- -"$pg" 2>/dev/null || true
+	wait 2>/dev/null || true
 }
 
 # run SERVER-NAME MODULE COMMAND...: start the server, load it, and print
@@ -46,8 +60,7 @@ run() {
 		awk '/Requests\/sec/ {print $2}')
 	reqs=$(awk -v r="$rps" -v s="$secs" 'BEGIN {printf "%d", r * s}')
 	echo "$name $module rps=$rps worker_rss_kb=$before->$(rss) (~$reqs requests)" >&2
-	kill -INT -- -"$(cat "$tmp/pid")" # uWSGI reloads on SIGTERM; all exit on SIGINT
-	wait 2>/dev/null || true
+	stop
 	echo "$rps"
 }
 
