@@ -1,18 +1,24 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/gowsgi/gowsgi/accesslog"
+	"github.com/gowsgi/gowsgi/admin"
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
 // ops is what serve runs around the container: static files in front of
-// it and the readiness the admin server reports.
+// it, the access log, and the admin server with its metrics.
 type ops struct {
+	// ready is what /readyz reports: set once the app serves, cleared when
+	// a graceful stop begins. (Seam: once lifecycle.go has the server's
+	// readiness, admin.Config.Ready should read that instead.)
 	ready   atomic.Bool
 	mux     *staticMux
 	closers []io.Closer
@@ -39,8 +45,37 @@ func startOps(o *serveOptions, c *wsgi.Container, log *slog.Logger, stdout io.Wr
 	if closer != nil {
 		op.closers = append(op.closers, closer)
 	}
-	handler := accesslog.New(accesslog.Config{Format: format, Output: out}, mux)
-	return op, handler, nil
+	alog := accesslog.Config{Format: format, Output: out}
+	if o.admin != "" {
+		m := admin.NewMetrics()
+		alog.Observe = func(r *accesslog.Record) { m.Observe(r.Method, r.Status, r.Duration) }
+		if err := op.serveAdmin(o.admin, admin.Config{Stats: c.Stats, Metrics: m, Ready: op.ready.Load, Title: o.app}, log); err != nil {
+			op.close()
+			return nil, nil, err
+		}
+	}
+	return op, accesslog.New(alog, mux), nil
+}
+
+// serveAdmin serves the admin endpoints on addr (as --bind's) until close.
+func (op *ops) serveAdmin(addr string, cfg admin.Config, log *slog.Logger) error {
+	b, err := parseBind(addr)
+	if err != nil {
+		return fmt.Errorf("--admin: %w", err)
+	}
+	l, err := listen(b)
+	if err != nil {
+		return fmt.Errorf("--admin: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           admin.New(cfg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("admin listening", "addr", listenAddr(l))
+	go srv.Serve(l)
+	op.closers = append(op.closers, srv)
+	return nil
 }
 
 // setReady sets what readiness reports: true once the app serves, false

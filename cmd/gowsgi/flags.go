@@ -32,6 +32,7 @@ type serveOptions struct {
 	accessLog     formatValue
 	accessLogFile string
 	logFormat     logFormatValue
+	admin         string
 
 	// Worker lifecycle and overload (0 on the command line means no limit).
 	timeout           time.Duration
@@ -92,6 +93,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"access-log", &o.accessLog, "access log `FORMAT`: off, common, combined or json, with request ID, worker and duration (default off; combined with --access-logfile)"},
 		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout (default stdout)"},
 		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
+		{"admin", (*stringValue)(&o.admin), "serve /metrics (Prometheus), /healthz, /readyz and a status page at `ADDRESS` (as --bind's; keep it private) (default: none)"},
 		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
 		{"max-requests", (*intValue)(&o.maxRequests), "replace a worker after it served `N` requests, its replacement ready first; 0 means never (default 0)"},
 		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
