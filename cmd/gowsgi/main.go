@@ -15,7 +15,11 @@
 //
 // SIGTERM or SIGINT stops it gracefully: it stops accepting connections,
 // finishes the requests in flight (within --graceful-timeout), then stops the
-// workers; a second signal stops it at once.
+// workers; a second signal stops it at once. SIGHUP reloads the app with
+// no failed request (new workers import it, take over once ready, and the
+// old ones drain; if the new code does not import, the old workers serve
+// on) and the TLS certificate; SIGTTIN adds a worker and SIGTTOU removes
+// one.
 //
 // Exit status: 0 after a graceful stop; 1 if serving failed; 2 for a bad
 // command line; 4 if the application failed to import (as gunicorn's

@@ -15,8 +15,9 @@ import (
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
-// A reloader reloads the app, and the TLS certificate if any, one reload
-// at a time: on SIGHUP, and when --reload sees a source file change.
+// A reloader reloads the app, and the TLS certificate if any, on SIGHUP
+// and when --reload sees a source file change, and adds and removes
+// workers on SIGTTIN and SIGTTOU: one change at a time.
 type reloader struct {
 	c    *wsgi.Container
 	cert *certificate // nil without TLS
@@ -42,16 +43,17 @@ func (r *reloader) reload(ctx context.Context, why string) {
 	r.c.Reload(ctx)
 }
 
-// notifyHangup relays SIGHUP. One stays pending at most: those that come
-// during a reload make one more.
+// notifyHangup relays SIGHUP, which reloads, and SIGTTIN and SIGTTOU,
+// which add and remove a worker.
 func notifyHangup() chan os.Signal {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	hup := make(chan os.Signal, 8)
+	signal.Notify(hup, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	return hup
 }
 
 // run reloads on each SIGHUP and, if watch is not "", whenever a *.py file
-// under watch changes, until ctx is done.
+// under watch changes; it adds a worker on SIGTTIN and removes one on
+// SIGTTOU (never the last); until ctx is done.
 func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) {
 	if watch != "" {
 		r.log.Info("reloading when the sources change", "dir", watch)
@@ -64,9 +66,28 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) 
 		case <-ctx.Done():
 			return
 		case s := <-hup:
-			r.reload(ctx, s.String())
+			switch s {
+			case syscall.SIGTTIN:
+				r.resize(ctx, +1)
+			case syscall.SIGTTOU:
+				r.resize(ctx, -1)
+			default:
+				r.reload(ctx, s.String())
+			}
 		}
 	}
+}
+
+// resize adds or removes a worker. Container.SetWorkers logs the outcome.
+func (r *reloader) resize(ctx context.Context, delta int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.c.NumWorkers() + delta
+	if n < 1 {
+		r.log.Warn("SIGTTOU ignored: the last worker stays")
+		return
+	}
+	r.c.SetWorkers(ctx, n)
 }
 
 // pollInterval is how often --reload looks at the source files.

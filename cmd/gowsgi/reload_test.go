@@ -165,3 +165,31 @@ func TestWatchReload(t *testing.T) {
 		return body == "after the edit, longer"
 	})
 }
+
+// TestWorkerSignals adds workers with SIGTTIN and removes them with
+// SIGTTOU, never the last one.
+func TestWorkerSignals(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
+		"-w", "1", "apps:hello")
+	url := "http://" + c.addr() + "/"
+	steps := []struct {
+		sig  syscall.Signal
+		want string
+	}{
+		{syscall.SIGTTIN, "msg=\"workers resized\" from=1 to=2"},
+		{syscall.SIGTTIN, "msg=\"workers resized\" from=2 to=3"},
+		{syscall.SIGTTOU, "msg=\"workers resized\" from=3 to=2"},
+		{syscall.SIGTTOU, "msg=\"workers resized\" from=2 to=1"},
+		{syscall.SIGTTOU, "SIGTTOU ignored: the last worker stays"},
+	}
+	for _, st := range steps {
+		c.signal(st.sig)
+		c.waitLine(st.want)
+		if code, body := get(t, http.DefaultClient, url); code != 200 || body != "Hello world!\n" {
+			t.Fatalf("after %v: %d %q", st.sig, code, body)
+		}
+	}
+	c.waitLine("msg=\"worker removed\" worker=1")
+}

@@ -60,6 +60,7 @@ type Pool struct {
 	retiring map[*worker.Process]struct{}
 	recycle  []chan struct{}        // by worker id: its worker served its share
 	swap     []chan *worker.Process // by worker id: a reload's replacement
+	slots    []slot                 // by worker id: its supervisor (resize.go)
 	reload   sync.Mutex             // one Reload at a time
 	restarts map[string]int64       // workers replaced, by reason
 	stopped  bool
@@ -74,10 +75,12 @@ func New(cfg Config) *Pool {
 		retiring: map[*worker.Process]struct{}{},
 		restarts: map[string]int64{},
 		recycle:  make([]chan struct{}, cfg.Workers),
-		swap:     make([]chan *worker.Process, cfg.Workers)}
+		swap:     make([]chan *worker.Process, cfg.Workers),
+		slots:    make([]slot, cfg.Workers)}
 	for i := range p.recycle {
 		p.recycle[i] = make(chan struct{}, 1)
 		p.swap[i] = make(chan *worker.Process)
+		p.slots[i] = newSlot(p.ctx)
 	}
 	return p
 }
@@ -147,8 +150,11 @@ type handoff struct {
 func (p *Pool) Reload(ctx context.Context) error {
 	p.reload.Lock()
 	defer p.reload.Unlock()
-	next := make([]*worker.Process, p.cfg.Workers)
-	errs := make([]error, p.cfg.Workers)
+	p.mu.Lock()
+	n := len(p.procs) // Resize also holds p.reload: n stays
+	p.mu.Unlock()
+	next := make([]*worker.Process, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for id := range next {
 		wg.Add(1)
@@ -169,8 +175,11 @@ func (p *Pool) Reload(ctx context.Context) error {
 		}
 	}
 	for id, proc := range next {
+		p.mu.Lock()
+		swap := p.swap[id]
+		p.mu.Unlock()
 		select {
-		case p.swap[id] <- proc:
+		case swap <- proc:
 		case <-p.ctx.Done():
 			for _, proc := range next[id:] {
 				proc.Kill()
@@ -253,8 +262,14 @@ func begin(c *worker.Conn, req [][]byte) (*worker.Conn, error) {
 func (p *Pool) Release(c *worker.Conn) {
 	served := c.Proc.Served.Add(1)
 	if q := c.Proc.Quota; q > 0 && served == q {
+		var recycle chan struct{}
+		p.mu.Lock()
+		if id := c.Proc.ID; id < len(p.recycle) { // not removed by Resize
+			recycle = p.recycle[id]
+		}
+		p.mu.Unlock()
 		select {
-		case p.recycle[c.Proc.ID] <- struct{}{}:
+		case recycle <- struct{}{}:
 		default:
 		}
 	}

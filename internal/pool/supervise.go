@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -25,6 +26,11 @@ const memoryCheck = time.Second
 // recycles it when it has served its share of requests or grown too big.
 func (p *Pool) supervise(id int, proc *worker.Process) {
 	defer p.wg.Done()
+	p.mu.Lock()
+	swap, recycle, s := p.swap[id], p.recycle[id], p.slots[id]
+	p.mu.Unlock()
+	ctx := s.ctx // done when the pool stops or Resize removes worker id
+	defer s.end(p, id)
 	var backoff time.Duration
 	var memTick <-chan time.Time
 	if p.cfg.MaxMemory > 0 {
@@ -36,14 +42,14 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 		var reason string
 		select {
 		case <-proc.Done():
-		case <-p.ctx.Done():
+		case <-ctx.Done():
 			return
-		case next := <-p.swap[id]:
+		case next := <-swap:
 			p.countRestart("reload")
 			p.takeOver(id, proc, next)
 			proc = next
 			continue
-		case <-p.recycle[id]:
+		case <-recycle:
 			reason = "max-requests"
 		case <-memTick:
 			rss, err := proc.RSS()
@@ -52,12 +58,12 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 			}
 			reason = "memory"
 		}
-		if p.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return
 		}
 		if reason != "" {
 			p.countRestart(reason)
-			if next, ok := p.replace(id, proc, reason); ok {
+			if next, ok := p.replace(ctx, id, proc, reason); ok {
 				proc = next
 				continue
 			}
@@ -75,7 +81,7 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 			backoff = 0
 		}
 		var ok bool
-		if proc, ok = p.respawn(id, &backoff); !ok {
+		if proc, ok = p.respawn(ctx, id, &backoff); !ok {
 			return
 		}
 		p.add(proc)
@@ -86,13 +92,13 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 // replace recycles old: a new worker is started while old goes on serving,
 // and only once the new one is ready does old stop taking requests and
 // leave, after finishing those it has.
-func (p *Pool) replace(id int, old *worker.Process, reason string) (*worker.Process, bool) {
+func (p *Pool) replace(ctx context.Context, id int, old *worker.Process, reason string) (*worker.Process, bool) {
 	why := map[string]string{"max-requests": "it served its max requests",
 		"memory": "its memory exceeds the limit"}[reason]
 	p.log.Info("recycling worker", "worker", id, "pid", old.PID(), "reason", why,
 		"served", old.Served.Load())
 	var backoff time.Duration
-	next, ok := p.respawn(id, &backoff)
+	next, ok := p.respawn(ctx, id, &backoff)
 	if !ok {
 		return nil, false
 	}
@@ -122,23 +128,23 @@ func (p *Pool) takeOver(id int, old, next *worker.Process) {
 }
 
 // respawn starts worker id again, retrying with growing backoff; it fails
-// only when the pool stops.
-func (p *Pool) respawn(id int, backoff *time.Duration) (*worker.Process, bool) {
+// only when ctx is done: the pool stops, or the worker is removed.
+func (p *Pool) respawn(ctx context.Context, id int, backoff *time.Duration) (*worker.Process, bool) {
 	for {
 		if *backoff > 0 {
 			t := time.NewTimer(*backoff)
 			select {
 			case <-t.C:
-			case <-p.ctx.Done():
+			case <-ctx.Done():
 				t.Stop()
 				return nil, false
 			}
 		}
-		proc, err := p.cfg.Spawn(p.ctx, id)
+		proc, err := p.cfg.Spawn(ctx, id)
 		if err == nil {
 			return proc, true
 		}
-		if p.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, false
 		}
 		*backoff = grow(*backoff)

@@ -1,0 +1,42 @@
+package wsgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// SetWorkers changes the number of worker processes to n, at least 1, as
+// gunicorn does on SIGTTIN and SIGTTOU. New workers import the app and take
+// requests once ready; removed ones take no more and leave once they have
+// finished those they have. It returns when the new workers are ready, or
+// with the error of one that failed to start (a *LoadError if the app no
+// longer imports); the workers started before it stay. ctx bounds the
+// start of new workers.
+func (c *Container) SetWorkers(ctx context.Context, n int) error {
+	if n < 1 {
+		return fmt.Errorf("wsgi: SetWorkers(%d): want 1 or more workers", n)
+	}
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != running {
+		return errors.New("wsgi: SetWorkers on a Container that is not running")
+	}
+	before := c.pool.Size()
+	if err := c.pool.Resize(ctx, n); err != nil {
+		c.log.Error("workers not all added", "want", n, "have", c.pool.Size(), "err", err)
+		return err
+	}
+	c.log.Info("workers resized", "from", before, "to", n)
+	return nil
+}
+
+// NumWorkers returns the number of worker processes the Container keeps
+// running: Config.Workers, or as SetWorkers last set it.
+func (c *Container) NumWorkers() int {
+	if c.pool == nil {
+		return c.cfg.Workers
+	}
+	return c.pool.Size()
+}
