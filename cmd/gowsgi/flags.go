@@ -33,6 +33,7 @@ type serveOptions struct {
 	accessLogFile string
 	logFormat     logFormatValue
 	admin         string
+	configFile    string
 
 	// Worker lifecycle and overload (0 on the command line means no limit).
 	timeout           time.Duration
@@ -94,6 +95,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout (default stdout)"},
 		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
 		{"admin", (*stringValue)(&o.admin), "serve /metrics (Prometheus), /healthz, /readyz and a status page at `ADDRESS` (as --bind's; keep it private) (default: none)"},
+		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: key = value lines, the keys these flags' long names (see below) (default: none)"},
 		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
 		{"max-requests", (*intValue)(&o.maxRequests), "replace a worker after it served `N` requests, its replacement ready first; 0 means never (default 0)"},
 		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
@@ -125,6 +127,12 @@ const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
 app:create_app()) from a pool of Python worker processes. Flags may come before or
 after it. SIGTERM or SIGINT stops gracefully; a second one stops at once.
+
+Every flag may also come from the environment, GOWSGI_ and its name in capitals
+(--max-requests: GOWSGI_MAX_REQUESTS; one value per line for repeatable flags), or
+from the --config file (or GOWSGI_CONFIG), with lines like "max-requests = 1000"
+(# starts a comment line; repeat a key to repeat a flag; "app = MODULE:CALLABLE").
+The command line wins over the environment, which wins over the file.
 
 Flags:
 `

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	gowsgi serve [flags] MODULE:CALLABLE
+//	gowsgi check [flags] MODULE:CALLABLE
 //	gowsgi version
 //	gowsgi help [serve]
 //
@@ -47,6 +48,7 @@ const usage = `gowsgi serves a Python WSGI application from a pool of Python wor
 Usage:
 
 	gowsgi serve [flags] MODULE:CALLABLE   serve the app (see "gowsgi help serve")
+	gowsgi check [flags] MODULE:CALLABLE   import the app in one worker, report, and exit (4 if it fails)
 	gowsgi version                         print the version
 	gowsgi help [serve]                    print this help, or the serve command's
 
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serve(rest, stdout, stderr)
+	case "check":
+		return check(rest, stdout, stderr)
 	case "version", "-v", "-version", "--version":
 		fmt.Fprintln(stdout, version())
 		return exitOK

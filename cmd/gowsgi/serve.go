@@ -158,6 +158,16 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindA
 		printServeUsage(stderr, fs)
 		return nil, nil, exitUsage
 	}
+	if err == nil {
+		// The environment and the --config file fill in what the command line did not.
+		app, cerr := applyConfig(fs, os.LookupEnv)
+		if cerr != nil {
+			return badUsage("%v", cerr)
+		}
+		if len(pos) == 0 && app != "" {
+			pos = []string{app}
+		}
+	}
 	switch {
 	case err != nil:
 		return badUsage("") // the flag package has said what is wrong

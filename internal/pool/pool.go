@@ -58,11 +58,11 @@ type Pool struct {
 	waiters  []*waiter
 	procs    []*worker.Process // by worker id; nil while one is being replaced
 	retiring map[*worker.Process]struct{}
-	recycle  []chan struct{}        // by worker id: its worker served its share
-	swap     []chan *worker.Process // by worker id: a reload's replacement
-	slots    []slot                 // by worker id: its supervisor (resize.go)
-	reload   sync.Mutex             // one Reload at a time
-	restarts map[string]int64       // workers replaced, by reason
+	recycle  []chan struct{}  // by worker id: its worker served its share
+	swap     []chan swap      // by worker id: a reload's replacement
+	slots    []slot           // by worker id: its supervisor (resize.go)
+	reload   sync.Mutex       // one Reload at a time
+	restarts map[string]int64 // workers replaced, by reason
 	stopped  bool
 }
 
@@ -75,11 +75,11 @@ func New(cfg Config) *Pool {
 		retiring: map[*worker.Process]struct{}{},
 		restarts: map[string]int64{},
 		recycle:  make([]chan struct{}, cfg.Workers),
-		swap:     make([]chan *worker.Process, cfg.Workers),
+		swap:     make([]chan swap, cfg.Workers),
 		slots:    make([]slot, cfg.Workers)}
 	for i := range p.recycle {
 		p.recycle[i] = make(chan struct{}, 1)
-		p.swap[i] = make(chan *worker.Process)
+		p.swap[i] = make(chan swap)
 		p.slots[i] = newSlot(p.ctx)
 	}
 	return p
@@ -176,10 +176,14 @@ func (p *Pool) Reload(ctx context.Context) error {
 	}
 	for id, proc := range next {
 		p.mu.Lock()
-		swap := p.swap[id]
+		ch := p.swap[id]
 		p.mu.Unlock()
+		// Wait until the new worker has taken over, so that every request
+		// after Reload returns runs the new code.
+		sw := swap{next: proc, done: make(chan struct{})}
 		select {
-		case swap <- proc:
+		case ch <- sw:
+			<-sw.done
 		case <-p.ctx.Done():
 			for _, proc := range next[id:] {
 				proc.Kill()
@@ -188,6 +192,13 @@ func (p *Pool) Reload(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// swap asks a supervisor to put next in its worker's place, and to close
+// done once it has.
+type swap struct {
+	next *worker.Process
+	done chan struct{}
 }
 
 // Acquire writes the request frame req on an idle channel, waiting for one

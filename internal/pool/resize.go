@@ -3,8 +3,6 @@ package pool
 import (
 	"context"
 	"fmt"
-
-	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
 // A slot is the supervisor of one worker id. Resize cancels its context to
@@ -93,7 +91,7 @@ func (p *Pool) grow(ctx context.Context, id int) error {
 	}
 	p.procs = append(p.procs, nil)
 	p.recycle = append(p.recycle, make(chan struct{}, 1))
-	p.swap = append(p.swap, make(chan *worker.Process))
+	p.swap = append(p.swap, make(chan swap))
 	p.slots = append(p.slots, newSlot(p.ctx))
 	p.wg.Add(1) // before Stop, which waits: it sets stopped first
 	p.mu.Unlock()

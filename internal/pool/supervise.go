@@ -27,7 +27,7 @@ const memoryCheck = time.Second
 func (p *Pool) supervise(id int, proc *worker.Process) {
 	defer p.wg.Done()
 	p.mu.Lock()
-	swap, recycle, s := p.swap[id], p.recycle[id], p.slots[id]
+	swaps, recycle, s := p.swap[id], p.recycle[id], p.slots[id]
 	p.mu.Unlock()
 	ctx := s.ctx // done when the pool stops or Resize removes worker id
 	defer s.end(p, id)
@@ -44,10 +44,11 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 		case <-proc.Done():
 		case <-ctx.Done():
 			return
-		case next := <-swap:
+		case sw := <-swaps:
 			p.countRestart("reload")
-			p.takeOver(id, proc, next)
-			proc = next
+			p.takeOver(id, proc, sw.next)
+			close(sw.done)
+			proc = sw.next
 			continue
 		case <-recycle:
 			reason = "max-requests"
