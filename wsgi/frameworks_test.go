@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -605,4 +606,337 @@ func testFlaskSendFile(t *testing.T, s *fwSite) {
 	if etag == "" || resp.StatusCode != http.StatusNotModified || len(body) != 0 {
 		t.Errorf("If-None-Match %q: %s, %d bytes", etag, resp.Status, len(body))
 	}
+}
+
+func TestDjango(t *testing.T) {
+	requireModule(t, "django")
+	for _, setup := range fwSetups {
+		t.Run(setup.name, func(t *testing.T) {
+			spool := t.TempDir()
+			s := startSite(t, setup, Config{
+				App:      "djangoapp.wsgi:application",
+				SpoolDir: spool,
+				Env:      []string{"DJANGOAPP_SPOOL_DIR=" + spool},
+			})
+			t.Run("template view", func(t *testing.T) { testDjangoTemplate(t, s) })
+			t.Run("form with CSRF", func(t *testing.T) { testDjangoForm(t, s) })
+			t.Run("multipart upload", func(t *testing.T) { testDjangoUpload(t, s) })
+			t.Run("session", func(t *testing.T) { testDjangoSession(t, s) })
+			t.Run("redirects", func(t *testing.T) { testDjangoRedirects(t, s) })
+			t.Run("non-ASCII path", func(t *testing.T) { testDjangoPath(t, s) })
+			t.Run("request.META", func(t *testing.T) { testDjangoMeta(t, s) })
+			t.Run("not found", func(t *testing.T) { testDjangoNotFound(t, s) })
+			t.Run("server error", func(t *testing.T) { testDjangoError(t, s) })
+		})
+	}
+}
+
+func testDjangoTemplate(t *testing.T, s *fwSite) {
+	resp, body := fwSend(t, s.Client(), fwRequest(t, "GET", s.url("/?name="+url.QueryEscape("<b>Zoë</b>")), nil))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("%s, Content-Type %q: %.300q", resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	for _, want := range []string{
+		"<h1>Hello, &lt;b&gt;Zoë&lt;/b&gt;!</h1>", // autoescaped, UTF-8
+		`<a href="` + s.path("/caf%C3%A9/") + `">Café</a>`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+// djangoCSRFToken GETs the form page with b, as a browser would before a
+// POST, and returns the form's hidden token; the csrftoken cookie is then
+// in b's jar.
+func djangoCSRFToken(t *testing.T, s *fwSite, b *http.Client) string {
+	t.Helper()
+	resp, body := fwSend(t, b, fwRequest(t, "GET", s.url("/form/"), nil))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /form/: %s", resp.Status)
+	}
+	m := djangoTokenField.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrfmiddlewaretoken in the form:\n%s", body)
+	}
+	u, _ := url.Parse(s.url("/form/"))
+	for _, c := range b.Jar.Cookies(u) {
+		if c.Name == "csrftoken" && c.Value != "" {
+			return string(m[1])
+		}
+	}
+	t.Fatalf("no csrftoken cookie; Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
+	return ""
+}
+
+var djangoTokenField = regexp.MustCompile(`<input type="hidden" name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)">`)
+
+func testDjangoForm(t *testing.T, s *fwSite) {
+	tests := []struct {
+		name     string
+		form     url.Values
+		token    string // "" for the page's, "-" for none
+		noCookie bool   // a client without the csrftoken cookie
+		status   int
+		want     map[string]any
+	}{
+		{
+			name:   "valid",
+			form:   url.Values{"name": {"Ada"}, "message": {"Hello"}},
+			status: 200,
+			want:   map[string]any{"name": "Ada", "message": "Hello"},
+		},
+		{
+			name:   "non-ASCII values",
+			form:   url.Values{"name": {"Zoë Łukasiewicz"}, "message": {"Grüße aus Zürich ☕"}},
+			status: 200,
+			want:   map[string]any{"name": "Zoë Łukasiewicz", "message": "Grüße aus Zürich ☕"},
+		},
+		{
+			name:   "invalid",
+			form:   url.Values{"name": {"Ada"}},
+			status: 400,
+			want:   map[string]any{"errors": map[string]any{"message": []any{"This field is required."}}},
+		},
+		{
+			name:   "without the token",
+			form:   url.Values{"name": {"Ada"}, "message": {"Hello"}},
+			token:  "-",
+			status: 403,
+		},
+		{
+			name:   "with a wrong token",
+			form:   url.Values{"name": {"Ada"}, "message": {"Hello"}},
+			token:  strings.Repeat("x", 64),
+			status: 403,
+		},
+		{
+			name:     "without the cookie",
+			form:     url.Values{"name": {"Ada"}, "message": {"Hello"}},
+			noCookie: true,
+			status:   403,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := s.browser(t)
+			token := djangoCSRFToken(t, s, b)
+			form := url.Values{}
+			for k, v := range tc.form {
+				form[k] = v
+			}
+			switch tc.token {
+			case "":
+				form.Set("csrfmiddlewaretoken", token)
+			case "-":
+			default:
+				form.Set("csrfmiddlewaretoken", tc.token)
+			}
+			client := b
+			if tc.noCookie {
+				client = s.Client()
+			}
+			resp, body := fwSend(t, client, fwPostForm(t, s.url("/form/"), form))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s, want %d: %.500q", resp.Status, tc.status, body)
+			}
+			if tc.status == 403 && !bytes.Contains(body, []byte("CSRF verification failed")) {
+				t.Errorf("a 403 that is not Django's CSRF failure: %.500q", body)
+			}
+			if tc.want != nil {
+				fwExpect(t, fwJSON(t, resp, body), tc.want)
+			}
+		})
+	}
+}
+
+func testDjangoUpload(t *testing.T, s *fwSite) {
+	tests := []struct {
+		name     string
+		size     int
+		filename string
+		chunked  bool
+		spooled  bool // past the Container's in-memory threshold
+		noToken  bool
+	}{
+		{name: "small file", size: fwSmall, filename: "notes.txt"},
+		{name: "non-ASCII file name", size: fwSmall, filename: "café résumé.bin"},
+		{name: "3 MiB file spooled to disk", size: fwBig, filename: "big.bin", spooled: true},
+		{name: "chunked 3 MiB file spooled to disk", size: fwBig, filename: "chunked-big.bin", chunked: true, spooled: true},
+		{name: "without the CSRF token", size: fwSmall, filename: "notes.txt", noToken: true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := s.browser(t)
+			token := djangoCSRFToken(t, s, b)
+			data := fwRandom(tc.size, uint64(100+i))
+			payload, ctype := fwMultipart(t,
+				[]string{"title", "Über uns"},
+				[]fwFile{{"file", tc.filename, "application/octet-stream", data}})
+			body, length := fwBody(payload, tc.chunked)
+			req := fwRequest(t, "POST", s.url("/upload/"), body)
+			req.ContentLength = length
+			req.Header.Set("Content-Type", ctype)
+			// The token in a header, as JavaScript sends it.
+			if !tc.noToken {
+				req.Header.Set("X-CSRFToken", token)
+			}
+			resp, rbody := fwSend(t, b, req)
+			if tc.noToken {
+				if resp.StatusCode != 403 {
+					t.Errorf("%s, want 403: %.300q", resp.Status, rbody)
+				}
+				return
+			}
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %.300q", resp.Status, rbody)
+			}
+			spooled := 0.0
+			if tc.spooled {
+				spooled = 1
+			}
+			fwExpect(t, fwJSON(t, resp, rbody), map[string]any{
+				"fields": map[string]any{"title": "Über uns"},
+				"files": map[string]any{"file": map[string]any{
+					"filename": tc.filename,
+					"size":     float64(tc.size),
+					"sha256":   fwSHA256(data),
+				}},
+				"content_length": strconv.Itoa(len(payload)),
+				"spooled":        spooled,
+			})
+		})
+	}
+}
+
+func testDjangoSession(t *testing.T, s *fwSite) {
+	const browsers, visits = 4, 3
+	var wg sync.WaitGroup
+	for i := range browsers {
+		wg.Go(func() {
+			b := s.browser(t)
+			for want := 1; want <= visits; want++ {
+				resp, err := b.Get(s.url("/count/"))
+				if err != nil {
+					t.Errorf("browser %d: %v", i, err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var got struct{ N int }
+				if err := json.Unmarshal(body, &got); err != nil || got.N != want {
+					t.Errorf("browser %d, visit %d: %s %.200q", i, want, resp.Status, body)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	// A signed cookie that was tampered with is no session at all.
+	resp, _ := fwSend(t, s.Client(), fwRequest(t, "GET", s.url("/count/"), nil))
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "sessionid" {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly {
+		t.Fatalf("no HttpOnly sessionid cookie: %q", resp.Header.Values("Set-Cookie"))
+	}
+	// The value is payload:timestamp:signature; change the payload.
+	_, rest, _ := strings.Cut(session.Value, ":")
+	req := fwRequest(t, "GET", s.url("/count/"), nil)
+	req.AddCookie(&http.Cookie{Name: "sessionid", Value: "eyJuIjo5OX0:" + rest})
+	resp, body := fwSend(t, s.Client(), req)
+	fwExpect(t, fwJSON(t, resp, body), map[string]any{"n": 1.0})
+}
+
+func testDjangoRedirects(t *testing.T, s *fwSite) {
+	tests := []struct {
+		name, target string
+		status       int
+		location     string
+	}{
+		{"redirect() to a named view", "/old/", http.StatusFound, s.path("/")},
+		// CommonMiddleware's APPEND_SLASH, which escapes the path again.
+		{"appended slash", "/meta", http.StatusMovedPermanently, s.path("/meta/")},
+		{"appended slash to a non-ASCII path", "/caf%C3%A9", http.StatusMovedPermanently, s.path("/caf%C3%A9/")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := fwSend(t, s.noRedirects(), fwRequest(t, "GET", s.url(tc.target), nil))
+			if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location {
+				t.Fatalf("GET %s: %s to %q, want %d to %q: %.300q", tc.target, resp.Status, resp.Header.Get("Location"), tc.status, tc.location, body)
+			}
+			resp, body = fwSend(t, s.browser(t), fwRequest(t, "GET", s.url(tc.target), nil))
+			if resp.StatusCode != 200 || resp.Request.URL.EscapedPath() != tc.location {
+				t.Errorf("following %s: %s at %s: %.300q", tc.target, resp.Status, resp.Request.URL, body)
+			}
+		})
+	}
+}
+
+func testDjangoPath(t *testing.T, s *fwSite) {
+	for _, target := range []string{"/caf%C3%A9/", "/café/"} {
+		resp, body := fwSend(t, s.Client(), fwRequest(t, "GET", s.url(target), nil))
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s: %.300q", target, resp.Status, body)
+		}
+		fwExpect(t, fwJSON(t, resp, body), map[string]any{
+			"path":      s.path("/café/"),
+			"path_info": "/café/",
+			"reverse":   s.path("/caf%C3%A9/"),
+		})
+	}
+}
+
+func testDjangoMeta(t *testing.T, s *fwSite) {
+	addr := s.Listener.Addr().String()
+	host, port, _ := strings.Cut(addr, ":")
+	resp, body := fwSend(t, s.Client(), fwRequest(t, "GET", s.url("/meta/?x=1&y=%C3%A9"), nil))
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %.300q", resp.Status, body)
+	}
+	fwExpect(t, fwJSON(t, resp, body), map[string]any{
+		"meta": map[string]any{
+			"SCRIPT_NAME":    s.setup.prefix,
+			"PATH_INFO":      "/meta/",
+			"REMOTE_ADDR":    "127.0.0.1",
+			"SERVER_NAME":    host,
+			"SERVER_PORT":    port,
+			"HTTP_HOST":      addr,
+			"QUERY_STRING":   "x=1&y=%C3%A9",
+			"REQUEST_METHOD": "GET",
+		},
+		"path":         s.path("/meta/"),
+		"host":         addr,
+		"absolute_uri": s.url("/meta/?x=1&y=%C3%A9"),
+		"secure":       false,
+	})
+
+	// A Host outside ALLOWED_HOSTS: Django refuses it itself.
+	req := fwRequest(t, "GET", s.url("/meta/"), nil)
+	req.Host = "evil.example"
+	if resp, body := fwSend(t, s.Client(), req); resp.StatusCode != 400 {
+		t.Errorf("Host evil.example: %s, want 400: %.300q", resp.Status, body)
+	}
+}
+
+func testDjangoNotFound(t *testing.T, s *fwSite) {
+	for _, target := range []string{"/nope/", "/caf%C3%A9/more/"} {
+		resp, body := fwSend(t, s.Client(), fwRequest(t, "GET", s.url(target), nil))
+		// Django's own page, not the server's.
+		if resp.StatusCode != 404 || !bytes.Contains(body, []byte("<h1>Not Found</h1>")) {
+			t.Errorf("GET %s: %s: %.300q", target, resp.Status, body)
+		}
+	}
+}
+
+func testDjangoError(t *testing.T, s *fwSite) {
+	resp, body := fwSend(t, s.Client(), fwRequest(t, "GET", s.url("/boom/"), nil))
+	if resp.StatusCode != 500 || !bytes.Contains(body, []byte("Server Error (500)")) {
+		t.Errorf("%s: %.300q", resp.Status, body)
+	}
+	s.logs.await(t, "Internal Server Error: "+s.path("/boom/"), "ZeroDivisionError")
 }
