@@ -88,7 +88,7 @@ func (s *fwSite) noRedirects() *http.Client {
 	}
 }
 
-// send does req with client and returns the response and its whole body.
+// fwSend does req with client and returns the response and its whole body.
 func fwSend(t *testing.T, client *http.Client, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := client.Do(req)
