@@ -13,7 +13,10 @@ settings.configure(
     SECRET_KEY="bench-only",
     ALLOWED_HOSTS=["*"],
     ROOT_URLCONF=__name__,
-    MIDDLEWARE=[],
+    # CommonMiddleware, as in every startproject, sets Content-Length:
+    # without it uWSGI's --http11-socket can neither keep the connection
+    # alive nor end the response, and its clients hang.
+    MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
     INSTALLED_APPS=[],
     DATABASES={},
     TEMPLATES=[{

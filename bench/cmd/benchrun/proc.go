@@ -58,16 +58,12 @@ func startProc(argv []string, dir string, env []string, logPath string) (*proc, 
 	return p, nil
 }
 
-// stop sends SIGTERM to the process group, then SIGKILL if it lingers.
+// stop kills the whole process group at once. A graceful stop would wait
+// on the idle keep-alive connections of some scenarios for seconds, and
+// nothing is measured after the load; workers that outlive their master
+// are in the group too.
 func (p *proc) stop() {
-	pgid := p.cmd.Process.Pid
-	syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(3 * time.Second):
-	}
-	// Workers may outlive their master; the group is what we own.
-	syscall.Kill(-pgid, syscall.SIGKILL)
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
 	live.Lock()
 	delete(live.procs, p)
