@@ -92,7 +92,8 @@ type Record struct {
 	Bytes      int64 // of the response body
 
 	// Worker is the ID of the Python worker that served the request, set
-	// by an inner handler through FromContext; -1 if none did (a static
+	// by a wsgi.Container through the ResponseWriter (its ServedBy method)
+	// or by an inner handler through FromContext; -1 if none did (a static
 	// file, a request refused before reaching the app).
 	Worker int
 }

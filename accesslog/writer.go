@@ -21,6 +21,10 @@ type responseWriter struct {
 
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// ServedBy records the worker that served the request: the wsgi.Container
+// calls it on the ResponseWriter it is given (see wsgi.ServedByWriter).
+func (w *responseWriter) ServedBy(worker int) { w.rec.Worker = worker }
+
 func (w *responseWriter) WriteHeader(code int) {
 	if w.wroteHeader {
 		w.ResponseWriter.WriteHeader(code) // net/http logs the superfluous call

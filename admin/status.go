@@ -58,6 +58,13 @@ up {{age .Up}}, {{len .Stats.Workers}} workers, {{.Busy}} busy and {{.Idle}} idl
 {{range .Restarts}}<tr><td>{{.Reason}}</td><td class="n">{{.Count}}</td></tr>
 {{else}}<tr><td colspan="2">None since the server started.</td></tr>
 {{end}}</table>
+{{with .Stats.Recent}}
+<h3>Recent</h3>
+<table>
+<tr><th>When</th><th>Worker</th><th>PID</th><th>Reason</th><th>Exit</th></tr>
+{{range .}}<tr><td>{{.At.Format "15:04:05"}}</td><td class="n">{{.Worker}}</td><td class="n">{{.PID}}</td><td>{{.Reason}}</td><td>{{.Exit}}</td></tr>
+{{end}}</table>
+{{end}}
 <p><a href="metrics">/metrics</a> · <a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></p>
 </body></html>
 `))

@@ -15,6 +15,14 @@ import (
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
+// A ServedByWriter is a ResponseWriter that wants to know which worker
+// served the request, as an access log does. The Container calls ServedBy
+// with the worker's id once a worker has taken the request.
+type ServedByWriter interface {
+	http.ResponseWriter
+	ServedBy(worker int)
+}
+
 // responder turns the frames of one exchange into the HTTP response.
 type responder struct {
 	c    *Container
@@ -40,6 +48,9 @@ func (rs *responder) abort() { rs.conn.Abort(rs.seq) }
 // to the pool when the exchange ends cleanly.
 func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker.Conn) {
 	conn.Note(r.Method + " " + r.URL.Path)
+	if sb, ok := w.(ServedByWriter); ok {
+		sb.ServedBy(conn.Proc.ID)
+	}
 	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1, seq: conn.Exchange()}
 	ok := rs.run()
 	if rs.stopAbort != nil {

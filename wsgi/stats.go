@@ -11,6 +11,16 @@ type Stats struct {
 	Workers  []WorkerStats
 	Waiting  int              // requests waiting for a free worker thread
 	Restarts map[string]int64 // workers replaced, by reason: "died", "max-requests", "memory", "reload"
+	Recent   []RestartStats   // the last few replacements, oldest first
+}
+
+// RestartStats describes one worker replaced.
+type RestartStats struct {
+	Worker int
+	PID    int    // of the process replaced
+	Reason string // "died", "max-requests", "memory" or "reload"
+	Exit   string // how it ended, if it died: "signal: killed"
+	At     time.Time
 }
 
 // WorkerStats describes one worker process.
@@ -32,6 +42,28 @@ type RequestStats struct {
 	Age    time.Duration
 }
 
+// Info describes the interpreter and the application of a started
+// Container, as its workers report them.
+type Info struct {
+	Python         string // the interpreter's path (sys.executable)
+	Version        string // "3.11.2"
+	Implementation string // "CPython" or "PyPy"
+	App            string // what the app spec names, as "flask.app.Flask"
+}
+
+// Info returns what the workers of c report; it is empty until Start has
+// succeeded.
+func (c *Container) Info() Info {
+	if c.pool == nil {
+		return Info{}
+	}
+	for _, p := range c.pool.Workers() {
+		i := p.Info
+		return Info{Python: i.Executable, Version: i.Version, Implementation: i.Implementation, App: i.App}
+	}
+	return Info{}
+}
+
 // Stats returns a snapshot of c's workers and queue.
 func (c *Container) Stats() Stats {
 	var st Stats
@@ -40,6 +72,9 @@ func (c *Container) Stats() Stats {
 	}
 	st.Waiting = c.pool.Waiting()
 	st.Restarts = c.pool.Restarts()
+	for _, r := range c.pool.RecentRestarts() {
+		st.Recent = append(st.Recent, RestartStats(r))
+	}
 	now := time.Now()
 	for _, p := range c.pool.Workers() {
 		ws := WorkerStats{ID: p.ID, PID: p.PID(), State: p.State().String(), Threads: len(p.Conns),

@@ -462,3 +462,29 @@ func TestStats(t *testing.T) {
 	writeFile(t, fifo, "x\n")
 	io.ReadAll(resp.Body)
 }
+
+// servedBy is a ResponseWriter that records the worker, as an access log.
+type servedBy struct {
+	http.ResponseWriter
+	worker int
+}
+
+func (s *servedBy) ServedBy(worker int) { s.worker = worker }
+
+func TestInfoAndServedBy(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1})
+	if in := ts.c.Info(); in.App != "pep.dispatch" || in.Python == "" || !strings.HasPrefix(in.Version, "3.") {
+		t.Errorf("Info: %+v", in)
+	}
+	rec := &servedBy{ResponseWriter: newRecorder(), worker: -1}
+	ts.c.ServeHTTP(rec, serverRequest("GET", "/"))
+	if rec.worker != 0 {
+		t.Errorf("ServedBy got worker %d, want 0", rec.worker)
+	}
+	ts.c.pool.Workers()[0].Kill()
+	ts.logs.await(t, "worker started")
+	st := ts.c.Stats()
+	if len(st.Recent) != 1 || st.Recent[0].Reason != "died" || st.Recent[0].Exit != "signal: killed" || st.Restarts["died"] != 1 {
+		t.Errorf("restarts: %+v %+v", st.Restarts, st.Recent)
+	}
+}

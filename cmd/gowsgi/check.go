@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -27,8 +26,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if o == nil {
 		return status
 	}
-	info := new(startInfo)
-	log := slog.New(&captureHandler{Handler: newLogHandler(o, stderr), info: info})
+	log := slog.New(newLogHandler(o, stderr))
 	c, err := wsgi.NewContainer(wsgi.Config{
 		App:        o.app,
 		Python:     o.python,
@@ -60,54 +58,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer c.Close()
-	python, version := info.get()
-	fmt.Fprintf(stdout, "app:     %s\n", o.app)
-	fmt.Fprintf(stdout, "python:  %s (%s)\n", python, version)
-	// The app's type needs the worker to report it (see the report).
+	in := c.Info()
+	fmt.Fprintf(stdout, "app:     %s (%s)\n", o.app, in.App)
+	fmt.Fprintf(stdout, "python:  %s (%s %s)\n", in.Python, in.Implementation, in.Version)
 	fmt.Fprintf(stdout, "result:  ok, imported in a worker in %v\n", took.Round(time.Millisecond))
 	return exitOK
-}
-
-// startInfo is what the container logs once it serves.
-type startInfo struct {
-	mu              sync.Mutex
-	python, version string
-}
-
-func (s *startInfo) get() (python, version string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.python, s.version
-}
-
-// captureHandler passes records on and keeps the interpreter and version
-// of the container's "serving WSGI app" record.
-type captureHandler struct {
-	slog.Handler
-	info *startInfo
-}
-
-func (h *captureHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "serving WSGI app" {
-		h.info.mu.Lock()
-		r.Attrs(func(a slog.Attr) bool {
-			switch a.Key {
-			case "python":
-				h.info.python = a.Value.String()
-			case "version":
-				h.info.version = a.Value.String()
-			}
-			return true
-		})
-		h.info.mu.Unlock()
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h *captureHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &captureHandler{Handler: h.Handler.WithAttrs(attrs), info: h.info}
-}
-
-func (h *captureHandler) WithGroup(name string) slog.Handler {
-	return &captureHandler{Handler: h.Handler.WithGroup(name), info: h.info}
 }

@@ -157,7 +157,7 @@ func TestCheck(t *testing.T) {
 		stderr []string
 	}{
 		{"ok", nil, []string{"--python", debianPython, "--chdir", "testdata", "apps:hello"}, 0,
-			[]string{"app:     apps:hello", "python:  " + debianPython + " (CPython 3.", "result:  ok"}, nil},
+			[]string{"app:     apps:hello (apps.hello)", "python:  " + debianPython + " (CPython 3.", "result:  ok"}, nil},
 		{"config file", nil, []string{"--config", conf}, 0, []string{"app:     apps:hello", "result:  ok"}, nil},
 		{"env", []string{"GOWSGI_PYTHON=" + debianPython, "GOWSGI_CHDIR=testdata", "GOWSGI_APP=apps:where"}, nil, 0,
 			[]string{"app:     apps:where", "result:  ok"}, nil},

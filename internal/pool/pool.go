@@ -63,6 +63,7 @@ type Pool struct {
 	slots    []slot           // by worker id: its supervisor (resize.go)
 	reload   sync.Mutex       // one Reload at a time
 	restarts map[string]int64 // workers replaced, by reason
+	recent   []Restart        // the last recentRestarts replacements
 	stopped  bool
 }
 
@@ -416,8 +417,31 @@ func (p *Pool) Restarts() map[string]int64 {
 	return out
 }
 
-func (p *Pool) countRestart(reason string) {
+// Restart is one worker replaced.
+type Restart struct {
+	Worker int       // the worker's id
+	PID    int       // of the process replaced
+	Reason string    // "died", "max-requests", "memory" or "reload"
+	Exit   string    // how it ended, if it died
+	At     time.Time // when
+}
+
+// recentRestarts is how many Restarts RecentRestarts keeps.
+const recentRestarts = 20
+
+// RecentRestarts returns the last workers replaced, oldest first.
+func (p *Pool) RecentRestarts() []Restart {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Restart(nil), p.recent...)
+}
+
+func (p *Pool) countRestart(id int, old *worker.Process, reason string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.restarts[reason]++
-	p.mu.Unlock()
+	if len(p.recent) == recentRestarts {
+		p.recent = append(p.recent[:0], p.recent[1:]...)
+	}
+	p.recent = append(p.recent, Restart{Worker: id, PID: old.PID(), Reason: reason, Exit: old.Exit(), At: time.Now()})
 }

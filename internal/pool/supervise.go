@@ -45,7 +45,7 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 		case <-ctx.Done():
 			return
 		case sw := <-swaps:
-			p.countRestart("reload")
+			p.countRestart(id, proc, "reload")
 			p.takeOver(id, proc, sw.next)
 			close(sw.done)
 			proc = sw.next
@@ -63,7 +63,7 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 			return
 		}
 		if reason != "" {
-			p.countRestart(reason)
+			p.countRestart(id, proc, reason)
 			if next, ok := p.replace(ctx, id, proc, reason); ok {
 				proc = next
 				continue
@@ -74,8 +74,8 @@ func (p *Pool) supervise(id int, proc *worker.Process) {
 			"uptime", proc.Uptime().Round(time.Millisecond), "served", proc.Served.Load())
 		p.mu.Lock()
 		p.procs[id] = nil
-		p.restarts["died"]++
 		p.mu.Unlock()
+		p.countRestart(id, proc, "died")
 		if proc.Served.Load() == 0 && proc.Uptime() < infant {
 			backoff = grow(backoff)
 		} else {

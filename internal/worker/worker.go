@@ -67,6 +67,7 @@ type Info struct {
 	Version        string // e.g. "3.11.2"
 	Implementation string // "CPython" or "PyPy"
 	Executable     string
+	App            string // what the app spec names, as "flask.app.Flask"
 }
 
 // LoadError reports an app that failed to import; the worker has exited with
@@ -260,6 +261,7 @@ func (p *Process) readInfo(meta []byte) error {
 	p.Info.Version, _ = m["version"].(string)
 	p.Info.Implementation, _ = m["implementation"].(string)
 	p.Info.Executable, _ = m["executable"].(string)
+	p.Info.App, _ = m["app"].(string)
 	return nil
 }
 

@@ -60,6 +60,7 @@ def main(argv):
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
+        "app": describe(app),
     })
     workers = [threading.Thread(target=serve, args=(c, app, base),
                                 name="gowsgi-%d" % i, daemon=True)
@@ -68,6 +69,13 @@ def main(argv):
         t.start()
     for t in workers:
         t.join()
+
+
+def describe(app):
+    """Name what the spec gave: 'flask.app.Flask', 'hello.simple_app'."""
+    module = getattr(app, "__module__", None) or type(app).__module__
+    name = getattr(app, "__qualname__", None) or type(app).__qualname__
+    return "%s.%s" % (module, name)
 
 
 def open_channel(fd):
