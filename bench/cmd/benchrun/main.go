@@ -28,6 +28,7 @@ func main() {
 		serversF  = flag.String("servers", "", "comma-separated servers to run (default all)")
 		scensF    = flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 		base      = flag.String("base", "gowsgi", "server the ratios are relative to")
+		repeat    = flag.Int("repeat", 1, "rounds over the whole matrix; each cell reports its median round")
 		loopSecs  = flag.Float64("loop", 1, "seconds per app for the Python-loop limit (0: skip)")
 		results   = flag.String("results", "bench/RESULTS.md", "file the run is appended to, relative to the repository root (empty: none)")
 		gowsgiBin = flag.String("gowsgi", "", "prebuilt gowsgi binary (default: build ./cmd/gowsgi)")
@@ -36,7 +37,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, options{
 		duration: *duration, quick: *quick, apps: list(*appsF), servers: list(*serversF),
-		scenarios: list(*scensF), base: *base, loop: *loopSecs, results: *results, gowsgi: *gowsgiBin,
+		scenarios: list(*scensF), base: *base, repeat: max(1, *repeat), loop: *loopSecs, results: *results, gowsgi: *gowsgiBin,
 	})
 	stop()
 	stopAll() // whatever a failed cell left behind
@@ -48,6 +49,7 @@ type options struct {
 	quick                    bool
 	apps, servers, scenarios []string
 	base                     string
+	repeat                   int
 	loop                     float64
 	results, gowsgi          string
 }
@@ -112,24 +114,31 @@ func run(ctx context.Context, o options) int {
 	}
 	var commands []string
 	seenCmd := map[string]bool{}
-	for _, a := range selApps {
-		for _, sc := range scenarios() {
-			if !want(o.scenarios, sc.name) || (sc.only != a.name && (sc.only != "" || a.mem)) {
-				continue
-			}
-			descs[sc.name] = sc.desc
-			for _, srv := range servers() {
-				if !want(o.servers, srv.name) || (srv.hello && a.name != "hello") || ctx.Err() != nil {
+	// Rounds go over the whole matrix, so a burst of someone else's load
+	// hits one sample of many servers rather than every sample of one.
+	for round := 0; round < o.repeat; round++ {
+		if o.repeat > 1 {
+			fmt.Fprintf(os.Stderr, "benchrun: round %d of %d\n", round+1, o.repeat)
+		}
+		for _, a := range selApps {
+			for _, sc := range scenarios() {
+				if !want(o.scenarios, sc.name) || (sc.only != a.name && (sc.only != "" || a.mem)) {
 					continue
 				}
-				c := runCell(ctx, env, srv, sc, a)
-				if c == nil {
-					continue
-				}
-				cells = append(cells, *c)
-				if argv := srv.argv(env, a, "ADDR"); argv != nil && !seenCmd[srv.name] {
-					seenCmd[srv.name] = true
-					commands = append(commands, fmt.Sprintf("- %s (%s): `%s`", srv.name, srv.note, shellJoin(argv)))
+				descs[sc.name] = sc.desc
+				for _, srv := range servers() {
+					if !want(o.servers, srv.name) || (srv.hello && a.name != "hello") || ctx.Err() != nil {
+						continue
+					}
+					c := runCell(ctx, env, srv, sc, a)
+					if c == nil {
+						continue
+					}
+					cells = append(cells, *c)
+					if argv := srv.argv(env, a, "ADDR"); argv != nil && !seenCmd[srv.name] {
+						seenCmd[srv.name] = true
+						commands = append(commands, fmt.Sprintf("- %s (%s): `%s`", srv.name, srv.note, shellJoin(argv)))
+					}
 				}
 			}
 		}
@@ -138,12 +147,13 @@ func run(ctx context.Context, o options) int {
 		fmt.Fprintln(os.Stderr, "benchrun: interrupted; partial results not recorded")
 		return 130
 	}
+	cells = medianCells(cells)
 	derive(cells)
-	descs["keepalive"] += fmt.Sprintf("; a %d-connection probe mid-load marks STARVED the servers that leave new connections unanswered for %v", probeConns, probeWait)
+	descs["keepalive"] += fmt.Sprintf("; a %d-connection probe mid-load marks STARVED the servers that leave new connections unanswered for %v (or 0.6x a shorter load)", probeConns, probeWait)
 	table := render(cells, o.base, descs)
-	head := fmt.Sprintf("## %s — `bench/run %s`\n\n- machine: %s; load average before %s, after %s (others share these cores: indicative only)\n- %s\n- ratios: each figure divided by %s's in the same table; a STARVED figure does not count\n- duration %v per cell, total %v\n",
+	head := fmt.Sprintf("## %s — `bench/run %s`\n\n- machine: %s; load average before %s, after %s (others share these cores: indicative only)\n- %s\n- ratios: each figure divided by %s's in the same table; a STARVED figure does not count\n- duration %v per cell, %d round(s) (median shown), total %v\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(os.Args[1:], " "), machine(ctx), loadStart, loadavg(),
-		versions(ctx, env), o.base, o.duration, time.Since(started).Round(time.Second))
+		versions(ctx, env), o.base, o.duration, o.repeat, time.Since(started).Round(time.Second))
 	if env.gowsgi == "" {
 		head += "- gowsgi not measured: " + env.gowsgiNo + "\n"
 	}

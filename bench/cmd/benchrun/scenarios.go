@@ -100,8 +100,11 @@ func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extr
 	c := cell{app: a.name}
 	var rss int64
 	answered := -1
-	probeDone := during(ctx, env.duration, 0.4, func() {
-		answered = load.Probe(ctx, addr, a.path, probeConns, probeWait)
+	// The probe must finish while wrk still holds its connections: once
+	// wrk stops, even a starving server gets round to the probe.
+	wait := min(probeWait, env.duration*6/10)
+	probeDone := during(ctx, env.duration, 0.2, func() {
+		answered = load.Probe(ctx, addr, a.path, probeConns, wait)
 	})
 	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
 	cmd := exec.CommandContext(ctx, "wrk", wrkArgs(env, addr, a, extra)...)

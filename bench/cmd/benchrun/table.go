@@ -1,12 +1,58 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
 
 const loopServer = "py-loop/core"
+
+// medianCells reduces the rounds of each server × app × scenario to one
+// cell: the round with the median rate. Starvation in any round wins: a
+// server that left connections unanswered once does not get to hide it.
+func medianCells(cells []cell) []cell {
+	type key struct{ server, app, scen string }
+	var order []key
+	rounds := map[key][]cell{}
+	for _, c := range cells {
+		k := key{c.server, c.app, c.scenario}
+		if _, ok := rounds[k]; !ok {
+			order = append(order, k)
+		}
+		rounds[k] = append(rounds[k], c)
+	}
+	out := make([]cell, 0, len(order))
+	for _, k := range order {
+		rs := rounds[k]
+		if len(rs) == 1 {
+			out = append(out, rs[0])
+			continue
+		}
+		worst := slices.MaxFunc(rs, func(a, b cell) int { return cmp.Compare(a.starved, b.starved) })
+		if worst.starved > 0 {
+			out = append(out, worst)
+			continue
+		}
+		var ok []cell
+		for _, c := range rs {
+			if c.failed == "" {
+				ok = append(ok, c)
+			}
+		}
+		if len(ok) == 0 {
+			out = append(out, rs[0])
+			continue
+		}
+		slices.SortFunc(ok, func(a, b cell) int { return cmp.Compare(a.rps, b.rps) })
+		m := ok[(len(ok)-1)/2]
+		m.note = joinNote(m.note, fmt.Sprintf("median of %d", len(ok)))
+		out = append(out, m)
+	}
+	return out
+}
 
 // derive adds the notes that compare a cell with another cell of the same
 // server: the disturbed scenarios against that server's clean keep-alive

@@ -39,3 +39,23 @@ func TestRenderRatiosAndStarvation(t *testing.T) {
 		t.Errorf("slow200 is not compared with the clean run:\n%s", out)
 	}
 }
+
+func TestMedianCells(t *testing.T) {
+	in := []cell{
+		{server: "a", app: "hello", scenario: "keepalive", rps: 30},
+		{server: "b", app: "hello", scenario: "keepalive", rps: 5},
+		{server: "a", app: "hello", scenario: "keepalive", rps: 10},
+		{server: "b", app: "hello", scenario: "keepalive", rps: 50, starved: 3, conns: 64},
+		{server: "a", app: "hello", scenario: "keepalive", rps: 20},
+	}
+	out := medianCells(in)
+	if len(out) != 2 {
+		t.Fatalf("got %d cells, want 2", len(out))
+	}
+	if out[0].server != "a" || out[0].rps != 20 {
+		t.Errorf("median of a = %+v, want rps 20", out[0])
+	}
+	if out[1].server != "b" || out[1].starved != 3 {
+		t.Errorf("b = %+v, want the starved round", out[1])
+	}
+}
