@@ -21,6 +21,7 @@ type runEnv struct {
 	gohello  string // built binary, or ""
 	gowsgi   string // built binary, or ""
 	gowsgiNo string // why gowsgi is not available
+	prebuilt bool   // gowsgi came from -gowsgi, not from this checkout
 	duration time.Duration
 }
 
@@ -102,6 +103,9 @@ print("Python " + sys.version.split()[0], *(p + " " + m.version(p) for p in ("gu
 	commit := output(ctx, env.root, "git", "rev-parse", "--short", "HEAD")
 	if output(ctx, env.root, "git", "status", "--porcelain") != "?" {
 		commit += " (with uncommitted changes)"
+	}
+	if env.prebuilt {
+		commit = "a prebuilt binary (-gowsgi); checkout at " + commit
 	}
 	return fmt.Sprintf("%s; uWSGI %s; %s; %s; gowsgi at %s",
 		py, output(ctx, "", "uwsgi", "--version"), wrkV, output(ctx, "", "go", "version"), commit)

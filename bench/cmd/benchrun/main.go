@@ -183,7 +183,7 @@ func run(ctx context.Context, o options) int {
 // setupGowsgi builds the gowsgi CLI if its sources exist.
 func setupGowsgi(ctx context.Context, env *runEnv, prebuilt string) {
 	if prebuilt != "" {
-		env.gowsgi = prebuilt
+		env.gowsgi, env.prebuilt = prebuilt, true
 		return
 	}
 	srcs, _ := filepath.Glob(filepath.Join(env.root, "cmd", "gowsgi", "*.go"))
@@ -223,7 +223,7 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		return fail(err)
 	}
 	defer p.stop()
-	if err := waitReady(ctx, p, addr, a.path, 30*time.Second); err != nil {
+	if err := waitReady(ctx, p, addr, a.path, 15*time.Second); err != nil {
 		return fail(err)
 	}
 	c := sc.run(ctx, env, p, addr, a)
