@@ -224,6 +224,12 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.leave()
+	if p := r.URL.Path; p != "" && p[0] != '/' {
+		// "GET *" (or an "OPTIONS *" that no server answered): PATH_INFO
+		// must be empty or start with "/", and no app expects "*".
+		http.Error(w, "400 Bad Request: the request target is not a path", http.StatusBadRequest)
+		return
+	}
 	script, pathInfo, ok := mount(r.URL.Path, c.cfg.Prefix)
 	if !ok {
 		http.NotFound(w, r)

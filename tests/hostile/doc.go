@@ -1,0 +1,11 @@
+// Package hostile holds the tests of the gowsgi command under hostile input
+// and faults: a corpus of malformed HTTP requests sent over raw TCP, Python
+// apps that misbehave, workers killed under load, a spool directory that
+// cannot be written, too few file descriptors, slow and idle clients, and
+// rolling restarts of two instances behind nginx.
+//
+// The tests build the real command once (TestMain) and run it as a child
+// process on loopback, serving the apps in testdata/app.py with Debian's
+// /usr/bin/python3. Each test is bounded in time; the long ones run only
+// with GOWSGI_LONG=1.
+package hostile
