@@ -1,6 +1,10 @@
 package main
 
-import "net/http"
+import (
+	"io"
+	"net/http"
+	"time"
+)
 
 // closeAfterRiskyFraming closes the connection after each HTTP/1 request
 // whose body framing a proxy in front could have read otherwise than
@@ -20,4 +24,55 @@ func closeAfterRiskyFraming(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// bodyTimeout makes each read of a request body fail if the client sends
+// nothing for d, as nginx's client_body_timeout: net/http bounds only the
+// headers (ReadHeaderTimeout), so a client that stalls in its body would
+// hold its connection for ever. The deadline is lifted once the body is
+// read, so that it never cuts a response the app takes long to make.
+func bodyTimeout(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), d: d, left: r.ContentLength}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody is a request body whose reads each have a deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	d    time.Duration
+	left int64 // bytes of a declared length still to come, or -1
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	if b.done {
+		return b.ReadCloser.Read(p)
+	}
+	b.rc.SetReadDeadline(time.Now().Add(b.d))
+	n, err := b.ReadCloser.Read(p)
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
+	switch {
+	case err == io.EOF || err == nil && b.left == 0:
+		// The whole body is in: net/http's own read of the connection,
+		// which notices a client leaving, must not time out while the app
+		// works.
+		b.done = true
+		b.rc.SetReadDeadline(time.Time{})
+	case err != nil:
+		// It never will be. The deadline stays, so that net/http, which
+		// reads what is left of a body after the handler, gives up at
+		// once and closes the connection.
+		b.done = true
+	}
+	return n, err
 }
