@@ -10,7 +10,7 @@ import (
 
 // readBuffer is the size of the buffer each channel reads frames through: big
 // enough that a typical response arrives in one read.
-const readBuffer = 64 << 10
+const readBuffer = 256 << 10
 
 // Conn is Go's end of the channel to one thread of a worker. One request at a
 // time is in flight on it; whoever holds it (see package pool) reads R and

@@ -9,19 +9,23 @@ import marshal
 import os
 import stat
 import traceback
+from time import monotonic
 
 from .channel import (ABORT, DATA, END, ERROR, FILE, START, Aborted,
                       header)
 from .filewrapper import FileWrapper
 
 _END = header(END, 0)
+# How often, at most, a streaming response looks for an Abort from Go.
+ABORT_CHECK = 0.02
 
 
 class Exchange:
     """The state of one response: what start_response was given, and
     whether its Start frame has gone out."""
 
-    __slots__ = ("chan", "status", "headers", "started", "aborted")
+    __slots__ = ("chan", "status", "headers", "started", "aborted",
+                 "checked")
 
     def __init__(self, chan):
         self.chan = chan
@@ -29,6 +33,7 @@ class Exchange:
         self.headers = None
         self.started = False
         self.aborted = False
+        self.checked = 0.0  # when check_abort last looked
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -74,7 +79,13 @@ class Exchange:
             self.chan.send([self.start_frame(), header(DATA, len(data)), data])
 
     def check_abort(self):
+        # Looking for Abort costs a system call: a stream of small chunks
+        # looks at most every ABORT_CHECK seconds.
         if not self.aborted:
+            now = monotonic()
+            if now - self.checked < ABORT_CHECK:
+                return
+            self.checked = now
             try:
                 self.chan.check_abort()
             except Aborted:
