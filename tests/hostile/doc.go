@@ -6,6 +6,7 @@
 //
 // The tests build the real command once (TestMain) and run it as a child
 // process on loopback, serving the apps in testdata/app.py with Debian's
-// /usr/bin/python3. Each test is bounded in time; the long ones run only
-// with GOWSGI_LONG=1.
+// /usr/bin/python3. Each test is bounded in time (the package takes about
+// 30 s); nginx's test skips without nginx. The fuzz targets run with
+// scripts/fuzz and the soak test with scripts/soak.
 package hostile
