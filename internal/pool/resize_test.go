@@ -64,8 +64,10 @@ func TestResize(t *testing.T) {
 		t.Errorf("workers %s after Resize(2); want 0,1", ids)
 	}
 	for _, c := range held {
-		if c.Proc.ID >= 2 && c.Proc.State() != worker.Stopping {
-			t.Errorf("removed worker %d is %v; want stopping", c.Proc.ID, c.Proc.State())
+		// A fake worker has answered already, so it may have left too; its
+		// answer is still there to read.
+		if st := c.Proc.State(); c.Proc.ID >= 2 && st != worker.Stopping && st != worker.Exited {
+			t.Errorf("removed worker %d is %v; want stopping or exited", c.Proc.ID, st)
 		}
 		finish(t, c)
 		p.Release(c)
