@@ -195,3 +195,21 @@ func TestForkedChild(t *testing.T) {
 	}
 	t.Logf("stopped in %v with the forked child alive", time.Since(start).Round(time.Millisecond))
 }
+
+// TestHungApp: an app that sends nothing for --timeout gets its client a
+// 504, its Python stack in the log, and its worker replaced; the next
+// request is served.
+func TestHungApp(t *testing.T) {
+	s, addr := serveApp(t, "app:app", nil, "--workers", "1", "--timeout", "1")
+	c := client()
+	code, body := get(t, c, addr, "/sleep?30")
+	if code != 504 {
+		t.Errorf("got %d %q; want 504", code, body)
+	}
+	s.waitLine("request timed out")
+	s.waitLine("in sleep") // the app's frame, from faulthandler
+	s.waitLine("worker started", "worker=0")
+	if code, _ := get(t, c, addr, "/after"); code != 200 {
+		t.Errorf("next request: %d", code)
+	}
+}
