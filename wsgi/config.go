@@ -89,6 +89,15 @@ type Config struct {
 	// many bytes, checked every second, in the same way. 0 means no limit.
 	MaxWorkerMemory int64
 
+	// Preload imports the app once in a template process (the zygote) and
+	// forks workers from it: they share its memory copy-on-write and start
+	// in milliseconds. Without it each worker imports the app itself. A
+	// zygote that dies is started again (importing again) when a worker is
+	// next needed; Reload starts a new one with the new code. The app must
+	// not start threads or open connections at import that workers would
+	// share, as with gunicorn's --preload.
+	Preload bool
+
 	// Logger receives the server's log and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger

@@ -22,7 +22,8 @@ type Container struct {
 	cfg  Config
 	log  *slog.Logger
 	pool *pool.Pool
-	dir  string // where the Python runtime was installed
+	dir  string  // where the Python runtime was installed
+	zyg  zygotes // with Config.Preload (preload.go)
 
 	frames sync.Pool // *[]byte: request frame buffers, reused
 
@@ -82,7 +83,12 @@ func (c *Container) Start(ctx context.Context) error {
 		Spawn:  c.spawn,
 		Logger: c.log,
 	})
-	if err := c.pool.Start(ctx); err != nil {
+	err = c.startPreload(ctx)
+	if err == nil {
+		err = c.pool.Start(ctx)
+	}
+	if err != nil {
+		c.killZygotes()
 		os.RemoveAll(dir)
 		c.mu.Lock()
 		c.state = closed
@@ -102,7 +108,15 @@ func (c *Container) Start(ctx context.Context) error {
 }
 
 func (c *Container) spawn(ctx context.Context, id int) (*worker.Process, error) {
-	return worker.Start(ctx, worker.Config{
+	if c.cfg.Preload {
+		return c.fork(ctx, id)
+	}
+	return worker.Start(ctx, c.workerConfig(id))
+}
+
+// workerConfig is how worker (or zygote) id is started.
+func (c *Container) workerConfig(id int) worker.Config {
+	return worker.Config{
 		ID:           id,
 		Python:       c.cfg.Python,
 		RuntimeDir:   c.dir,
@@ -113,7 +127,7 @@ func (c *Container) spawn(ctx context.Context, id int) (*worker.Process, error) 
 		PythonPath:   c.cfg.PythonPath,
 		Env:          c.cfg.workerEnv(),
 		Logger:       c.log,
-	})
+	}
 }
 
 // Reload starts new workers, which import the app afresh (new code, new
@@ -128,7 +142,7 @@ func (c *Container) Reload(ctx context.Context) error {
 	if st != running {
 		return errors.New("wsgi: Reload of a Container that is not running")
 	}
-	if err := c.pool.Reload(ctx); err != nil {
+	if err := c.reload(ctx); err != nil {
 		c.log.Error("reload failed: the old workers serve on", "err", err)
 		return err
 	}
@@ -162,6 +176,7 @@ func (c *Container) Shutdown(ctx context.Context) error {
 	if perr := c.pool.Stop(ctx); err == nil {
 		err = perr
 	}
+	c.stopZygotes(ctx)
 	c.finish()
 	return err
 }
@@ -178,6 +193,7 @@ func (c *Container) Close() error {
 	if c.pool != nil {
 		c.pool.Close()
 	}
+	c.killZygotes()
 	c.finish()
 	return nil
 }

@@ -43,6 +43,7 @@ type serveOptions struct {
 	backlog           int
 	queueTimeout      time.Duration
 	reload            bool
+	preload           bool
 
 	// HTTP.
 	certFile, keyFile string
@@ -102,6 +103,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"max-worker-memory", (*bytesValue)(&o.maxWorkerMemory), "replace a worker whose resident memory exceeds `BYTES` (512M, 1G: powers of 1024), checked each second; 0 means no limit (default 0)"},
 		{"backlog", (*intValue)(&o.backlog), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (default 1024)"},
 		{"queue-timeout", (*secondsValue)(&o.queueTimeout), "a request that waited `SECONDS` (or a duration) for a free worker gets 503 with Retry-After; 0 means no limit (default 30)"},
+		{"preload", (*boolValue)(&o.preload), "import the app once in a template process and fork the workers from it: less memory, workers start in milliseconds"},
 		{"reload", (*boolValue)(&o.reload), "development: reload the app when a *.py file under --chdir changes (polled each second)"},
 		{"certfile", (*stringValue)(&o.certFile), "serve HTTPS (and HTTP/2) with the PEM certificate chain in `FILE`; needs --keyfile; both are read again on SIGHUP"},
 		{"keyfile", (*stringValue)(&o.keyFile), "the PEM private key `FILE` of --certfile"},

@@ -85,5 +85,6 @@ func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 	cfg.MaxRequests = int64(o.maxRequests)
 	cfg.MaxRequestsJitter = int64(o.maxRequestsJitter)
 	cfg.MaxWorkerMemory = o.maxWorkerMemory
+	cfg.Preload = o.preload
 	return cfg
 }

@@ -32,6 +32,19 @@
 // Once, at start-up, the worker sends Ready (marshal dict with "pid",
 // "version" and "executable") on its first socket after importing the app,
 // or LoadError (UTF-8 traceback) and exits with status 4.
+//
+// With preload, a zygote process imports the app once (the same Ready or
+// LoadError handshake, on its one socket, the control socket) and forks the
+// workers. On the control socket:
+//
+//	Go → zygote   Fork      marshal multiprocess bool; the new worker's
+//	                        channel sockets, then its stdout and stderr
+//	                        pipes, ride along as SCM_RIGHTS descriptors.
+//	                        One at a time: Go waits for Forked.
+//	zygote → Go   Forked    marshal int, the child's pid, or str, why fork
+//	                        failed; the child then sends Ready itself
+//	zygote → Go   Reaped    marshal (pid int, status int): a child ended;
+//	                        status is the raw wait status of waitpid(2)
 package frame
 
 import (
@@ -56,6 +69,9 @@ const (
 	File      Type = 'F' // worker → Go: body from an open file
 	End       Type = 'E' // worker → Go: response complete
 	Error     Type = 'X' // worker → Go: the app raised
+	Fork      Type = 'C' // Go → zygote: fork a worker with these fds
+	Forked    Type = 'B' // zygote → Go: the child's pid
+	Reaped    Type = 'Z' // zygote → Go: a child ended
 )
 
 func (t Type) String() string {
@@ -80,6 +96,12 @@ func (t Type) String() string {
 		return "End"
 	case Error:
 		return "Error"
+	case Fork:
+		return "Fork"
+	case Forked:
+		return "Forked"
+	case Reaped:
+		return "Reaped"
 	}
 	return fmt.Sprintf("Type(%#02x)", byte(t))
 }

@@ -45,3 +45,9 @@ func Install(dir string) (string, error) {
 // argument is the directory returned by Install; the rest are the worker's.
 const Bootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
 	"from _gowsgi.worker import main; main(sys.argv[2:])"
+
+// ZygoteBootstrap is the program of the zygote of preload, which imports
+// the app and forks workers: the arguments are the runtime's directory,
+// the app spec and the PYTHONPATH entries.
+const ZygoteBootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
+	"from _gowsgi.zygote import main; main(sys.argv[2:])"

@@ -41,7 +41,7 @@ func (p *Process) logLines(r io.ReadCloser, stream string) {
 			text := string(bytes.TrimRight(line, "\r\n"))
 			p.out.add(text)
 			if p.log != nil {
-				p.log.Info(text, "worker", p.ID, "stream", stream)
+				p.log.Info(text, p.kind, p.ID, "stream", stream)
 			}
 		}
 		if err != nil && err != bufio.ErrBufferFull {

@@ -87,7 +87,8 @@ type Process struct {
 	Info  Info
 	Conns []*Conn
 
-	cmd     *exec.Cmd
+	run     runner // how it was started: exec or fork; nil until it runs
+	kind    string // "worker" or "zygote", in logs
 	state   atomic.Int32
 	started time.Time
 	done    chan struct{} // closed once the process has been waited for
@@ -96,6 +97,7 @@ type Process struct {
 	outDone sync.WaitGroup // the output loggers, done at EOF
 	log     *slog.Logger
 	stop    sync.Once
+	ended   sync.Once // exited runs once: a fork's end may be reported twice
 
 	// Served counts the exchanges that ended cleanly.
 	Served atomic.Int64
@@ -107,72 +109,96 @@ type Process struct {
 // Start spawns a worker and waits until its app is imported. If the app
 // fails to import, the error is a *LoadError with the Python traceback.
 func Start(ctx context.Context, cfg Config) (*Process, error) {
-	p := &Process{ID: cfg.ID, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
-	if err := p.spawn(cfg); err != nil {
-		return nil, err
-	}
-	if err := p.awaitReady(ctx, cfg.App); err != nil {
-		p.Kill()
-		<-p.done
-		return nil, err
-	}
-	p.state.Store(int32(Ready))
-	return p, nil
-}
-
-func (p *Process) spawn(cfg Config) error {
+	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
 	var mp string
 	if cfg.Multiprocess {
 		mp = "1"
 	}
-	cmd := exec.Command(cfg.Python, "-c", pyruntime.Bootstrap, cfg.RuntimeDir,
-		cfg.App, strconv.Itoa(threads), mp, strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
+	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads), mp,
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
+	if err != nil {
+		return nil, err
+	}
+	return p, p.ready(ctx, cfg.App)
+}
+
+func newProcess(cfg Config, kind string) *Process {
+	return &Process{ID: cfg.ID, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
+}
+
+// ready waits for the app to be imported; if it was not, the process is
+// gone when it returns.
+func (p *Process) ready(ctx context.Context, app string) error {
+	p.started = time.Now()
+	p.Conns[0].live = true // awaitReady reads it
+	if err := p.awaitReady(ctx, app); err != nil {
+		p.Kill()
+		<-p.done
+		return err
+	}
+	p.state.Store(int32(Ready))
+	return nil
+}
+
+// spawn runs the interpreter on program with args after the runtime's
+// directory, with threads channels on fds 3, 4, ...
+func (p *Process) spawn(cfg Config, threads int, program string, args ...string) error {
+	args = append([]string{"-c", program, cfg.RuntimeDir}, args...)
+	cmd := exec.Command(cfg.Python, args...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = cfg.Env
 	// Its own process group: a Ctrl-C at the terminal reaches the server,
 	// which then stops the workers in order. Pdeathsig: no orphans.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 
+	theirs, err := p.makeEnds(threads)
+	if err != nil {
+		return err
+	}
+	defer closeFiles(theirs)
+	cmd.ExtraFiles = theirs[:threads]
+	cmd.Stdout, cmd.Stderr = theirs[threads], theirs[threads+1]
+	if err := cmd.Start(); err != nil {
+		p.closeConns()
+		return fmt.Errorf("%s %d: start %s: %w", p.kind, p.ID, cfg.Python, err)
+	}
+	p.run = execRunner{cmd.Process}
+	go p.wait(cmd)
+	return nil
+}
+
+// makeEnds makes the process's channels and output pipes, and returns the
+// ends the child gets: one socket per thread, then stdout and stderr. The
+// caller closes them once the child has them.
+func (p *Process) makeEnds(threads int) ([]*os.File, error) {
 	var theirs []*os.File
-	defer func() {
-		for _, f := range theirs {
-			f.Close()
-		}
-	}()
 	for i := 0; i < threads; i++ {
 		c, f, err := socketPair(p, i)
 		if err != nil {
 			p.closeConns()
-			return err
+			closeFiles(theirs)
+			return nil, err
 		}
 		p.Conns = append(p.Conns, c)
 		theirs = append(theirs, f)
 	}
-	cmd.ExtraFiles = theirs
-	stdout, err := p.logPipe("stdout")
-	if err != nil {
-		p.closeConns()
-		return err
+	for _, stream := range []string{"stdout", "stderr"} {
+		w, err := p.logPipe(stream)
+		if err != nil {
+			p.closeConns()
+			closeFiles(theirs)
+			return nil, err
+		}
+		theirs = append(theirs, w)
 	}
-	defer stdout.Close()
-	stderr, err := p.logPipe("stderr")
-	if err != nil {
-		p.closeConns()
-		return err
-	}
-	defer stderr.Close()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return theirs, nil
+}
 
-	if err := cmd.Start(); err != nil {
-		p.closeConns()
-		return fmt.Errorf("worker %d: start %s: %w", p.ID, cfg.Python, err)
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
 	}
-	p.cmd = cmd
-	p.started = time.Now()
-	p.Conns[0].live = true // awaitReady reads it
-	go p.wait()
-	return nil
 }
 
 // socketPair makes the channel of thread i: our end as a *Conn, theirs as a
@@ -193,8 +219,8 @@ func socketPair(p *Process, i int) (*Conn, *os.File, error) {
 	return newConn(p, i, nc.(*net.UnixConn)), theirs, nil
 }
 
-func (p *Process) wait() {
-	err := p.cmd.Wait()
+func (p *Process) wait(cmd *exec.Cmd) {
+	err := cmd.Wait()
 	var exit string
 	switch {
 	case err == nil:
@@ -207,6 +233,16 @@ func (p *Process) wait() {
 			exit = err.Error()
 		}
 	}
+	p.exited(exit)
+}
+
+// exited records that the process has ended, and how; the first report
+// counts.
+func (p *Process) exited(exit string) {
+	p.ended.Do(func() { p.end(exit) })
+}
+
+func (p *Process) end(exit string) {
 	p.exit = exit
 	// A grandchild may still hold the other ends: make every read end now,
 	// after what the worker sent before it died.
@@ -233,8 +269,8 @@ func (p *Process) awaitReady(ctx context.Context, app string) error {
 		p.Kill()
 		<-p.done
 		p.awaitOutput()
-		return fmt.Errorf("worker %d (pid %d) exited before loading app %q (%s); its output ends:\n%s",
-			p.ID, p.PID(), app, p.exit, p.out.String())
+		return fmt.Errorf("%s %d (pid %d) exited before loading app %q (%s); its output ends:\n%s",
+			p.kind, p.ID, p.PID(), app, p.exit, p.out.String())
 	}
 	c.nc.SetReadDeadline(time.Time{})
 	meta, err := c.R.Meta(t, n)
@@ -276,8 +312,13 @@ func (p *Process) awaitOutput() {
 	}
 }
 
-// PID is the worker's process id.
-func (p *Process) PID() int { return p.cmd.Process.Pid }
+// PID is the worker's process id, 0 until it runs.
+func (p *Process) PID() int {
+	if p.run == nil {
+		return 0
+	}
+	return p.run.pid()
+}
 
 // State reports where the worker is in its life.
 func (p *Process) State() State { return State(p.state.Load()) }
@@ -345,14 +386,15 @@ func (p *Process) DumpStacks(limit time.Duration) {
 }
 
 // Kill ends the worker at once with SIGKILL.
-func (p *Process) Kill() {
-	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Kill()
-	}
-}
+func (p *Process) Kill() { p.Signal(syscall.SIGKILL) }
 
 // Signal sends sig to the worker.
-func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+func (p *Process) Signal(sig os.Signal) error {
+	if p.run == nil {
+		return os.ErrProcessDone
+	}
+	return p.run.signal(sig)
+}
 
 func (p *Process) closeConns() {
 	for _, c := range p.Conns {
@@ -361,8 +403,20 @@ func (p *Process) closeConns() {
 }
 
 func (p *Process) String() string {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return fmt.Sprintf("worker %d", p.ID)
+	if p.run == nil {
+		return fmt.Sprintf("%s %d", p.kind, p.ID)
 	}
-	return fmt.Sprintf("worker %d (pid %d)", p.ID, p.PID())
+	return fmt.Sprintf("%s %d (pid %d)", p.kind, p.ID, p.PID())
 }
+
+// runner is how a process was started, and so how it is signalled: by
+// exec, a child of the server, or by fork, a child of a zygote (fork.go).
+type runner interface {
+	pid() int
+	signal(sig os.Signal) error
+}
+
+type execRunner struct{ proc *os.Process }
+
+func (r execRunner) pid() int                   { return r.proc.Pid }
+func (r execRunner) signal(sig os.Signal) error { return r.proc.Signal(sig) }

@@ -20,6 +20,10 @@ DATA = b"D"
 FILE = b"F"
 END = b"E"
 ERROR = b"X"
+# The zygote's control socket (zygote.py).
+FORK = ord("C")
+FORKED = b"B"
+REAPED = b"Z"
 
 HEADER = struct.Struct("<BI")
 _pack_len = struct.Struct("<I").pack

@@ -29,39 +29,58 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
+    spec, threads, multiprocess, pythonpath = argv
+    setup(spec, pythonpath)
+    channels = [open_channel(FIRST_FD + i) for i in range(int(threads))]
+    app = load_or_exit(spec, channels[0])
+    channels[0].send_meta(READY, ready_info(app))
+    serve_all(app, channels, multiprocess == "1")
+
+
+def setup(spec, pythonpath):
+    """Prepare the interpreter before the app is imported."""
     # A crash in C code (a segfault in an extension) then leaves the Python
     # stack of every thread in the log, tagged with this worker's id.
     faulthandler.enable(all_threads=True)
     # Go asks for the stacks of a worker that hangs before it kills it.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    spec, threads, multiprocess, pythonpath = argv
-    threads = int(threads)
     sys.argv = [spec]
     for path in reversed([p for p in pythonpath.split(os.pathsep) if p]):
         sys.path.insert(0, path)
-    channels = [open_channel(FIRST_FD + i) for i in range(threads)]
+
+
+def load_or_exit(spec, chan):
+    """Import the app, or report the traceback on chan and exit."""
     try:
-        app = loader.load(spec)
+        return loader.load(spec)
     except BaseException:
         text = traceback.format_exc().encode("utf-8", "replace")
-        channels[0].send([header(LOAD_ERROR, len(text)), text])
+        chan.send([header(LOAD_ERROR, len(text)), text])
         os._exit(LOAD_ERROR_STATUS)
-    base = {
-        "wsgi.version": (1, 0),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": threads > 1,
-        "wsgi.multiprocess": multiprocess == "1",
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "wsgi.file_wrapper": FileWrapper,
-    }
-    channels[0].send_meta(READY, {
+
+
+def ready_info(app):
+    """The payload of the Ready frame: who serves, with what."""
+    return {
         "pid": os.getpid(),
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
         "app": describe(app),
-    })
+    }
+
+
+def serve_all(app, channels, multiprocess):
+    """Serve on every channel, one thread each, until Go closes them."""
+    base = {
+        "wsgi.version": (1, 0),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": len(channels) > 1,
+        "wsgi.multiprocess": multiprocess,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+    }
     workers = [threading.Thread(target=serve, args=(c, app, base),
                                 name="gowsgi-%d" % i, daemon=True)
                for i, c in enumerate(channels)]

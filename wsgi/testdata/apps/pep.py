@@ -344,6 +344,16 @@ validated_echo = validator(_read_n)
 validated_file = validator(file_wrapper)
 
 
+# Which process imported this module: with preload, the zygote's pid in
+# every worker.
+_imported_by = os.getpid()
+
+
+def imported_by(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"%d %d" % (_imported_by, os.getpid())]
+
+
 def dispatch(environ, start_response):
     """Serve the app named by the X-App header, so that one container
     serves every case and paths stay free for the test."""

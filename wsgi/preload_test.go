@@ -1,0 +1,265 @@
+package wsgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/worker"
+)
+
+// zygoteOf returns the Container's current zygote.
+func zygoteOf(t *testing.T, c *Container) *worker.Zygote {
+	t.Helper()
+	c.zyg.mu.Lock()
+	defer c.zyg.mu.Unlock()
+	if c.zyg.cur == nil {
+		t.Fatal("no zygote")
+	}
+	return c.zyg.cur
+}
+
+// parentOf reads the PPid of pid from /proc.
+func parentOf(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("pid %d: %v", pid, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+			ppid, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ppid
+		}
+	}
+	t.Fatalf("pid %d: no PPid", pid)
+	return 0
+}
+
+// alive reports whether pid is a running process (not gone, not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || (b[i+2] != 'Z' && b[i+2] != 'X')
+}
+
+// servingPIDs calls the pid app until every worker answered, and returns
+// the pids seen. Idle threads are handed out in turn, so n rounds reach
+// each worker.
+func servingPIDs(t *testing.T, ts *testServer, workers int) map[int]bool {
+	t.Helper()
+	seen := map[int]bool{}
+	for range 3 * workers {
+		resp, body := ts.call(t, "pid", "GET", "/", nil)
+		pid, err := strconv.Atoi(body)
+		if resp.StatusCode != 200 || err != nil {
+			t.Fatalf("pid app: %s %q", resp.Status, body)
+		}
+		seen[pid] = true
+	}
+	return seen
+}
+
+// checkForked checks that the workers serving are the pool's, children of
+// the zygote z, and that none imported the app itself.
+func checkForked(t *testing.T, ts *testServer, z *worker.Zygote, workers int) {
+	t.Helper()
+	seen := servingPIDs(t, ts, workers)
+	if len(seen) != workers {
+		t.Errorf("requests served by pids %v; want %d workers", seen, workers)
+	}
+	for pid := range seen {
+		if ppid := parentOf(t, pid); ppid != z.PID() {
+			t.Errorf("worker pid %d has parent %d; want the zygote %d", pid, ppid, z.PID())
+		}
+	}
+	for range workers {
+		_, body := ts.call(t, "imported_by", "GET", "/", nil)
+		var by, pid int
+		if _, err := fmt.Sscan(body, &by, &pid); err != nil || by != z.PID() || pid == by {
+			t.Errorf("imported_by: %q; want the app imported by the zygote %d only", body, z.PID())
+		}
+	}
+}
+
+func TestPreload(t *testing.T) {
+	const workers = 3
+	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: workers, Threads: 2})
+	z := zygoteOf(t, ts.c)
+	checkForked(t, ts, z, workers)
+	ts.logs.await(t, "zygote started")
+
+	// A worker killed in the middle of a request: 502 naming the signal
+	// (reported by the zygote, its parent), and a fork replaces it.
+	resp, body := ts.call(t, "die", "GET", "/?kill", nil)
+	if resp.StatusCode != 502 || !strings.Contains(body, "signal: killed") {
+		t.Fatalf("killed worker: %s %q", resp.Status, body)
+	}
+	ts.logs.await(t, "worker exited", "exit=\"signal: killed\"", "worker started")
+	checkForked(t, ts, z, workers)
+	if strings.Count(ts.logs.String(), "zygote started") != 1 {
+		t.Errorf("the zygote was started again:\n%s", ts.logs.String())
+	}
+}
+
+// TestPreloadPEP runs core PEP 3333 behaviours on forked workers.
+func TestPreloadPEP(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Preload: true})
+	t.Run("hello", func(t *testing.T) { testHello(t, ts) })
+	t.Run("environ", func(t *testing.T) { testEnvironKeys(t, ts) })
+	t.Run("input", func(t *testing.T) { testInput(t, ts) })
+	t.Run("streaming", func(t *testing.T) { testStreaming(t, ts) })
+	t.Run("close", func(t *testing.T) { testClose(t, ts) })
+	t.Run("errors", func(t *testing.T) { testAppErrors(t, ts) })
+	t.Run("file_wrapper", func(t *testing.T) { testFileWrapper(t, ts) })
+	t.Run("output", func(t *testing.T) { testOutput(t, ts) })
+}
+
+func TestPreloadImportError(t *testing.T) {
+	logs := newLogBuffer()
+	c, err := NewContainer(Config{App: "broken_import:application", Dir: "testdata/apps", Python: debianPython,
+		Workers: 2, Preload: true, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = c.Start(ctx)
+	var le *LoadError
+	if !errors.As(err, &le) || !strings.Contains(le.Traceback, "No module named 'this_module_does_not_exist'") {
+		t.Fatalf("Start: %v; want a *LoadError", err)
+	}
+	if c.zyg.cur != nil || len(c.zyg.retired) != 0 || len(c.pool.Workers()) != 0 {
+		t.Error("processes left after a failed Start")
+	}
+	if n := strings.Count(logs.String(), "zygote started"); n != 0 {
+		t.Errorf("log: %s", logs.String())
+	}
+	if kids := childProcesses(t); len(kids) != 0 {
+		t.Errorf("child processes left: %v", kids)
+	}
+}
+
+// childProcesses lists the live children of the test process.
+func childProcesses(t *testing.T) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && fields[1] == strconv.Itoa(os.Getpid()) && fields[0] != "Z" {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func TestPreloadShutdown(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
+	z := zygoteOf(t, ts.c)
+	pids := []int{z.PID()}
+	for _, p := range ts.c.pool.Workers() {
+		pids = append(pids, p.PID())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ts.c.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("pid %d still running after Shutdown", pid)
+		}
+	}
+	for _, p := range ts.c.pool.Workers() {
+		if p.Exit() != "exit status 0" {
+			t.Errorf("%v: %q; want a clean exit reported by the zygote", p, p.Exit())
+		}
+	}
+}
+
+// TestZygoteDeath: with the zygote gone, the workers serve on; a worker
+// that then dies is still replaced, from a new zygote.
+func TestZygoteDeath(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
+	z := zygoteOf(t, ts.c)
+	before := servingPIDs(t, ts, 2)
+	syscall.Kill(z.PID(), syscall.SIGKILL)
+	<-z.Done()
+	ts.logs.await(t, "zygote exited", "signal: killed")
+	if now := servingPIDs(t, ts, 2); fmt.Sprint(now) != fmt.Sprint(before) {
+		t.Errorf("workers before the zygote died %v, after %v", before, now)
+	}
+	resp, body := ts.call(t, "die", "GET", "/?kill", nil)
+	if resp.StatusCode != 502 || !strings.Contains(body, "failed") {
+		t.Fatalf("killed worker: %s %q", resp.Status, body)
+	}
+	ts.logs.await(t, "starting a new zygote", "worker started")
+	z2 := zygoteOf(t, ts.c)
+	if z2 == z {
+		t.Fatal("no new zygote")
+	}
+	seen := servingPIDs(t, ts, 2)
+	if len(seen) != 2 {
+		t.Fatalf("served by %v", seen)
+	}
+	forked := 0
+	for pid := range seen {
+		if parentOf(t, pid) == z2.PID() {
+			forked++
+		}
+	}
+	if forked != 1 {
+		t.Errorf("%d workers forked from the new zygote %d; want the replacement", forked, z2.PID())
+	}
+}
+
+// TestPreloadReload: Reload starts a new zygote, forks the new workers
+// from it, and the old zygote leaves once its workers have.
+func TestPreloadReload(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
+	old := zygoteOf(t, ts.c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ts.c.Reload(ctx); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	z := zygoteOf(t, ts.c)
+	if z == old {
+		t.Fatal("Reload kept the zygote")
+	}
+	checkForked(t, ts, z, 2)
+	select {
+	case <-old.Done():
+	case <-ctx.Done():
+		t.Fatal("the old zygote did not leave")
+	}
+	if old.Exit() != "exit status 0" {
+		t.Errorf("old zygote: %q", old.Exit())
+	}
+}
