@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,17 +116,22 @@ func TestPreload(t *testing.T) {
 	}
 }
 
-// TestPreloadPEP runs core PEP 3333 behaviours on forked workers.
+// TestPreloadPEP runs core PEP 3333 behaviours on forked workers, on every
+// interpreter at hand.
 func TestPreloadPEP(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true})
-	t.Run("hello", func(t *testing.T) { testHello(t, ts) })
-	t.Run("environ", func(t *testing.T) { testEnvironKeys(t, ts) })
-	t.Run("input", func(t *testing.T) { testInput(t, ts) })
-	t.Run("streaming", func(t *testing.T) { testStreaming(t, ts) })
-	t.Run("close", func(t *testing.T) { testClose(t, ts) })
-	t.Run("errors", func(t *testing.T) { testAppErrors(t, ts) })
-	t.Run("file_wrapper", func(t *testing.T) { testFileWrapper(t, ts) })
-	t.Run("output", func(t *testing.T) { testOutput(t, ts) })
+	for _, python := range pythons(t) {
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(python)))+"-"+filepath.Base(python), func(t *testing.T) {
+			ts := startApp(t, Config{App: "pep:dispatch", Python: python, Preload: true})
+			t.Run("hello", func(t *testing.T) { testHello(t, ts) })
+			t.Run("environ", func(t *testing.T) { testEnvironKeys(t, ts) })
+			t.Run("input", func(t *testing.T) { testInput(t, ts) })
+			t.Run("streaming", func(t *testing.T) { testStreaming(t, ts) })
+			t.Run("close", func(t *testing.T) { testClose(t, ts) })
+			t.Run("errors", func(t *testing.T) { testAppErrors(t, ts) })
+			t.Run("file_wrapper", func(t *testing.T) { testFileWrapper(t, ts) })
+			t.Run("output", func(t *testing.T) { testOutput(t, ts) })
+		})
+	}
 }
 
 func TestPreloadImportError(t *testing.T) {

@@ -13,6 +13,7 @@ parent can, and Go needs to know how its worker ended.
 
 import array
 import fcntl
+import gc
 import marshal
 import os
 import random
@@ -37,12 +38,22 @@ def main(argv):
     control = open_channel(FIRST_FD)
     app = load_or_exit(spec, control)
     control.send_meta(READY, ready_info(app))
+    freeze()
     child = serve_forks(control)
     if child is None:
         return  # Go closed the control socket: the zygote's work is done
     channels, multiprocess = child
     channels[0].send_meta(READY, ready_info(app))
     serve_all(app, channels, multiprocess)
+
+
+def freeze():
+    """Move what the import made out of the garbage collector's reach: a
+    collection in a worker would otherwise write to every object's header
+    and so copy the pages it shares with the zygote."""
+    if hasattr(gc, "freeze"):  # CPython 3.7 and later; not PyPy
+        gc.collect()
+        gc.freeze()
 
 
 def serve_forks(control):
