@@ -59,18 +59,21 @@ type hanger struct {
 	cut   atomic.Int64 // when the server cut it, in ns after start; 0 if not yet
 }
 
-// TestSlowAndIdleClients holds 1,000 connections trickling their headers a
-// byte every 200 ms, 1,000 sending their headers and then the body a byte
-// every 200 ms for 1 s before they stall, and 2,000 idle keep-alive
-// connections, while 8 normal clients load the server. The normal clients
-// keep at least half the throughput of a clean run (the test logs the
-// ratio); --header-timeout 2s cuts the header tricklers 2 s after they
-// connect and the stalled bodies 2 s after their last byte, --keep-alive 4s
-// the idle ones; no slow client reaches the app.
+// TestSlowAndIdleClients holds 2,000 idle keep-alive connections, then
+// 1,000 connections trickling their headers a byte every 300 ms and 1,000
+// sending their headers and then the body a byte every 300 ms for 0.9 s
+// before they stall, and measures 8 normal clients meanwhile. They keep
+// at least half the throughput of a clean run (the test logs the ratio,
+// and how many slow clients were still there at the end of the
+// measurement); --header-timeout 3s cuts the header tricklers 3 s after
+// they connect and the stalled bodies 3 s after their last byte,
+// --keep-alive 5s the idle ones; no slow client reaches the app.
 func TestSlowAndIdleClients(t *testing.T) {
 	const headerTricklers, bodyTricklers, idlers = 1000, 1000, 2000
+	const tick = 300 * time.Millisecond
+	limits := map[string]time.Duration{"header": 3 * time.Second, "body": 3 * time.Second, "idle": 5 * time.Second}
 	raiseFileLimit(t, 3*(headerTricklers+bodyTricklers+idlers)+1000)
-	s, addr := serveApp(t, "app:app", nil, "--workers", "2", "--header-timeout", "2s", "--keep-alive", "4s")
+	s, addr := serveApp(t, "app:app", nil, "--workers", "2", "--header-timeout", "3s", "--keep-alive", "5s")
 
 	throughput(t, addr, 500*time.Millisecond) // warm up
 	clean := throughput(t, addr, 2*time.Second)
@@ -84,6 +87,15 @@ func TestSlowAndIdleClients(t *testing.T) {
 		idleSem    = make(chan struct{}, 100)
 		idleServed atomic.Int64
 	)
+	t.Cleanup(func() {
+		close(stop)
+		mu.Lock()
+		for _, h := range hangers {
+			h.conn.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	dial := func(kind string) *hanger {
 		// Before the dial: the server's clock can start no earlier, and
 		// this goroutine may run late among thousands.
@@ -100,8 +112,8 @@ func TestSlowAndIdleClients(t *testing.T) {
 		return h
 	}
 	// watch reads until the server closes the connection, and notes when.
-	watch := func(h *hanger) {
-		io.Copy(io.Discard, h.conn)
+	watch := func(h *hanger, r io.Reader) {
+		io.Copy(io.Discard, r)
 		h.cut.Store(int64(time.Since(h.start)))
 	}
 	trickle := func(h *hanger, data string) {
@@ -109,84 +121,94 @@ func TestSlowAndIdleClients(t *testing.T) {
 			select {
 			case <-stop:
 				return
-			case <-time.After(200 * time.Millisecond):
+			case <-time.After(tick):
 			}
 			if _, err := h.conn.Write([]byte{data[i]}); err != nil {
 				return
 			}
 		}
 	}
-	for i := range headerTricklers + bodyTricklers + idlers {
+	opened := func(n int) func() bool {
+		return func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(hangers) == n
+		}
+	}
+
+	// The idle connections first, each after one request.
+	for range idlers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			switch {
-			case i < headerTricklers:
+			idleSem <- struct{}{} // at most 100 first requests at once, within --backlog
+			h := dial("idle")
+			if h == nil {
+				<-idleSem
+				return
+			}
+			h.start = time.Now() // the idle time starts after the response
+			fmt.Fprintf(h.conn, "GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")
+			br := bufio.NewReader(h.conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+			}
+			<-idleSem
+			if err != nil || resp.StatusCode != 200 {
+				t.Errorf("idle connection's request: %v", err)
+				return
+			}
+			idleServed.Add(1)
+			watch(h, br) // EOF once idle too long
+		}()
+	}
+	if !eventually(timeout, func() bool { return opened(idlers)() && idleServed.Load() == idlers }) {
+		t.Fatalf("could not open the %d idle connections", idlers)
+	}
+	// Then the slow ones.
+	for i := range headerTricklers + bodyTricklers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i < headerTricklers {
 				if h := dial("header"); h != nil {
 					go trickle(h, "GET /slow-header HTTP/1.1\r\nHost: x\r\nX-Slow: "+strings.Repeat("a", 100)+"\r\n\r\n")
-					watch(h)
+					watch(h, h.conn)
 				}
-			case i < headerTricklers+bodyTricklers:
-				if h := dial("body"); h != nil {
-					h.start = time.Now().Add(time.Second) // the stall begins after 5 bytes, no sooner
-					fmt.Fprintf(h.conn, "POST /slow-body HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
-					go trickle(h, "01234")
-					watch(h)
-				}
-			default:
-				// At most 100 first requests at once, within --backlog.
-				idleSem <- struct{}{}
-				h := dial("idle")
-				if h == nil {
-					<-idleSem
-					return
-				}
-				h.start = time.Now() // the idle time starts after the response
-				fmt.Fprintf(h.conn, "GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")
-				br := bufio.NewReader(h.conn)
-				resp, err := http.ReadResponse(br, nil)
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-				}
-				<-idleSem
-				if err != nil || resp.StatusCode != 200 {
-					t.Errorf("idle connection's request: %v", err)
-					return
-				}
-				idleServed.Add(1)
-				io.Copy(io.Discard, br) // EOF once idle too long
-				h.cut.Store(int64(time.Since(h.start)))
+				return
+			}
+			if h := dial("body"); h != nil {
+				h.start = time.Now().Add(3 * tick) // the stall begins after 3 bytes, no sooner
+				fmt.Fprintf(h.conn, "POST /slow-body HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+				go trickle(h, "012")
+				watch(h, h.conn)
 			}
 		}()
 	}
-	t.Cleanup(func() {
-		close(stop)
-		mu.Lock()
-		for _, h := range hangers {
-			h.conn.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	// Wait until every connection is open, then measure the normal clients
-	// while the slow ones hang on.
-	if !eventually(timeout, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(hangers) == headerTricklers+bodyTricklers+idlers && idleServed.Load() == idlers
-	}) {
-		t.Fatalf("could not open the %d connections", headerTricklers+bodyTricklers+idlers)
+	if !eventually(timeout, opened(idlers+headerTricklers+bodyTricklers)) {
+		t.Fatalf("could not open the %d slow connections", headerTricklers+bodyTricklers)
 	}
 	loaded := throughput(t, addr, 1500*time.Millisecond)
+	present := 0
+	mu.Lock()
+	for _, h := range hangers {
+		if h.cut.Load() == 0 {
+			present++
+		}
+	}
+	mu.Unlock()
 	ratio := loaded / clean
-	t.Logf("normal clients: %.0f req/s clean, %.0f req/s with %d slow and %d idle connections: %.2f of clean",
-		clean, loaded, headerTricklers+bodyTricklers, idlers, ratio)
+	t.Logf("normal clients: %.0f req/s clean, %.0f req/s with %d slow and %d idle connections (%d still there at the end): %.2f of clean",
+		clean, loaded, headerTricklers+bodyTricklers, idlers, present, ratio)
+	if present < (headerTricklers+bodyTricklers+idlers)*9/10 {
+		t.Errorf("only %d slow or idle connections left at the end of the measurement", present)
+	}
 	if ratio < 0.5 {
 		t.Errorf("throughput under slow clients %.2f of clean; want at least 0.5", ratio)
 	}
 
 	// Every slow or idle connection is cut by its timeout, with slack.
-	limits := map[string]time.Duration{"header": 2 * time.Second, "body": 2 * time.Second, "idle": 4 * time.Second}
 	if !eventually(15*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
