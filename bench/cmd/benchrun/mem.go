@@ -48,6 +48,7 @@ func memCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell
 		c.failed = "download: " + err.Error()
 		return c
 	}
+	c.memUp, c.memDown, c.topIdle = max(0, up-idle), max(0, down-idle), top
 	c.note = fmt.Sprintf("top process idle %s; 1 GB upload +%s (%.0f MB/s); 1 GB download +%s (%.0f MB/s)",
 		fmtMB(top), fmtMB(max(0, up-idle)), upRate, fmtMB(max(0, down-idle)), downRate)
 	return c

@@ -20,6 +20,8 @@ type cell struct {
 	errors                int64
 	rss                   int64 // bytes, server's process tree near the end of the load
 	starved, conns        int   // connections never answered, out of conns
+	memUp, memDown        int64 // the memory scenario: RSS growth in bytes
+	topIdle               int64 // the memory scenario: the top process's idle RSS
 	note                  string
 	failed                string // why there is no figure at all
 }

@@ -58,15 +58,6 @@ func medianCells(cells []cell) []cell {
 // server: the disturbed scenarios against that server's clean keep-alive
 // hello, the mix against mix-clean.
 func derive(cells []cell) {
-	find := func(server, app, scen string) *cell {
-		for i := range cells {
-			c := &cells[i]
-			if c.server == server && c.app == app && c.scenario == scen && c.counts() {
-				return c
-			}
-		}
-		return nil
-	}
 	for i := range cells {
 		c := &cells[i]
 		if !c.counts() {
@@ -74,11 +65,11 @@ func derive(cells []cell) {
 		}
 		switch c.scenario {
 		case "idle2000", "slow200":
-			if clean := find(c.server, c.app, "keepalive"); clean != nil && clean.rps > 0 {
+			if clean := find(cells, c.server, c.app, "keepalive"); clean != nil && clean.rps > 0 {
 				c.note = joinNote(fmt.Sprintf("%.0f%% of clean req/s", 100*c.rps/clean.rps), c.note)
 			}
 		case "mix":
-			if clean := find(c.server, c.app, "mix-clean"); clean != nil && clean.p99 > 0 {
+			if clean := find(cells, c.server, c.app, "mix-clean"); clean != nil && clean.p99 > 0 {
 				c.note = joinNote(fmt.Sprintf("fast p99 %.1fx clean", float64(c.p99)/float64(clean.p99)), c.note)
 			}
 		}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A target is one of the goals, checked against the cells of one
+// run: met, missed (by how much), or not measurable in this run.
+type target struct {
+	goal  string
+	check func(cells []cell) (figure string, met, known bool)
+}
+
+// mb is the memory targets' unit: the "64 MB" and "30 MB".
+const mb = 1 << 20
+
+// targets are the goals for a 2-core machine with 2 worker
+// processes per server. "gowsgi" is its best configuration that counts
+// (gowsgi, gowsgi-thr, gowsgi-static ...); a peer is its best counting
+// configuration too (uWSGI with or without threads). A peer that starved
+// connections has no figure, so a goal against it cannot be checked.
+var targets = []target{
+	{"hello keep-alive ≥ 1.0× uWSGI (stretch 1.3×)", versus("hello", "keepalive", "uwsgi", 1.0)},
+	{"hello keep-alive ≥ 3× gunicorn sync", versus("hello", "keepalive", "gunicorn", 3.0)},
+	{"hello keep-alive ≥ 0.8× Go-native handler", versus("hello", "keepalive", "go-native", 0.8)},
+	{"Flask JSON ≥ 1.2× uWSGI, p99 no worse", versusP99("flask", "uwsgi", 1.2)},
+	{"Django ≥ 1.2× uWSGI, p99 no worse", versusP99("django", "uwsgi", 1.2)},
+	{"stream ≥ 2× uWSGI", versus("stream", "keepalive", "uwsgi", 2.0)},
+	{"10 MB download ≥ 3× best peer", versus("download", "keepalive", "", 3.0)},
+	{"static file ≥ 3× best peer", versus("static", "keepalive", "", 3.0)},
+	{"2,000 idle connections: ≥ 90% of clean", kept("idle2000")},
+	{"200 slow clients: ≥ 90% of clean", kept("slow200")},
+	{"1% slow: fast p99 ≤ 2× clean", mixP99},
+	{"1 GB upload and download: RSS +64 MB at most", memGrowth},
+	{"idle Go process ≤ 30 MB", idleGo},
+}
+
+// renderTargets prints the targets as a markdown table.
+func renderTargets(cells []cell) string {
+	var b strings.Builder
+	b.WriteString("\n#### Targets\n\n")
+	rows := [][]string{{"goal", "verdict", "measured"}}
+	for _, t := range targets {
+		figure, met, known := t.check(cells)
+		verdict := "not measured"
+		switch {
+		case known && met:
+			verdict = "met"
+		case known:
+			verdict = "MISSED"
+		}
+		rows = append(rows, []string{t.goal, verdict, figure})
+	}
+	writeTable(&b, rows)
+	return b.String()
+}
+
+// best returns the counting cell of app × scenario with the highest rate
+// among the servers whose name is name or starts with name + "-"; for ""
+// every server but gowsgi's and the limits.
+func best(cells []cell, app, scen, name string) *cell {
+	var top *cell
+	for i := range cells {
+		c := &cells[i]
+		if c.app != app || c.scenario != scen || c.server == loopServer {
+			continue
+		}
+		mine := c.server == name || strings.HasPrefix(c.server, name+"-")
+		if name == "" {
+			mine = !isGowsgi(c.server) && c.server != "go-native"
+		}
+		if mine && c.counts() && (top == nil || c.rps > top.rps) {
+			top = c
+		}
+	}
+	return top
+}
+
+func isGowsgi(server string) bool { return server == "gowsgi" || strings.HasPrefix(server, "gowsgi-") }
+
+// starvedPeer names a peer that was measured but starved connections.
+func starvedPeer(cells []cell, app, scen, name string) string {
+	for _, c := range cells {
+		if c.app == app && c.scenario == scen && c.starved > 0 &&
+			(c.server == name || strings.HasPrefix(c.server, name+"-")) {
+			return c.server
+		}
+	}
+	return ""
+}
+
+func versus(app, scen, peer string, want float64) func([]cell) (string, bool, bool) {
+	return func(cells []cell) (string, bool, bool) {
+		g := best(cells, app, scen, "gowsgi")
+		p := best(cells, app, scen, peer)
+		switch {
+		case g == nil:
+			return "no gowsgi figure", false, false
+		case p == nil && peer != "" && starvedPeer(cells, app, scen, peer) != "":
+			return fmt.Sprintf("%s %.0f req/s; %s STARVED connections: no figure to compare", g.server, g.rps,
+				starvedPeer(cells, app, scen, peer)), false, false
+		case p == nil || p.rps == 0:
+			return fmt.Sprintf("%s %.0f req/s; no peer figure", g.server, g.rps), false, false
+		}
+		r := g.rps / p.rps
+		return fmt.Sprintf("%.2f× (%s %.0f ÷ %s %.0f req/s)", r, g.server, g.rps, p.server, p.rps), r >= want, true
+	}
+}
+
+func versusP99(app, peer string, want float64) func([]cell) (string, bool, bool) {
+	rate := versus(app, "keepalive", peer, want)
+	return func(cells []cell) (string, bool, bool) {
+		figure, met, known := rate(cells)
+		if !known {
+			return figure, met, known
+		}
+		g := best(cells, app, "keepalive", "gowsgi")
+		p := best(cells, app, "keepalive", peer)
+		figure += fmt.Sprintf("; p99 %s vs %s", fmtDur(g.p99), fmtDur(p.p99))
+		return figure, met && g.p99 <= p.p99, true
+	}
+}
+
+// kept compares each gowsgi configuration's rate under scen with its own
+// clean keep-alive rate; the worst one counts.
+func kept(scen string) func([]cell) (string, bool, bool) {
+	return func(cells []cell) (string, bool, bool) {
+		var figures []string
+		met, known := true, false
+		for _, c := range cells {
+			if !isGowsgi(c.server) || c.scenario != scen || !c.counts() {
+				continue
+			}
+			clean := find(cells, c.server, c.app, "keepalive")
+			if clean == nil || clean.rps == 0 {
+				continue
+			}
+			r := c.rps / clean.rps
+			known, met = true, met && r >= 0.9
+			figures = append(figures, fmt.Sprintf("%s %.0f%%", c.server, 100*r))
+		}
+		return strings.Join(figures, ", "), met, known
+	}
+}
+
+func mixP99(cells []cell) (string, bool, bool) {
+	var figures []string
+	met, known := true, false
+	for _, c := range cells {
+		if !isGowsgi(c.server) || c.scenario != "mix" || !c.counts() {
+			continue
+		}
+		clean := find(cells, c.server, c.app, "mix-clean")
+		if clean == nil || clean.p99 == 0 {
+			continue
+		}
+		r := float64(c.p99) / float64(clean.p99)
+		known, met = true, met && r <= 2
+		figures = append(figures, fmt.Sprintf("%s %.1f× (%s vs %s)", c.server, r, fmtDur(c.p99), fmtDur(clean.p99)))
+	}
+	return strings.Join(figures, ", "), met, known
+}
+
+func memGrowth(cells []cell) (string, bool, bool) {
+	c := find(cells, "gowsgi", "big", "mem")
+	if c == nil {
+		return "", false, false
+	}
+	return fmt.Sprintf("upload +%s, download +%s", fmtMB(max(c.memUp, 1)), fmtMB(max(c.memDown, 1))),
+		c.memUp <= 64*mb && c.memDown <= 64*mb, true
+}
+
+func idleGo(cells []cell) (string, bool, bool) {
+	c := find(cells, "gowsgi", "big", "mem")
+	if c == nil || c.topIdle == 0 {
+		return "", false, false
+	}
+	return fmtMB(c.topIdle), c.topIdle <= 30*mb, true
+}
+
+// find returns the counting cell of server × app × scenario.
+func find(cells []cell, server, app, scen string) *cell {
+	for i := range cells {
+		c := &cells[i]
+		if c.server == server && c.app == app && c.scenario == scen && c.counts() {
+			return c
+		}
+	}
+	return nil
+}
