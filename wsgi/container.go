@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gowsgi/gowsgi/internal/frame"
 	"github.com/gowsgi/gowsgi/internal/marshal"
@@ -26,6 +27,12 @@ type Container struct {
 	zyg  zygotes // with Config.Preload (preload.go)
 
 	frames sync.Pool // *[]byte: request frame buffers, reused
+
+	// multiprocess is the wsgi.multiprocess of new requests: whether more
+	// than one worker takes requests (see SetWorkers). resize serializes
+	// SetWorkers, which sets it.
+	multiprocess atomic.Bool
+	resize       sync.Mutex
 
 	mu     sync.Mutex
 	state  state
@@ -71,6 +78,7 @@ func (c *Container) Start(ctx context.Context) error {
 		return fmt.Errorf("wsgi: installing the Python runtime: %w", err)
 	}
 	c.dir = dir
+	c.multiprocess.Store(c.cfg.Workers > 1)
 	c.pool = pool.New(pool.Config{
 		Workers:    c.cfg.Workers,
 		MaxWaiting: max(c.cfg.Backlog, 0),
@@ -117,16 +125,15 @@ func (c *Container) spawn(ctx context.Context, id int) (*worker.Process, error) 
 // workerConfig is how worker (or zygote) id is started.
 func (c *Container) workerConfig(id int) worker.Config {
 	return worker.Config{
-		ID:           id,
-		Python:       c.cfg.Python,
-		RuntimeDir:   c.dir,
-		App:          c.cfg.App,
-		Threads:      c.cfg.Threads,
-		Multiprocess: c.cfg.Workers > 1,
-		Dir:          c.cfg.Dir,
-		PythonPath:   c.cfg.PythonPath,
-		Env:          c.cfg.workerEnv(),
-		Logger:       c.log,
+		ID:         id,
+		Python:     c.cfg.Python,
+		RuntimeDir: c.dir,
+		App:        c.cfg.App,
+		Threads:    c.cfg.Threads,
+		Dir:        c.cfg.Dir,
+		PythonPath: c.cfg.PythonPath,
+		Env:        c.cfg.workerEnv(),
+		Logger:     c.log,
 	}
 }
 
@@ -260,7 +267,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if buf == nil {
 		buf = new([]byte)
 	}
-	*buf = encodeRequest((*buf)[:0], r, script, pathInfo, &body)
+	*buf = encodeRequest((*buf)[:0], r, script, pathInfo, c.multiprocess.Load(), &body)
 	defer c.frames.Put(buf)
 	req := [][]byte{*buf, body.mem}
 	for attempt := 1; ; attempt++ {
@@ -291,14 +298,17 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // encodeRequest appends to b the Request frame for r up to its body, which
-// follows it on the wire (body.mem) or is named in it (body.file).
-func encodeRequest(b []byte, r *http.Request, script, pathInfo string, body *requestBody) []byte {
+// follows it on the wire (body.mem) or is named in it (body.file). The
+// environ carries its strings and wsgi.multiprocess, which can change while
+// the worker runs (SetWorkers); the worker adds the other wsgi.* keys.
+func encodeRequest(b []byte, r *http.Request, script, pathInfo string, multiprocess bool, body *requestBody) []byte {
 	b = append(b, make([]byte, frame.HeaderLen)...)
 	b = marshal.AppendTuple(b, 2)
 	b = marshal.AppendDictStart(b)
 	s := frameSink{b}
 	buildEnviron(r, script, pathInfo, &s)
-	b = marshal.AppendDictEnd(s.b)
+	b = marshal.AppendBool(marshal.AppendStr(s.b, "wsgi.multiprocess"), multiprocess)
+	b = marshal.AppendDictEnd(b)
 	if body.file != "" {
 		b = marshal.AppendStr(b, body.file)
 	} else {

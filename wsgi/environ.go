@@ -14,8 +14,9 @@ const Software = "gowsgi"
 // mounted at scriptName ("" for the root) sees for r: every str-valued key
 // the Container sets. The Container adds the non-string keys itself
 // (wsgi.version, wsgi.input, wsgi.errors, wsgi.multithread,
-// wsgi.multiprocess, wsgi.run_once, wsgi.input_terminated, which is always
-// True, and wsgi.file_wrapper).
+// wsgi.multiprocess, which is True while more than one worker takes
+// requests (see Container.SetWorkers), wsgi.run_once,
+// wsgi.input_terminated, which is always True, and wsgi.file_wrapper).
 //
 // Each value is a PEP 3333 native string: one byte of the request per
 // character, as latin-1. The keys are:

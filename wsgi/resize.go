@@ -13,6 +13,14 @@ import (
 // with the error of one that failed to start (a *LoadError if the app no
 // longer imports); the workers started before it stay. ctx bounds the
 // start of new workers.
+//
+// Each request's wsgi.multiprocess says whether more than one worker takes
+// requests as it arrives, so it follows SetWorkers: true from the moment
+// workers are being added to a single one, false again once all but one
+// have been removed. A worker that is leaving (removed here, or replaced
+// on recycling or Reload) is not counted, as it takes no new requests and
+// only finishes those it has: after SetWorkers(1) requests say false, as
+// they do under gunicorn with one worker, whose replacements also overlap.
 func (c *Container) SetWorkers(ctx context.Context, n int) error {
 	if n < 1 {
 		return fmt.Errorf("wsgi: SetWorkers(%d): want 1 or more workers", n)
@@ -23,8 +31,17 @@ func (c *Container) SetWorkers(ctx context.Context, n int) error {
 	if st != running {
 		return errors.New("wsgi: SetWorkers on a Container that is not running")
 	}
+	c.resize.Lock()
+	defer c.resize.Unlock()
 	before := c.pool.Size()
-	if err := c.pool.Resize(ctx, n); err != nil {
+	if n > 1 {
+		// A request that a new worker takes must say true, and so must
+		// the old worker's from then on.
+		c.multiprocess.Store(true)
+	}
+	err := c.pool.Resize(ctx, n)
+	c.multiprocess.Store(c.pool.Size() > 1)
+	if err != nil {
 		c.log.Error("workers not all added", "want", n, "have", c.pool.Size(), "err", err)
 		return err
 	}

@@ -2,6 +2,8 @@ package wsgi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -34,4 +36,44 @@ func TestSetWorkers(t *testing.T) {
 		t.Error("SetWorkers(0) succeeded")
 	}
 	ts.logs.await(t, "worker removed", "worker=2")
+}
+
+// TestMultiprocessFollowsSetWorkers checks wsgi.multiprocess as the pool
+// is resized, with workers spawned and forked: false with one worker, true
+// in every worker (the first one too) once there are two, false again
+// once SetWorkers(1) has returned.
+func TestMultiprocessFollowsSetWorkers(t *testing.T) {
+	for _, preload := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preload=%v", preload), func(t *testing.T) {
+			ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, Preload: preload})
+			for i, n := range []int{1, 2, 1} {
+				if i > 0 {
+					if err := ts.c.SetWorkers(context.Background(), n); err != nil {
+						t.Fatalf("SetWorkers(%d): %v", n, err)
+					}
+				}
+				want := n > 1
+				// The idle threads are handed out in turn: 4n requests
+				// reach every worker.
+				pids := map[int]bool{}
+				for range 4 * n {
+					resp, body := ts.call(t, "whoami", "GET", "/", nil)
+					var got struct {
+						PID          int
+						Multiprocess bool
+					}
+					if err := json.Unmarshal([]byte(body), &got); resp.StatusCode != 200 || err != nil {
+						t.Fatalf("with %d workers: %s %q", n, resp.Status, body)
+					}
+					if got.Multiprocess != want {
+						t.Errorf("with %d workers: worker %d says wsgi.multiprocess %v; want %v", n, got.PID, got.Multiprocess, want)
+					}
+					pids[got.PID] = true
+				}
+				if len(pids) != n {
+					t.Errorf("with %d workers: %d processes served", n, len(pids))
+				}
+			}
+		})
+	}
 }

@@ -37,9 +37,9 @@
 // LoadError handshake, on its one socket, the control socket) and forks the
 // workers. On the control socket:
 //
-//	Go → zygote   Fork      marshal multiprocess bool; the new worker's
-//	                        channel sockets, then its stdout and stderr
-//	                        pipes, ride along as SCM_RIGHTS descriptors.
+//	Go → zygote   Fork      empty; the new worker's channel sockets, then
+//	                        its stdout and stderr pipes, ride along as
+//	                        SCM_RIGHTS descriptors.
 //	                        One at a time: Go waits for Forked.
 //	zygote → Go   Forked    marshal int, the child's pid, or str, why fork
 //	                        failed; the child then sends Ready itself

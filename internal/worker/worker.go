@@ -49,16 +49,15 @@ func (s State) String() string {
 
 // Config says how to start a worker.
 type Config struct {
-	ID           int      // the worker's id in logs
-	Python       string   // interpreter to run
-	RuntimeDir   string   // where pyruntime.Install put the runtime
-	App          string   // module:callable
-	Threads      int      // channels, one per Python thread
-	Multiprocess bool     // the value of wsgi.multiprocess
-	Dir          string   // working directory
-	PythonPath   []string // prepended to sys.path
-	Env          []string // the process environment
-	Logger       *slog.Logger
+	ID         int      // the worker's id in logs
+	Python     string   // interpreter to run
+	RuntimeDir string   // where pyruntime.Install put the runtime
+	App        string   // module:callable
+	Threads    int      // channels, one per Python thread
+	Dir        string   // working directory
+	PythonPath []string // prepended to sys.path
+	Env        []string // the process environment
+	Logger     *slog.Logger
 }
 
 // Info is what the worker reports once its app is imported.
@@ -111,11 +110,7 @@ type Process struct {
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
-	var mp string
-	if cfg.Multiprocess {
-		mp = "1"
-	}
-	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads), mp,
+	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
 		strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
 	if err != nil {
 		return nil, err

@@ -56,8 +56,8 @@ type forkCall struct {
 
 // StartZygote starts a zygote, which imports cfg.App, and returns once it
 // has. If the app fails to import, the error is a *LoadError and the zygote
-// has exited. cfg.ID numbers the zygote in logs; Threads and Multiprocess
-// are the workers' business and are given to Fork.
+// has exited. cfg.ID numbers the zygote in logs; Threads is the workers'
+// business and is given to Fork.
 func StartZygote(ctx context.Context, cfg Config) (*Zygote, error) {
 	p := newProcess(cfg, "zygote")
 	err := p.spawn(cfg, 1, pyruntime.ZygoteBootstrap, cfg.App,
@@ -113,7 +113,7 @@ func (z *Zygote) Retire() {
 func (z *Zygote) String() string { return z.proc.String() }
 
 // Fork forks worker cfg.ID from the zygote and returns it once it is ready.
-// Of cfg, ID, Threads, Multiprocess and Logger count: the rest is the
+// Of cfg, ID, Threads and Logger count: the rest is the
 // zygote's.
 func (z *Zygote) Fork(ctx context.Context, cfg Config) (*Process, error) {
 	threads := max(cfg.Threads, 1)
@@ -125,7 +125,7 @@ func (z *Zygote) Fork(ctx context.Context, cfg Config) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = z.fork(p, theirs, cfg.Multiprocess)
+	err = z.fork(p, theirs)
 	// The child has its own copies now, or will never have them: ours must
 	// go, or the output loggers would never see the end of the pipes.
 	closeFiles(theirs)
@@ -137,7 +137,7 @@ func (z *Zygote) Fork(ctx context.Context, cfg Config) (*Process, error) {
 }
 
 // fork sends the Fork request for p and waits for the zygote's answer.
-func (z *Zygote) fork(p *Process, files []*os.File, multiprocess bool) error {
+func (z *Zygote) fork(p *Process, files []*os.File) error {
 	z.forkMu.Lock()
 	defer z.forkMu.Unlock()
 	call := &forkCall{p: p, reply: make(chan error, 1)}
@@ -148,8 +148,7 @@ func (z *Zygote) fork(p *Process, files []*os.File, multiprocess bool) error {
 	}
 	z.pending = call
 	z.mu.Unlock()
-	payload := marshal.AppendBool(nil, multiprocess)
-	msg := append(frame.AppendHeader(nil, frame.Fork, len(payload)), payload...)
+	msg := frame.AppendHeader(nil, frame.Fork, 0)
 	fds := make([]int, len(files))
 	for i, f := range files {
 		fds[i] = int(f.Fd())

@@ -29,12 +29,12 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, multiprocess, pythonpath = argv
+    spec, threads, pythonpath = argv
     setup(spec, pythonpath)
     channels = [open_channel(FIRST_FD + i) for i in range(int(threads))]
     app = load_or_exit(spec, channels[0])
     channels[0].send_meta(READY, ready_info(app))
-    serve_all(app, channels, multiprocess == "1")
+    serve_all(app, channels)
 
 
 def setup(spec, pythonpath):
@@ -70,13 +70,14 @@ def ready_info(app):
     }
 
 
-def serve_all(app, channels, multiprocess):
+def serve_all(app, channels):
     """Serve on every channel, one thread each, until Go closes them."""
+    # Go sends wsgi.multiprocess with each request: it changes as workers
+    # are added and removed.
     base = {
         "wsgi.version": (1, 0),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": len(channels) > 1,
-        "wsgi.multiprocess": multiprocess,
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
         "wsgi.file_wrapper": FileWrapper,

@@ -14,7 +14,6 @@ parent can, and Go needs to know how its worker ended.
 import array
 import fcntl
 import gc
-import marshal
 import os
 import random
 import select
@@ -39,12 +38,11 @@ def main(argv):
     app = load_or_exit(spec, control)
     control.send_meta(READY, ready_info(app))
     freeze()
-    child = serve_forks(control)
-    if child is None:
+    channels = serve_forks(control)
+    if channels is None:
         return  # Go closed the control socket: the zygote's work is done
-    channels, multiprocess = child
     channels[0].send_meta(READY, ready_info(app))
-    serve_all(app, channels, multiprocess)
+    serve_all(app, channels)
 
 
 def freeze():
@@ -59,8 +57,8 @@ def freeze():
 def serve_forks(control):
     """Fork workers on request until Go closes the control socket.
 
-    Returns None in the zygote at the end, and (channels, multiprocess) in
-    each forked child, which then serves.  One thread only: forking a
+    Returns None in the zygote at the end, and its channels in each
+    forked child, which then serves.  One thread only: forking a
     process that has others may copy a lock one of them held.
     """
     wake_r, wake_w = os.pipe()
@@ -148,8 +146,7 @@ def close_all(fds):
 def fork_worker(control, request, wakeup):
     """Fork one worker.  In the zygote, report its pid and return None; in
     the child, return what it serves with."""
-    payload, fds = request
-    multiprocess = marshal.loads(payload)
+    _, fds = request
     # Output still buffered would be written twice, by both processes.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -166,7 +163,7 @@ def fork_worker(control, request, wakeup):
         control.send_meta(FORKED, pid)
         return None
     try:
-        return become_worker(control, fds, wakeup), multiprocess
+        return become_worker(control, fds, wakeup)
     except BaseException:
         traceback.print_exc()
         os._exit(1)

@@ -40,6 +40,14 @@ def environ_json(environ, start_response):
     return [body]
 
 
+def whoami(environ, start_response):
+    """Answers with this worker's pid and the wsgi.multiprocess it sees."""
+    body = json.dumps({"pid": os.getpid(),
+                       "multiprocess": environ["wsgi.multiprocess"]})
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body.encode()]
+
+
 def read_body(environ, start_response):
     """Read wsgi.input the way the 'how' query asks and describe it."""
     inp = environ["wsgi.input"]
