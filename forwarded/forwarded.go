@@ -2,10 +2,17 @@
 // client: an http.Handler middleware that, for a request whose peer is a
 // trusted proxy, takes the client's address, scheme and host from the
 // RFC 7239 Forwarded header or, without it, from X-Forwarded-For,
-// X-Forwarded-Proto and X-Forwarded-Host. The next handler sees a shallow
-// copy of the request with RemoteAddr, Host and TLS rewritten; a request
-// from any other peer passes through untouched, so that a client cannot
-// claim another address or a secure scheme by sending these headers.
+// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Port. The next
+// handler sees a shallow copy of the request with RemoteAddr, Host and TLS
+// rewritten; a request from any other peer passes through untouched, so
+// that a client cannot claim another address or a secure scheme by sending
+// these headers.
+//
+// The port the client connected to is the Host's (a WSGI server's
+// SERVER_PORT): Forwarded's host= may carry one, and X-Forwarded-Port
+// replaces that of the Host (or of X-Forwarded-Host). The Host then names
+// the port unless it is the scheme's default (80 for http, 443 for https),
+// as a browser writes it.
 //
 // The client is the rightmost address in the chain that is not a trusted
 // proxy: each proxy appends the address it saw, and only those appended by
@@ -18,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -93,6 +101,9 @@ type hop struct {
 	port  string
 	proto string // "http", "https" or ""
 	host  string
+	// serverPort is the port the client connected to (X-Forwarded-Port),
+	// in decimal; "" if unknown.
+	serverPort string
 }
 
 // client returns what the proxies say about r's client, if r's peer is
@@ -148,6 +159,9 @@ func fromXForwarded(h http.Header, trusted Trusted) (hop, bool) {
 	}
 	if host := pick(splitList(h.Values("X-Forwarded-Host"))); validHost(host) {
 		c.host, found = host, true
+	}
+	if port, ok := parsePort(pick(splitList(h.Values("X-Forwarded-Port")))); ok {
+		c.serverPort, found = port, true
 	}
 	return c, found
 }
@@ -222,7 +236,41 @@ func (c hop) apply(r *http.Request) *http.Request {
 	case "http":
 		r2.TLS = nil
 	}
+	if c.serverPort != "" && r2.Host != "" {
+		r2.Host = withPort(r2.Host, c.serverPort, r2.TLS != nil)
+	}
 	return r2
+}
+
+// withPort returns host (a Host header, maybe with a port) with port
+// instead, or without one if port is the default of the scheme (https if
+// secure).
+func withPort(host, port string, secure bool) string {
+	name := host
+	if strings.HasPrefix(host, "[") {
+		if i := strings.LastIndexByte(host, ']'); i > 0 {
+			name = host[:i+1]
+		}
+	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		name = host[:i]
+	}
+	if secure && port == "443" || !secure && port == "80" {
+		return name
+	}
+	return name + ":" + port
+}
+
+// parsePort returns a port number, 1 to 65535, in canonical decimal, or
+// false if s is not one.
+func parsePort(s string) (string, bool) {
+	if s == "" || len(s) > 5 || strings.Trim(s, "0123456789") != "" {
+		return "", false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return "", false
+	}
+	return strconv.Itoa(n), true
 }
 
 // scheme returns http or https for a forwarded protocol, or "" for

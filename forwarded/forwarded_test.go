@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gowsgi/gowsgi/wsgi"
 )
 
 // seen is what the next handler saw.
@@ -27,7 +29,7 @@ func TestHandler(t *testing.T) {
 		{"no headers", "127.0.0.1:5000", nil, seen{"127.0.0.1:5000", "example.com", "http"}},
 		{"untrusted peer", "203.0.113.9:4000", map[string]string{
 			"X-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.test",
-			"Forwarded": "for=1.2.3.4;proto=https;host=evil.test"}, untouched},
+			"X-Forwarded-Port": "8443", "Forwarded": "for=1.2.3.4;proto=https;host=evil.test"}, untouched},
 		{"xff", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "198.51.100.7"},
 			seen{"198.51.100.7:0", "example.com", "http"}},
 		{"xff rightmost untrusted", "10.1.1.1:5000", map[string]string{"X-Forwarded-For": "6.6.6.6, 198.51.100.7, 10.2.2.2"},
@@ -98,6 +100,79 @@ func TestHandler(t *testing.T) {
 			}
 			if orig.RemoteAddr != tc.peer || orig.Host != "example.com" || orig.TLS != nil {
 				t.Errorf("the original request was changed: %s %s %v", orig.RemoteAddr, orig.Host, orig.TLS)
+			}
+		})
+	}
+}
+
+// TestServerPort checks the port the client connected to, which a WSGI
+// server gives as SERVER_PORT: X-Forwarded-Port and Forwarded's host= set
+// it when the peer is trusted, and nothing changes when it is not.
+func TestServerPort(t *testing.T) {
+	trusted, err := ParseTrusted([]string{"127.0.0.1", "::1", "10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		peer     string
+		host     string // of the request; "example.com" if ""
+		header   map[string]string
+		wantHost string
+		wantPort string // SERVER_PORT
+	}{
+		{"no headers", "127.0.0.1:5000", "", nil, "example.com", "80"},
+		{"x-forwarded-port", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "8443"}, "example.com:8443", "8443"},
+		{"replaces the host's port", "127.0.0.1:5000", "example.com:8000", map[string]string{"X-Forwarded-Port": "9000"},
+			"example.com:9000", "9000"},
+		{"default port of http", "127.0.0.1:5000", "example.com:8000", map[string]string{"X-Forwarded-Port": "80"},
+			"example.com", "80"},
+		{"default port of https", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"},
+			"example.com", "443"},
+		{"80 under https", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Port": "80"},
+			"example.com:80", "80"},
+		{"with x-forwarded-host", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Host": "www.example.org:8080",
+			"X-Forwarded-Port": "9090"}, "www.example.org:9090", "9090"},
+		{"ipv6 host", "[::1]:5000", "", map[string]string{"X-Forwarded-Host": "[2001:db8::1]:8080", "X-Forwarded-Port": "81"},
+			"[2001:db8::1]:81", "81"},
+		{"leading zeros", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "08080"}, "example.com:8080", "8080"},
+		{"list follows the client's hop", "127.0.0.1:5000", "", map[string]string{
+			"X-Forwarded-For": "198.51.100.7, 10.2.2.2", "X-Forwarded-Port": "8443, 80"}, "example.com:8443", "8443"},
+		{"last of a list", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "8443, 8080"}, "example.com:8080", "8080"},
+		{"unix socket peer", "@", "", map[string]string{"X-Forwarded-Port": "8443"}, "example.com:8443", "8443"},
+		{"untrusted peer", "203.0.113.9:4000", "", map[string]string{"X-Forwarded-Port": "8443"}, "example.com", "80"},
+		{"untrusted peer keeps the host's port", "203.0.113.9:4000", "example.com:8000",
+			map[string]string{"X-Forwarded-Port": "8443"}, "example.com:8000", "8000"},
+		{"not a number", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "https"}, "example.com", "80"},
+		{"zero", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "0"}, "example.com", "80"},
+		{"too large", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "65536"}, "example.com", "80"},
+		{"signed", "127.0.0.1:5000", "", map[string]string{"X-Forwarded-Port": "+8443"}, "example.com", "80"},
+		{"forwarded host with port", "127.0.0.1:5000", "", map[string]string{"Forwarded": `for=198.51.100.7;host="shop.example:8443"`},
+			"shop.example:8443", "8443"},
+		{"forwarded host without port", "127.0.0.1:5000", "example.com:8000", map[string]string{"Forwarded": "host=shop.example;proto=https"},
+			"shop.example", "443"},
+		{"forwarded wins over x-forwarded-port", "127.0.0.1:5000", "", map[string]string{"Forwarded": "for=198.51.100.7",
+			"X-Forwarded-Port": "8443"}, "example.com", "80"},
+		{"forwarded from untrusted peer", "203.0.113.9:4000", "", map[string]string{"Forwarded": `host="shop.example:8443"`},
+			"example.com", "80"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var host, port string
+			h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				host, port = r.Host, wsgi.Environ(r, "")["SERVER_PORT"]
+			}), trusted)
+			r := httptest.NewRequest("GET", "http://example.com/", nil)
+			if tc.host != "" {
+				r.Host = tc.host
+			}
+			r.RemoteAddr = tc.peer
+			for k, v := range tc.header {
+				r.Header.Set(k, v)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if host != tc.wantHost || port != tc.wantPort {
+				t.Errorf("handler saw Host %q, SERVER_PORT %q; want %q, %q", host, port, tc.wantHost, tc.wantPort)
 			}
 		})
 	}

@@ -111,7 +111,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration), and must not pause longer in its body; 0 means no limit (default 30)"},
 		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
 		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request line and header fields together, in `BYTES` (64K, 1M); larger gets 431 (default 64K)"},
-		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
+		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
 	}
 	short := shortNames()
 	for _, v := range vars {
