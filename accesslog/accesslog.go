@@ -14,6 +14,8 @@
 //
 // The worker is the Python worker that served the request, as an inner
 // handler records it with FromContext; "-" (or -1 in JSON) when none did.
+//
+// A File, as Output, is a log file that can be reopened after log rotation.
 package accesslog
 
 import (

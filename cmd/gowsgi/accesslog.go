@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/gowsgi/gowsgi/accesslog"
 )
@@ -44,10 +43,10 @@ func newLogHandler(o *serveOptions, w io.Writer) slog.Handler {
 }
 
 // accessLogOutput opens where the access log goes: stdout, or the file of
-// --access-logfile, appended to. A file without --access-log means the
-// combined format, as gunicorn logs to --access-logfile. The closer is nil
-// for stdout.
-func accessLogOutput(o *serveOptions, stdout io.Writer) (accesslog.Format, io.Writer, io.Closer, error) {
+// --access-logfile, appended to, which SIGHUP reopens (ops.reopenLogs). A
+// file without --access-log means the combined format, as gunicorn logs to
+// --access-logfile. The file is nil for stdout.
+func accessLogOutput(o *serveOptions, stdout io.Writer) (accesslog.Format, io.Writer, *accesslog.File, error) {
 	format := accesslog.Format(o.accessLog)
 	if o.accessLogFile == "" || o.accessLogFile == "-" {
 		return format, stdout, nil, nil
@@ -55,7 +54,7 @@ func accessLogOutput(o *serveOptions, stdout io.Writer) (accesslog.Format, io.Wr
 	if format == accesslog.Off {
 		format = accesslog.Combined
 	}
-	f, err := os.OpenFile(o.accessLogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := accesslog.OpenFile(o.accessLogFile)
 	if err != nil {
 		return format, nil, nil, fmt.Errorf("--access-logfile: %w", err)
 	}

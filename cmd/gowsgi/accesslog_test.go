@@ -110,3 +110,57 @@ func jsonAddr(t *testing.T, c *cli) string {
 	}
 	return rec.Addr
 }
+
+// TestAccessLogReopen rotates the access log as logrotate does: the file
+// is moved aside, SIGHUP makes the command create it anew, and the next
+// request's line goes there while the moved file keeps the earlier ones.
+func TestAccessLogReopen(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "access.log")
+	rotated := logFile + ".1"
+	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
+		"--access-logfile", logFile, "ops:rid")
+	addr := "http://" + c.addr()
+	// fileHas waits until path holds a line with s, and returns the file.
+	fileHas := func(path, s string) string {
+		t.Helper()
+		var data []byte
+		poll(t, path+" has a line with "+s, func() bool {
+			data, _ = os.ReadFile(path)
+			return bytes.Contains(data, []byte(s))
+		})
+		return string(data)
+	}
+	for _, path := range []string{"/before-1", "/before-2"} {
+		if code, _ := get(t, http.DefaultClient, addr+path); code != 200 {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+	}
+	fileHas(logFile, "GET /before-2 ")
+
+	if err := os.Rename(logFile, rotated); err != nil {
+		t.Fatal(err)
+	}
+	c.signal(syscall.SIGHUP)
+	c.waitLine("access log reopened")
+	if code, _ := get(t, http.DefaultClient, addr+"/after"); code != 200 {
+		t.Fatalf("GET /after: %d", code)
+	}
+	if got := fileHas(logFile, "GET /after "); strings.Count(got, "\n") != 1 {
+		t.Errorf("the new %s holds:\n%s\nwant the one line of GET /after", logFile, got)
+	}
+	c.signal(syscall.SIGTERM)
+	if status := c.wait(); status != 0 {
+		t.Fatalf("exit status %d", status)
+	}
+	old, err := os.ReadFile(rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(old), "\n"); n != 2 || !strings.Contains(string(old), "GET /before-1 ") ||
+		!strings.Contains(string(old), "GET /before-2 ") {
+		t.Errorf("the rotated file holds:\n%s\nwant the two lines of GET /before-1 and /before-2", old)
+	}
+}

@@ -19,9 +19,10 @@ type ops struct {
 	// ready is what /readyz reports: set once the app serves, cleared when
 	// a graceful stop begins. (Seam: once lifecycle.go has the server's
 	// readiness, admin.Config.Ready should read that instead.)
-	ready   atomic.Bool
-	mux     *staticMux
-	closers []io.Closer
+	ready     atomic.Bool
+	mux       *staticMux
+	accessLog *accesslog.File // nil unless --access-logfile names a file
+	closers   []io.Closer
 }
 
 // startOps prepares what o asks for around c and returns it with the
@@ -37,13 +38,14 @@ func startOps(o *serveOptions, c *wsgi.Container, log *slog.Logger, stdout io.Wr
 	for _, m := range o.static {
 		log.Info("serving static files", "url", m.prefix+"/", "dir", m.dir)
 	}
-	format, out, closer, err := accessLogOutput(o, stdout)
+	format, out, file, err := accessLogOutput(o, stdout)
 	if err != nil {
 		op.close()
 		return nil, nil, err
 	}
-	if closer != nil {
-		op.closers = append(op.closers, closer)
+	if file != nil {
+		op.accessLog = file
+		op.closers = append(op.closers, file)
 	}
 	alog := accesslog.Config{Format: format, Output: out}
 	if o.admin != "" {
@@ -81,6 +83,20 @@ func (op *ops) serveAdmin(addr string, cfg admin.Config, log *slog.Logger) error
 // setReady sets what readiness reports: true once the app serves, false
 // again once a graceful stop began.
 func (op *ops) setReady(ready bool) { op.ready.Store(ready) }
+
+// reopenLogs reopens the access log file, if there is one, after log
+// rotation moved it: on SIGHUP, as nginx does on SIGUSR1. If it cannot,
+// lines go on to the file it had.
+func (op *ops) reopenLogs(log *slog.Logger) {
+	if op.accessLog == nil {
+		return
+	}
+	if err := op.accessLog.Reopen(); err != nil {
+		log.Error("access log not reopened: it goes on to the file it had", "err", err)
+		return
+	}
+	log.Info("access log reopened", "file", op.accessLog.Path())
+}
 
 // close releases what startOps opened.
 func (op *ops) close() {

@@ -93,7 +93,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
 		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable"},
 		{"access-log", &o.accessLog, "access log `FORMAT`: off, common, combined or json, with request ID, worker and duration (default off; combined with --access-logfile)"},
-		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout (default stdout)"},
+		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout; SIGHUP reopens it, after logrotate moved it (default stdout)"},
 		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
 		{"admin", (*stringValue)(&o.admin), "serve /metrics (Prometheus), /healthz, /readyz and a status page at `ADDRESS` (as --bind's; keep it private) (default: none)"},
 		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: key = value lines, the keys these flags' long names (see below) (default: none)"},

@@ -19,7 +19,8 @@
 // workers; a second signal stops it at once. SIGHUP reloads the app with
 // no failed request (new workers import it, take over once ready, and the
 // old ones drain; if the new code does not import, the old workers serve
-// on) and the TLS certificate; SIGTTIN adds a worker and SIGTTOU removes
+// on) and the TLS certificate, and first reopens the --access-logfile,
+// which log rotation moved aside; SIGTTIN adds a worker and SIGTTOU removes
 // one.
 //
 // Exit status: 0 after a graceful stop; 1 if serving failed; 2 for a bad

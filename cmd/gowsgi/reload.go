@@ -17,12 +17,14 @@ import (
 
 // A reloader reloads the app, and the TLS certificate if any, on SIGHUP
 // and when --reload sees a source file change, and adds and removes
-// workers on SIGTTIN and SIGTTOU: one change at a time.
+// workers on SIGTTIN and SIGTTOU: one change at a time. SIGHUP also
+// reopens the log files (reopenLogs), first.
 type reloader struct {
-	c    *wsgi.Container
-	cert *certificate // nil without TLS
-	log  *slog.Logger
-	mu   sync.Mutex
+	c          *wsgi.Container
+	cert       *certificate // nil without TLS
+	reopenLogs func()       // nil if there are none
+	log        *slog.Logger
+	mu         sync.Mutex
 }
 
 // reload reloads the certificate, then the app. A certificate or app that
@@ -51,9 +53,10 @@ func notifyHangup() chan os.Signal {
 	return hup
 }
 
-// run reloads on each SIGHUP and, if watch is not "", whenever a *.py file
-// under watch changes; it adds a worker on SIGTTIN and removes one on
-// SIGTTOU (never the last); until ctx is done.
+// run reopens the log files and reloads on each SIGHUP and, if watch is
+// not "", reloads whenever a *.py file under watch changes; it adds a
+// worker on SIGTTIN and removes one on SIGTTOU (never the last); until ctx
+// is done.
 func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) {
 	if watch != "" {
 		r.log.Info("reloading when the sources change", "dir", watch)
@@ -72,6 +75,11 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) 
 			case syscall.SIGTTOU:
 				r.resize(ctx, -1)
 			default:
+				// Log rotation waits for nothing: the reload may take
+				// as long as the app's import.
+				if r.reopenLogs != nil {
+					r.reopenLogs()
+				}
 				r.reload(ctx, s.String())
 			}
 		}

@@ -107,7 +107,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	op.setReady(true)
 	srv := web.server(handler, log)
-	reloading := &reloader{c: c, cert: web.cert, log: log}
+	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log) }, log: log}
 	go reloading.run(startCtx, hup, o.watchDir())
 	served := make(chan error, len(listeners))
 	for _, l := range listeners {
