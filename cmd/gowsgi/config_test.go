@@ -34,6 +34,7 @@ env = A=file
 env = B=x=y
 prefix = "/quoted "
 graceful-timeout = 1m
+shutdown-delay = 5
 max-requests = 100
 `)
 	type opts struct {
@@ -44,6 +45,7 @@ max-requests = 100
 		grace            time.Duration
 		maxRequests      int
 		static           int
+		delay            time.Duration
 	}
 	cases := []struct {
 		name string
@@ -54,17 +56,20 @@ max-requests = 100
 	}{
 		{"defaults", []string{"a:b"}, nil, opts{app: "a:b", grace: 30 * time.Second}, ""},
 		{"env", []string{"a:b"}, map[string]string{"GOWSGI_WORKERS": "2", "GOWSGI_MAX_REQUESTS": "7", "GOWSGI_GRACEFUL_TIMEOUT": "5",
-			"GOWSGI_ENV": "A=1\nB=2", "GOWSGI_TEST_RUN_MAIN": "ignored", "GOWSGI_NO_SUCH_FLAG": "ignored"},
-			opts{app: "a:b", workers: 2, maxRequests: 7, grace: 5 * time.Second, env: []string{"A=1", "B=2"}}, ""},
+			"GOWSGI_SHUTDOWN_DELAY": "2s", "GOWSGI_ENV": "A=1\nB=2", "GOWSGI_TEST_RUN_MAIN": "ignored", "GOWSGI_NO_SUCH_FLAG": "ignored"},
+			opts{app: "a:b", workers: 2, maxRequests: 7, grace: 5 * time.Second, env: []string{"A=1", "B=2"}, delay: 2 * time.Second}, ""},
 		{"flag beats env", []string{"-w", "4", "--max-requests=9", "a:b"}, map[string]string{"GOWSGI_WORKERS": "2", "GOWSGI_MAX_REQUESTS": "7"},
 			opts{app: "a:b", workers: 4, maxRequests: 9, grace: 30 * time.Second}, ""},
 		{"env app", nil, map[string]string{"GOWSGI_APP": "env:app"}, opts{app: "env:app", grace: 30 * time.Second}, ""},
 		{"file", []string{"--config", conf}, nil,
-			opts{app: "fromfile:app", workers: 3, threads: 5, env: []string{"A=file", "B=x=y"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100}, ""},
+			opts{app: "fromfile:app", workers: 3, threads: 5, env: []string{"A=file", "B=x=y"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100,
+				delay: 5 * time.Second}, ""},
 		{"GOWSGI_CONFIG", nil, map[string]string{"GOWSGI_CONFIG": conf},
-			opts{app: "fromfile:app", workers: 3, threads: 5, env: []string{"A=file", "B=x=y"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100}, ""},
+			opts{app: "fromfile:app", workers: 3, threads: 5, env: []string{"A=file", "B=x=y"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100,
+				delay: 5 * time.Second}, ""},
 		{"all three", []string{"--config", conf, "--threads", "1", "cli:app"}, map[string]string{"GOWSGI_WORKERS": "2", "GOWSGI_ENV": "C=env", "GOWSGI_APP": "env:app"},
-			opts{app: "cli:app", workers: 2, threads: 1, env: []string{"C=env"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100}, ""},
+			opts{app: "cli:app", workers: 2, threads: 1, env: []string{"C=env"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100,
+				delay: 5 * time.Second}, ""},
 		{"env static", []string{"a:b"}, map[string]string{"GOWSGI_STATIC": "/s=" + dir + "\n/t=" + dir}, opts{app: "a:b", grace: 30 * time.Second, static: 2}, ""},
 		{"bad env", []string{"a:b"}, map[string]string{"GOWSGI_WORKERS": "many"}, opts{}, `GOWSGI_WORKERS: "many" is not a whole number`},
 		{"unknown key", []string{"--config", file("workers = 1\nwrokers = 2\n"), "a:b"}, nil, opts{}, `:2: unknown key "wrokers"`},
@@ -78,7 +83,7 @@ max-requests = 100
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			for _, k := range []string{"GOWSGI_WORKERS", "GOWSGI_THREADS", "GOWSGI_CONFIG", "GOWSGI_APP", "GOWSGI_ENV", "GOWSGI_MAX_REQUESTS"} {
+			for _, k := range []string{"GOWSGI_WORKERS", "GOWSGI_THREADS", "GOWSGI_CONFIG", "GOWSGI_APP", "GOWSGI_ENV", "GOWSGI_MAX_REQUESTS", "GOWSGI_SHUTDOWN_DELAY"} {
 				if _, ok := tc.env[k]; !ok {
 					if v, ok := os.LookupEnv(k); ok {
 						t.Setenv(k, v)
@@ -97,10 +102,10 @@ max-requests = 100
 			if o == nil {
 				t.Fatalf("status %d: %s", status, stderr.String())
 			}
-			got := opts{o.app, o.workers, o.threads, o.env, o.prefix, o.gracefulTimeout, o.maxRequests, len(o.static)}
+			got := opts{o.app, o.workers, o.threads, o.env, o.prefix, o.gracefulTimeout, o.maxRequests, len(o.static), o.shutdownDelay}
 			if got.app != tc.want.app || got.workers != tc.want.workers || got.threads != tc.want.threads ||
 				!slices.Equal(got.env, tc.want.env) || got.prefix != tc.want.prefix || got.grace != tc.want.grace ||
-				got.maxRequests != tc.want.maxRequests || got.static != tc.want.static {
+				got.maxRequests != tc.want.maxRequests || got.static != tc.want.static || got.delay != tc.want.delay {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
@@ -115,7 +120,7 @@ func TestServeHelp(t *testing.T) {
 		t.Fatalf("serve --help: status %d", status)
 	}
 	for _, want := range []string{"GOWSGI_MAX_REQUESTS", "--config FILE", "--workers N", "(default 30)", "(default 127.0.0.1:8000)",
-		"--static URL=DIR", "--admin ADDRESS", "--access-log FORMAT", "(default off"} {
+		"--static URL=DIR", "--admin ADDRESS", "--access-log FORMAT", "(default off", "--shutdown-delay DURATION"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
 		}

@@ -25,6 +25,7 @@ type serveOptions struct {
 	limitRequestBody int64
 	prefix           string
 	gracefulTimeout  time.Duration
+	shutdownDelay    time.Duration
 	logLevel         slog.Level
 
 	// Static files, logs, the admin server (static.go, accesslog.go, admin.go).
@@ -90,6 +91,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"limit-request-body", (*int64Value)(&o.limitRequestBody), "largest request body in `BYTES`, larger gets 413; 0 means 1 GiB, -1 no limit"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
+		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},
 		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
 		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable"},
 		{"access-log", &o.accessLog, "access log `FORMAT`: off, common, combined or json, with request ID, worker and duration (default off; combined with --access-logfile)"},
@@ -128,7 +130,10 @@ const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 
 Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
 app:create_app()) from a pool of Python worker processes. Flags may come before or
-after it. SIGTERM or SIGINT stops gracefully; a second one stops at once.
+after it. SIGTERM or SIGINT stops gracefully: /readyz of --admin fails at once, the
+server serves on for --shutdown-delay, then finishes the requests in flight within
+--graceful-timeout and exits; a second signal stops at once. SIGHUP reopens
+--access-logfile and reloads the app; SIGTTIN and SIGTTOU add and remove a worker.
 
 Every flag may also come from the environment, GOWSGI_ and its name in capitals
 (--max-requests: GOWSGI_MAX_REQUESTS; one value per line for repeatable flags), or

@@ -14,9 +14,11 @@
 //	gowsgi serve --bind 127.0.0.1:8000 --workers 4 mysite.wsgi:application
 //	gowsgi serve -b unix:/run/app.sock --chdir /srv/app --python .venv/bin/python app:create_app()
 //
-// SIGTERM or SIGINT stops it gracefully: it stops accepting connections,
-// finishes the requests in flight (within --graceful-timeout), then stops the
-// workers; a second signal stops it at once. SIGHUP reloads the app with
+// SIGTERM or SIGINT stops it gracefully: /readyz turns 503 at once, it
+// serves on for --shutdown-delay (0 by default) so that load balancers
+// notice, then stops accepting connections, finishes the requests in flight
+// (within --graceful-timeout), and stops the workers; a second signal stops
+// it at once. SIGHUP reloads the app with
 // no failed request (new workers import it, take over once ready, and the
 // old ones drain; if the new code does not import, the old workers serve
 // on) and the TLS certificate, and first reopens the --access-logfile,

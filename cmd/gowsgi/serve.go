@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gowsgi/gowsgi/wsgi"
 )
@@ -118,12 +119,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	status = exitOK
 	select {
 	case s := <-first:
-		log.Info("stopping gracefully", "signal", s, "timeout", o.gracefulTimeout)
+		op.setReady(false) // before the log line says so
+		log.Info("stopping gracefully", "signal", s, "delay", o.shutdownDelay, "timeout", o.gracefulTimeout)
+		lingerUnready(hardCtx, o.shutdownDelay, log)
 	case err := <-served:
+		op.setReady(false)
 		log.Error("serving failed", "err", err)
 		status = exitFailure
 	}
-	op.setReady(false)
 	ctx, cancel := context.WithTimeout(hardCtx, o.gracefulTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
@@ -138,6 +141,23 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return status
+}
+
+// lingerUnready returns after delay, --shutdown-delay, during which the
+// server serves on as before while /readyz fails, so that load balancers
+// and Kubernetes, which poll it, stop sending requests before the
+// listeners close; a second signal (hard done) cuts it short.
+func lingerUnready(hard context.Context, delay time.Duration, log *slog.Logger) {
+	if delay <= 0 {
+		return
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		log.Info("shutdown delay over: draining")
+	case <-hard.Done():
+	}
 }
 
 // parseServe parses serve's command line. It returns nil options and the

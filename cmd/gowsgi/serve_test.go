@@ -195,6 +195,49 @@ func TestStopCutShort(t *testing.T) {
 	}
 }
 
+// TestShutdownDelay stops a server started with --shutdown-delay: from
+// SIGTERM on /readyz says 503 while new connections are still served, and
+// only after the delay does it drain and exit 0.
+func TestShutdownDelay(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	const delay = 5 * time.Second // ample for the checks below on a busy machine
+	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
+		"--admin", "127.0.0.1:0", "--shutdown-delay", delay.String(), "apps:hello")
+	_, admin, _ := strings.Cut(c.waitLine("admin listening"), "addr=")
+	admin = "http://" + admin
+	addr := "http://" + c.addr()
+	// Each request on a new connection, as from a client that comes next.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	expect := func(url string, code int) {
+		t.Helper()
+		if got, body := get(t, fresh, url); got != code {
+			t.Errorf("GET %s: %d %q; want %d", url, got, body, code)
+		}
+	}
+	expect(admin+"/readyz", 200)
+	expect(addr+"/", 200)
+
+	c.signal(syscall.SIGTERM)
+	signalled := time.Now()
+	c.waitLine("stopping gracefully")
+	expect(admin+"/readyz", 503)
+	expect(admin+"/healthz", 200)
+	for range 3 {
+		expect(addr+"/", 200)
+	}
+	if elapsed := time.Since(signalled); elapsed >= delay {
+		t.Fatalf("the checks took %v, more than the delay: too slow to tell", elapsed)
+	}
+	c.waitLine("shutdown delay over: draining")
+	if status := c.wait(); status != 0 {
+		t.Errorf("exit status %d; want 0", status)
+	}
+	if elapsed := time.Since(signalled); elapsed < delay {
+		t.Errorf("exited %v after SIGTERM; want the %v delay first", elapsed, delay)
+	}
+}
+
 func TestImportError(t *testing.T) {
 	needPython(t)
 	t.Parallel()
