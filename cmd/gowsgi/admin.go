@@ -26,10 +26,10 @@ type ops struct {
 }
 
 // startOps prepares what o asks for around c and returns it with the
-// handler to serve.
-func startOps(o *serveOptions, c *wsgi.Container, log *slog.Logger, stdout io.Writer) (*ops, http.Handler, error) {
+// handler to serve, app behind the static mounts.
+func startOps(o *serveOptions, c *wsgi.Container, app http.Handler, log *slog.Logger, stdout io.Writer) (*ops, http.Handler, error) {
 	op := new(ops)
-	mux, err := newStaticMux(o.static, c)
+	mux, err := newStaticMux(o.static, app)
 	if err != nil {
 		return nil, nil, err
 	}

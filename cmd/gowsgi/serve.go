@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -64,7 +65,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		listeners = append(listeners, l)
 	}
 
-	op, handler, err := startOps(o, c, log, stdout)
+	var app http.Handler = c
+	if o.goHello {
+		app = goHello{}
+		log.Warn("--go-hello: Go answers every request for the app; no Python is started", "app", o.app)
+	}
+	op, handler, err := startOps(o, c, app, log, stdout)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
@@ -92,7 +98,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		cancelHard()
 	}()
 
-	if err := c.Start(startCtx); err != nil {
+	if err := startApp(startCtx, o, c); err != nil {
 		var le *wsgi.LoadError
 		switch {
 		case errors.As(err, &le):
@@ -158,6 +164,14 @@ func lingerUnready(hard context.Context, delay time.Duration, log *slog.Logger) 
 		log.Info("shutdown delay over: draining")
 	case <-hard.Done():
 	}
+}
+
+// startApp starts the container, unless --go-hello stands in for it.
+func startApp(ctx context.Context, o *serveOptions, c *wsgi.Container) error {
+	if o.goHello {
+		return nil
+	}
+	return c.Start(ctx)
 }
 
 // parseServe parses serve's command line. It returns nil options and the

@@ -18,7 +18,6 @@ type runEnv struct {
 	tmp      string // scratch, removed at the end
 	static   string // the static app's file
 	postLua  string
-	gohello  string // built binary, or ""
 	gowsgi   string // built binary, or ""
 	gowsgiNo string // why gowsgi is not available
 	prebuilt bool   // gowsgi came from -gowsgi, not from this checkout

@@ -88,9 +88,6 @@ func run(ctx context.Context, o options) int {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		return 2
 	}
-	if env.gohello, err = goBuild(ctx, env, "./bench/gohello", "gohello"); err != nil {
-		fmt.Fprintln(os.Stderr, "benchrun:", err)
-	}
 	setupGowsgi(ctx, env, o.gowsgi)
 	if env.gowsgi == "" && o.base == "gowsgi" {
 		// Ratios to nothing help no one: compare to the other

@@ -55,12 +55,15 @@ func servers() []server {
 		},
 		{
 			name: "go-native",
-			note: "limit: Go net/http hello, no Python (bench/gohello until the gowsgi binary has such a mode)",
+			note: "limit: the same gowsgi command with --go-hello, a Go handler's hello and no Python: what HTTP alone costs",
 			argv: func(env *runEnv, a app, addr string) []string {
-				if a.name != "hello" || env.gohello == "" {
+				if a.name != "hello" {
 					return nil
 				}
-				return []string{env.gohello, "-bind", addr}
+				if argv := gowsgiArgv(env, a, addr, 1); argv != nil {
+					return append(argv, "--go-hello")
+				}
+				return nil
 			},
 		},
 		{

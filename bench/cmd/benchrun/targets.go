@@ -43,6 +43,9 @@ func renderTargets(cells []cell) string {
 	rows := [][]string{{"goal", "verdict", "measured"}}
 	for _, t := range targets {
 		figure, met, known := t.check(cells)
+		if figure == "" {
+			figure = "not in this run"
+		}
 		verdict := "not measured"
 		switch {
 		case known && met:

@@ -27,17 +27,17 @@ func TestTargets(t *testing.T) {
 	}
 	out := renderTargets(cells)
 	for goal, want := range map[string][]string{
-		"hello keep-alive ≥ 1.0× uWSGI":  {"not measured", "uwsgi STARVED"},
-		"≥ 3× gunicorn sync":             {" met |", "4.00× (gowsgi-thr 12000 ÷ gunicorn 3000"},
-		"≥ 0.8× Go-native":               {"MISSED", "0.40×"},
-		"Flask JSON":                     {"MISSED", "1.25×", "p99 9.00ms vs 8.00ms"},
-		"Django":                         {"not measured"},
-		"static file ≥ 3× best peer":     {" met |", "3.33× (gowsgi-static 20000 ÷ gunicorn-gth 6000"},
-		"2,000 idle":                     {"MISSED", "gowsgi 95%", "gowsgi-thr 83%"},
-		"1% slow":                        {" met |", "gowsgi 1.5×"},
-		"1 GB upload and download":       {"MISSED", "upload +5MB, download +70MB"},
-		"idle Go process":                {" met |", "10MB"},
-		"200 slow clients":               {"not measured"},
+		"hello keep-alive ≥ 1.0× uWSGI": {"not measured", "uwsgi STARVED"},
+		"≥ 3× gunicorn sync":            {" met |", "4.00× (gowsgi-thr 12000 ÷ gunicorn 3000"},
+		"≥ 0.8× Go-native":              {"MISSED", "0.40×"},
+		"Flask JSON":                    {"MISSED", "1.25×", "p99 9.00ms vs 8.00ms"},
+		"Django":                        {"not measured"},
+		"static file ≥ 3× best peer":    {" met |", "3.33× (gowsgi-static 20000 ÷ gunicorn-gth 6000"},
+		"2,000 idle":                    {"MISSED", "gowsgi 95%", "gowsgi-thr 83%"},
+		"1% slow":                       {" met |", "gowsgi 1.5×"},
+		"1 GB upload and download":      {"MISSED", "upload +5MB, download +70MB"},
+		"idle Go process":               {" met |", "10MB"},
+		"200 slow clients":              {"not measured"},
 	} {
 		var line string
 		for _, l := range strings.Split(out, "\n") {
