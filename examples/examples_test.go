@@ -22,11 +22,11 @@ func TestHello(t *testing.T) {
 				args = append(args, "--python", python)
 			}
 			p := start(t, gowsgiBin, args...)
-			r := do(t, nil, "GET", "http://"+p.addr()+"/", nil)
+			r := do(t, nil, "GET", "http://"+p.Addr()+"/", nil)
 			if r.code != 200 || r.body != "Hello world!\n" || r.header.Get("Content-Type") != "text/plain" {
 				t.Errorf("GET /: %d %q %q; want 200 text/plain %q", r.code, r.header.Get("Content-Type"), r.body, "Hello world!\n")
 			}
-			p.stop()
+			p.Stop()
 		})
 	}
 }
@@ -38,7 +38,7 @@ func TestFlask(t *testing.T) {
 			t.Parallel()
 			p := start(t, gowsgiBin, "serve", "--bind", "127.0.0.1:0", "--python", debianPython,
 				"--chdir", "examples/flask", "--workers", "2", "--prefix", prefix, "app:app")
-			base := "http://" + p.addr() + prefix
+			base := "http://" + p.Addr() + prefix
 
 			r := do(t, nil, "GET", base+"/api/info", nil)
 			var info struct {
@@ -81,7 +81,7 @@ func TestFlask(t *testing.T) {
 			if r.code != 200 || !strings.Contains(r.body, "Hello from Flask") {
 				t.Errorf("GET /old, following the redirect: %d %q", r.code, r.body)
 			}
-			p.stop()
+			p.Stop()
 		})
 	}
 }
@@ -90,7 +90,7 @@ func TestMixed(t *testing.T) {
 	needModule(t, "django")
 	t.Parallel()
 	p := start(t, mixedBin, "-addr", "127.0.0.1:0", "-python", debianPython)
-	base := "http://" + p.addr()
+	base := "http://" + p.Addr()
 
 	t.Run("go json", func(t *testing.T) {
 		r := do(t, nil, "GET", base+"/api/time", nil)
@@ -174,5 +174,5 @@ func TestMixed(t *testing.T) {
 		}
 	})
 
-	p.stop()
+	p.Stop()
 }

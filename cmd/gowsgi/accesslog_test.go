@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // TestAccessLog serves with a JSON access log in a file and a JSON server
@@ -63,11 +65,11 @@ func TestAccessLog(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	c.signal(syscall.SIGTERM)
-	if status := c.wait(); status != 0 {
+	c.Signal(syscall.SIGTERM)
+	if status := c.Wait(); status != 0 {
 		t.Fatalf("exit status %d", status)
 	}
-	for _, line := range strings.Split(c.stderr(), "\n") {
+	for _, line := range strings.Split(c.Stderr(), "\n") {
 		if !json.Valid([]byte(line)) {
 			t.Errorf("server log line is not JSON: %q", line)
 		}
@@ -102,10 +104,10 @@ func TestAccessLog(t *testing.T) {
 }
 
 // jsonAddr waits for a JSON server log to say where the command listens.
-func jsonAddr(t *testing.T, c *cli) string {
+func jsonAddr(t *testing.T, c *proctest.Process) string {
 	t.Helper()
 	var rec struct{ Addr string }
-	if err := json.Unmarshal([]byte(c.waitLine(`"msg":"listening"`)), &rec); err != nil || rec.Addr == "" {
+	if err := json.Unmarshal([]byte(c.WaitLine(`"msg":"listening"`)), &rec); err != nil || rec.Addr == "" {
 		t.Fatalf("no addr in the listening line: %v", err)
 	}
 	return rec.Addr
@@ -122,7 +124,7 @@ func TestAccessLogReopen(t *testing.T) {
 	rotated := logFile + ".1"
 	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
 		"--access-logfile", logFile, "ops:rid")
-	addr := "http://" + c.addr()
+	addr := "http://" + c.Addr()
 	// fileHas waits until path holds a line with s, and returns the file.
 	fileHas := func(path, s string) string {
 		t.Helper()
@@ -143,16 +145,16 @@ func TestAccessLogReopen(t *testing.T) {
 	if err := os.Rename(logFile, rotated); err != nil {
 		t.Fatal(err)
 	}
-	c.signal(syscall.SIGHUP)
-	c.waitLine("access log reopened")
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("access log reopened")
 	if code, _ := get(t, http.DefaultClient, addr+"/after"); code != 200 {
 		t.Fatalf("GET /after: %d", code)
 	}
 	if got := fileHas(logFile, "GET /after "); strings.Count(got, "\n") != 1 {
 		t.Errorf("the new %s holds:\n%s\nwant the one line of GET /after", logFile, got)
 	}
-	c.signal(syscall.SIGTERM)
-	if status := c.wait(); status != 0 {
+	c.Signal(syscall.SIGTERM)
+	if status := c.Wait(); status != 0 {
 		t.Fatalf("exit status %d", status)
 	}
 	old, err := os.ReadFile(rotated)

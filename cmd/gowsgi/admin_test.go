@@ -19,7 +19,7 @@ func TestAdmin(t *testing.T) {
 	sync := t.TempDir()
 	c := startCLI(t, []string{"SYNC_DIR=" + sync}, "serve", "-b", "127.0.0.1:0", "--python", debianPython,
 		"--chdir", "testdata", "-w", "1", "--threads", "2", "--admin", "127.0.0.1:0", "slowstart")
-	line := c.waitLine("admin listening")
+	line := c.WaitLine("admin listening")
 	_, admin, _ := strings.Cut(line, "addr=")
 	admin = "http://" + admin
 
@@ -40,7 +40,7 @@ func TestAdmin(t *testing.T) {
 	expect("/metrics", 200, "gowsgi_ready 0\n")
 
 	os.WriteFile(filepath.Join(sync, "imported"), nil, 0o644)
-	addr := "http://" + c.addr()
+	addr := "http://" + c.Addr()
 	expect("/readyz", 200)
 	for _, path := range []string{"/", "/x", "/y"} {
 		if code, _ := get(t, http.DefaultClient, addr+path); code != 200 {
@@ -61,8 +61,8 @@ func TestAdmin(t *testing.T) {
 		held <- resp.StatusCode
 	}()
 	waitFile(t, filepath.Join(sync, "started"))
-	c.signal(syscall.SIGTERM)
-	c.waitLine("stopping gracefully")
+	c.Signal(syscall.SIGTERM)
+	c.WaitLine("stopping gracefully")
 	expect("/readyz", 503)
 	expect("/healthz", 200)
 	expect("/metrics", 200, "gowsgi_ready 0\n", `gowsgi_worker_threads{state="busy"} 1`+"\n")
@@ -71,7 +71,7 @@ func TestAdmin(t *testing.T) {
 	if code := <-held; code != 200 {
 		t.Errorf("the request in flight got %d; want 200", code)
 	}
-	if status := c.wait(); status != 0 {
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d; want 0", status)
 	}
 }

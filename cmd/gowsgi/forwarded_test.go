@@ -47,7 +47,7 @@ func TestForwardedCLI(t *testing.T) {
 			args := append([]string{"serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
 				"-w", "1", "apps:environ"}, tc.args...)
 			c := startCLI(t, nil, args...)
-			addr := c.addr()
+			addr := c.Addr()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/", nil)
@@ -70,8 +70,8 @@ func TestForwardedCLI(t *testing.T) {
 					t.Errorf("environ has %q:\n%s", bad, b)
 				}
 			}
-			c.signal(syscall.SIGTERM)
-			c.wait()
+			c.Signal(syscall.SIGTERM)
+			c.Wait()
 		})
 	}
 }

@@ -22,7 +22,7 @@ func TestGoHello(t *testing.T) {
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython,
 		"--go-hello", "--static", "/s="+dir, "--access-log", "common", "--access-logfile", filepath.Join(dir, "access.log"),
 		"nosuchmodule:app")
-	base := "http://" + c.addr()
+	base := "http://" + c.Addr()
 	for _, tc := range []struct{ path, want string }{
 		{"/", "Hello, World!\n"},
 		{"/any/path?q=1", "Hello, World!\n"},
@@ -42,8 +42,8 @@ func TestGoHello(t *testing.T) {
 	if got := resp.Header.Get("Content-Type") + " " + resp.Header.Get("Content-Length"); got != "text/plain 14" {
 		t.Errorf("Content-Type and Content-Length: %q; want the Python hello's, text/plain 14", got)
 	}
-	c.signal(syscall.SIGTERM)
-	if status := c.wait(); status != 0 {
+	c.Signal(syscall.SIGTERM)
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d after SIGTERM; want 0", status)
 	}
 	log, err := os.ReadFile(filepath.Join(dir, "access.log"))

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 named cn, and
@@ -108,7 +110,7 @@ func TestTLS(t *testing.T) {
 	first := writeCert(t, dir, "first")
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
 		"-w", "1", "--certfile", filepath.Join(dir, "cert.pem"), "--keyfile", filepath.Join(dir, "key.pem"), "apps:environ")
-	url := "https://" + c.addr() + "/"
+	url := "https://" + c.Addr() + "/"
 	client, tr := h2Client(first)
 	resp, body, err := fetch(t, client, url, nil)
 	if err != nil {
@@ -129,8 +131,8 @@ func TestTLS(t *testing.T) {
 	}
 
 	second := writeCert(t, dir, "second")
-	c.signal(syscall.SIGHUP)
-	c.waitLine("TLS certificate reloaded")
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("TLS certificate reloaded")
 	tr.CloseIdleConnections()
 	client, _ = h2Client(first, second)
 	resp, _, err = fetch(t, client, url, nil)
@@ -145,8 +147,8 @@ func TestTLS(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "key.pem"), []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.signal(syscall.SIGHUP)
-	c.waitLine("TLS certificate not reloaded: the old one serves on")
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("TLS certificate not reloaded: the old one serves on")
 	client, _ = h2Client(second)
 	if _, _, err := fetch(t, client, url, nil); err != nil {
 		t.Errorf("after a bad certificate: %v", err)
@@ -168,7 +170,7 @@ func TestH2C(t *testing.T) {
 			tr := &http.Transport{Protocols: new(http.Protocols)}
 			tr.Protocols.SetUnencryptedHTTP2(true)
 			defer tr.CloseIdleConnections()
-			resp, body, err := fetch(t, &http.Client{Transport: tr, Timeout: timeout}, "http://"+c.addr()+"/", nil)
+			resp, body, err := fetch(t, &http.Client{Transport: tr, Timeout: timeout}, "http://"+c.Addr()+"/", nil)
 			switch {
 			case on && (err != nil || resp.Proto != "HTTP/2.0" || !strings.Contains(body, "SERVER_PROTOCOL=HTTP/2.0\n")):
 				t.Errorf("with --h2c: %v, %v:\n%s", resp, err, body)
@@ -186,7 +188,7 @@ func TestHeaderLimit(t *testing.T) {
 	t.Parallel()
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
 		"-w", "1", "--limit-request-fields-size", "8K", "apps:hello")
-	url := "http://" + c.addr() + "/"
+	url := "http://" + c.Addr() + "/"
 	cases := []struct {
 		size, code int
 	}{
@@ -238,16 +240,16 @@ func TestSocketActivation(t *testing.T) {
 			cmd := exec.Command("/bin/sh", append([]string{"-c", script, "sh", os.Args[0]}, args...)...)
 			cmd.Env = append(os.Environ(), runMainEnv+"=1")
 			cmd.ExtraFiles = []*os.File{f}
-			c := startCmd(t, cmd)
+			c := proctest.Start(t, cmd)
 			f.Close() // the command has its copy
-			if got := c.addr(); got != addr {
+			if got := c.Addr(); got != addr {
 				t.Errorf("listening on %s; want the inherited %s", got, addr)
 			}
 			if code, body := get(t, http.DefaultClient, "http://"+addr+"/"); code != 200 || body != "Hello world!\n" {
 				t.Errorf("GET: %d %q", code, body)
 			}
-			c.signal(syscall.SIGTERM)
-			if status := c.wait(); status != 0 {
+			c.Signal(syscall.SIGTERM)
+			if status := c.Wait(); status != 0 {
 				t.Errorf("exit status %d", status)
 			}
 		})
@@ -262,7 +264,7 @@ func TestConnTimeouts(t *testing.T) {
 	t.Parallel()
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
 		"-w", "1", "--header-timeout", "0.3", "--keep-alive", "0.3", "apps:hello")
-	addr := c.addr()
+	addr := c.Addr()
 	cases := []struct {
 		name, send string
 	}{

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // The tests run the command by running the test binary again with
@@ -40,134 +37,13 @@ func needPython(t *testing.T) {
 	}
 }
 
-// A cli is a running gowsgi command whose stderr is collected line by line.
-type cli struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the command has exited and stderr is read
-	err  error         // from Wait, once done
-
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{} // closed and replaced when a line arrives
-}
-
 // startCLI runs "gowsgi args..." with the extra environment env. The
 // process is killed when the test ends.
-func startCLI(t *testing.T, env []string, args ...string) *cli {
+func startCLI(t *testing.T, env []string, args ...string) *proctest.Process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), runMainEnv+"=1"), env...)
-	return startCmd(t, cmd)
-}
-
-// startCmd starts cmd, which runs the gowsgi command (as startCLI makes
-// it), and kills it when the test ends.
-func startCmd(t *testing.T, cmd *exec.Cmd) *cli {
-	t.Helper()
-	args := cmd.Args[1:]
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cli{t: t, cmd: cmd, done: make(chan struct{}), changed: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			c.mu.Lock()
-			c.lines = append(c.lines, sc.Text())
-			close(c.changed)
-			c.changed = make(chan struct{})
-			c.mu.Unlock()
-		}
-		io.Copy(io.Discard, stderr)
-		c.err = cmd.Wait()
-		close(c.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-c.done
-		if t.Failed() {
-			t.Logf("gowsgi %s stderr:\n%s", strings.Join(args, " "), c.stderr())
-		}
-	})
-	return c
-}
-
-func (c *cli) stderr() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.lines, "\n")
-}
-
-// waitLine waits for a stderr line containing s and returns it.
-func (c *cli) waitLine(s string) string {
-	c.t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for i := 0; ; {
-		c.mu.Lock()
-		lines, changed := c.lines, c.changed
-		c.mu.Unlock()
-		for ; i < len(lines); i++ {
-			if strings.Contains(lines[i], s) {
-				return lines[i]
-			}
-		}
-		select {
-		case <-changed:
-		case <-c.done:
-			c.mu.Lock()
-			n := len(c.lines) // final: done is closed after the last line
-			c.mu.Unlock()
-			if n > i {
-				continue
-			}
-			c.t.Fatalf("gowsgi exited (%v) without logging %q", c.err, s)
-		case <-deadline.C:
-			c.t.Fatalf("gowsgi did not log %q within %v", s, timeout)
-		}
-	}
-}
-
-// addr waits for the command to log where it listens and returns that.
-func (c *cli) addr() string {
-	c.t.Helper()
-	line := c.waitLine("msg=listening")
-	_, addr, ok := strings.Cut(line, "addr=")
-	if !ok {
-		c.t.Fatalf("no addr= in %q", line)
-	}
-	addr, _, _ = strings.Cut(addr, " ")
-	return addr
-}
-
-// wait waits for the command to exit and returns its exit status.
-func (c *cli) wait() int {
-	c.t.Helper()
-	select {
-	case <-c.done:
-	case <-time.After(timeout):
-		c.t.Fatalf("gowsgi did not exit within %v", timeout)
-	}
-	var ee *exec.ExitError
-	if errors.As(c.err, &ee) {
-		return ee.ExitCode()
-	}
-	if c.err != nil {
-		c.t.Fatal(c.err)
-	}
-	return 0
-}
-
-func (c *cli) signal(sig syscall.Signal) {
-	c.t.Helper()
-	if err := c.cmd.Process.Signal(sig); err != nil {
-		c.t.Fatal(err)
-	}
+	return proctest.Start(t, cmd)
 }
 
 // unixClient returns an HTTP client that connects to the unix socket path

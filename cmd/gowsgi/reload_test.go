@@ -106,7 +106,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	writeApp(t, dir, `b"version one"`)
 	c := startCLI(t, []string{"PYTHONDONTWRITEBYTECODE=1"}, "serve", "--bind", "127.0.0.1:0",
 		"--python", debianPython, "--chdir", dir, "-w", "2", "versioned:application")
-	url := "http://" + c.addr() + "/"
+	url := "http://" + c.Addr() + "/"
 	if code, body := get(t, http.DefaultClient, url); code != 200 || body != "version one" {
 		t.Fatalf("before the reload: %d %q", code, body)
 	}
@@ -115,14 +115,14 @@ func TestReloadUnderLoad(t *testing.T) {
 	start := time.Now()
 	poll(t, "requests served before the reload", func() bool { return l.served.Load() >= 50 })
 	writeApp(t, dir, `b"version two"`)
-	c.signal(syscall.SIGHUP)
-	c.waitLine("msg=reloaded")
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("msg=reloaded")
 	poll(t, "new code serving under load for 2s", func() bool {
 		return l.wanted.Load() > 0 && time.Since(start) > 2*time.Second
 	})
 	writeApp(t, dir, `b"broken" +`)
-	c.signal(syscall.SIGHUP)
-	c.waitLine("reload failed: the old workers serve on")
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("reload failed: the old workers serve on")
 	before := l.served.Load()
 	poll(t, "requests served after the failed reload", func() bool { return l.served.Load() >= before+50 })
 	l.end()
@@ -135,11 +135,11 @@ func TestReloadUnderLoad(t *testing.T) {
 	if code, body := get(t, http.DefaultClient, url); code != 200 || body != "version two" {
 		t.Errorf("after the failed reload: %d %q; want the new code serving", code, body)
 	}
-	if !strings.Contains(c.stderr(), "SyntaxError") {
+	if !strings.Contains(c.Stderr(), "SyntaxError") {
 		t.Error("the failed reload's log does not show the SyntaxError")
 	}
-	c.signal(syscall.SIGTERM)
-	if status := c.wait(); status != 0 {
+	c.Signal(syscall.SIGTERM)
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d; want 0", status)
 	}
 }
@@ -153,13 +153,13 @@ func TestWatchReload(t *testing.T) {
 	writeApp(t, dir, `b"before the edit"`)
 	c := startCLI(t, []string{"PYTHONDONTWRITEBYTECODE=1"}, "serve", "--bind", "127.0.0.1:0",
 		"--python", debianPython, "--chdir", dir, "-w", "1", "--reload", "versioned:application")
-	url := "http://" + c.addr() + "/"
-	c.waitLine("reloading when the sources change")
+	url := "http://" + c.Addr() + "/"
+	c.WaitLine("reloading when the sources change")
 	if code, body := get(t, http.DefaultClient, url); body != "before the edit" {
 		t.Fatalf("before the edit: %d %q", code, body)
 	}
 	writeApp(t, dir, `b"after the edit, longer"`)
-	c.waitLine("versioned.py changed")
+	c.WaitLine("versioned.py changed")
 	poll(t, "the edit served", func() bool {
 		_, body := get(t, http.DefaultClient, url)
 		return body == "after the edit, longer"
@@ -173,7 +173,7 @@ func TestWorkerSignals(t *testing.T) {
 	t.Parallel()
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
 		"-w", "1", "apps:hello")
-	url := "http://" + c.addr() + "/"
+	url := "http://" + c.Addr() + "/"
 	steps := []struct {
 		sig  syscall.Signal
 		want string
@@ -185,11 +185,11 @@ func TestWorkerSignals(t *testing.T) {
 		{syscall.SIGTTOU, "SIGTTOU ignored: the last worker stays"},
 	}
 	for _, st := range steps {
-		c.signal(st.sig)
-		c.waitLine(st.want)
+		c.Signal(st.sig)
+		c.WaitLine(st.want)
 		if code, body := get(t, http.DefaultClient, url); code != 200 || body != "Hello world!\n" {
 			t.Fatalf("after %v: %d %q", st.sig, code, body)
 		}
 	}
-	c.waitLine("msg=\"worker removed\" worker=1")
+	c.WaitLine("msg=\"worker removed\" worker=1")
 }

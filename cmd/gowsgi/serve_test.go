@@ -35,12 +35,12 @@ func TestServe(t *testing.T) {
 			t.Parallel()
 			args := []string{"serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1"}
 			c := startCLI(t, nil, append(args, tc.args...)...)
-			code, body := get(t, http.DefaultClient, "http://"+c.addr()+tc.path)
+			code, body := get(t, http.DefaultClient, "http://"+c.Addr()+tc.path)
 			if code != tc.code || (tc.want != "" && body != tc.want) {
 				t.Errorf("GET %s: %d %q; want %d %q", tc.path, code, body, tc.code, tc.want)
 			}
-			c.signal(syscall.SIGTERM)
-			if status := c.wait(); status != 0 {
+			c.Signal(syscall.SIGTERM)
+			if status := c.Wait(); status != 0 {
 				t.Errorf("exit status %d after SIGTERM; want 0", status)
 			}
 		})
@@ -62,8 +62,8 @@ func TestStartupLog(t *testing.T) {
 	t.Parallel()
 	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata",
 		"-w", "2", "--threads", "3", "apps:hello")
-	c.addr()
-	line := c.waitLine("serving WSGI app")
+	c.Addr()
+	line := c.WaitLine("serving WSGI app")
 	for _, want := range []string{"app=apps:hello", "python=" + debianPython, "version=\"CPython 3.", "workers=2", "threads=3"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("start-up log %q lacks %q", line, want)
@@ -79,7 +79,7 @@ func TestGracefulStop(t *testing.T) {
 	sync := t.TempDir()
 	c := startCLI(t, []string{"SYNC_DIR=" + sync}, "serve", "--bind", "127.0.0.1:0",
 		"--python", debianPython, "--chdir", "testdata", "-w", "1", "apps:slow")
-	addr := c.addr()
+	addr := c.Addr()
 
 	type result struct {
 		code int
@@ -99,8 +99,8 @@ func TestGracefulStop(t *testing.T) {
 		res <- result{resp.StatusCode, b.String()}
 	}()
 	waitFile(t, filepath.Join(sync, "started"))
-	c.signal(syscall.SIGTERM)
-	c.waitLine("stopping gracefully")
+	c.Signal(syscall.SIGTERM)
+	c.WaitLine("stopping gracefully")
 	waitRefused(t, addr)
 	if err := os.WriteFile(filepath.Join(sync, "release"), nil, 0o666); err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestGracefulStop(t *testing.T) {
 	if r := <-res; r.code != 200 || r.body != "finished\n" {
 		t.Errorf("request in flight got %d %q; want 200 %q", r.code, r.body, "finished\n")
 	}
-	if status := c.wait(); status != 0 {
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d; want 0", status)
 	}
 }
@@ -169,7 +169,7 @@ func TestStopCutShort(t *testing.T) {
 			sync := t.TempDir()
 			c := startCLI(t, []string{"SYNC_DIR=" + sync}, "serve", "--bind", "127.0.0.1:0", "--python", debianPython,
 				"--chdir", "testdata", "-w", "1", "--graceful-timeout", tc.timeout, "apps:slow")
-			addr := c.addr()
+			addr := c.Addr()
 			failed := make(chan error, 1)
 			go func() {
 				resp, err := http.Get("http://" + addr + "/")
@@ -179,13 +179,13 @@ func TestStopCutShort(t *testing.T) {
 				failed <- err
 			}()
 			waitFile(t, filepath.Join(sync, "started"))
-			c.signal(syscall.SIGTERM)
-			c.waitLine("stopping gracefully")
+			c.Signal(syscall.SIGTERM)
+			c.WaitLine("stopping gracefully")
 			if tc.second {
-				c.signal(syscall.SIGINT)
+				c.Signal(syscall.SIGINT)
 			}
-			c.waitLine(tc.want)
-			if status := c.wait(); status != exitFailure {
+			c.WaitLine(tc.want)
+			if status := c.Wait(); status != exitFailure {
 				t.Errorf("exit status %d; want %d", status, exitFailure)
 			}
 			if err := <-failed; err == nil {
@@ -204,9 +204,9 @@ func TestShutdownDelay(t *testing.T) {
 	const delay = 5 * time.Second // ample for the checks below on a busy machine
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
 		"--admin", "127.0.0.1:0", "--shutdown-delay", delay.String(), "apps:hello")
-	_, admin, _ := strings.Cut(c.waitLine("admin listening"), "addr=")
+	_, admin, _ := strings.Cut(c.WaitLine("admin listening"), "addr=")
 	admin = "http://" + admin
-	addr := "http://" + c.addr()
+	addr := "http://" + c.Addr()
 	// Each request on a new connection, as from a client that comes next.
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	expect := func(url string, code int) {
@@ -218,9 +218,9 @@ func TestShutdownDelay(t *testing.T) {
 	expect(admin+"/readyz", 200)
 	expect(addr+"/", 200)
 
-	c.signal(syscall.SIGTERM)
+	c.Signal(syscall.SIGTERM)
 	signalled := time.Now()
-	c.waitLine("stopping gracefully")
+	c.WaitLine("stopping gracefully")
 	expect(admin+"/readyz", 503)
 	expect(admin+"/healthz", 200)
 	for range 3 {
@@ -229,8 +229,8 @@ func TestShutdownDelay(t *testing.T) {
 	if elapsed := time.Since(signalled); elapsed >= delay {
 		t.Fatalf("the checks took %v, more than the delay: too slow to tell", elapsed)
 	}
-	c.waitLine("shutdown delay over: draining")
-	if status := c.wait(); status != 0 {
+	c.WaitLine("shutdown delay over: draining")
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d; want 0", status)
 	}
 	if elapsed := time.Since(signalled); elapsed < delay {
@@ -243,10 +243,10 @@ func TestImportError(t *testing.T) {
 	t.Parallel()
 	c := startCLI(t, nil, "serve", "--bind", "127.0.0.1:0", "--python", debianPython,
 		"--chdir", "testdata", "-w", "2", "broken:application")
-	if status := c.wait(); status != exitLoadError {
+	if status := c.Wait(); status != exitLoadError {
 		t.Errorf("exit status %d; want %d", status, exitLoadError)
 	}
-	out := c.stderr()
+	out := c.Stderr()
 	for _, want := range []string{
 		`cannot load app "broken:application"`,
 		"Traceback (most recent call last):",
@@ -277,15 +277,15 @@ func TestUnixSocket(t *testing.T) {
 
 	c := startCLI(t, nil, "serve", "--bind", "unix:"+sock, "--python", debianPython,
 		"--chdir", "testdata", "-w", "1", "apps:hello")
-	if addr := c.addr(); addr != "unix:"+sock {
+	if addr := c.Addr(); addr != "unix:"+sock {
 		t.Errorf("listening on %q; want %q", addr, "unix:"+sock)
 	}
 	code, body := get(t, unixClient(sock), "http://gowsgi/")
 	if code != 200 || body != "Hello world!\n" {
 		t.Errorf("GET over %s: %d %q", sock, code, body)
 	}
-	c.signal(syscall.SIGINT)
-	if status := c.wait(); status != 0 {
+	c.Signal(syscall.SIGINT)
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d after SIGINT; want 0", status)
 	}
 	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
@@ -363,10 +363,10 @@ func TestUsage(t *testing.T) {
 // TestBadFlagExit checks the exit status of the real process.
 func TestBadFlagExit(t *testing.T) {
 	c := startCLI(t, nil, "serve", "--no-such-flag", "apps:hello")
-	if status := c.wait(); status != exitUsage {
+	if status := c.Wait(); status != exitUsage {
 		t.Errorf("exit status %d; want %d", status, exitUsage)
 	}
-	if out := c.stderr(); !strings.Contains(out, "Usage: gowsgi serve") {
+	if out := c.Stderr(); !strings.Contains(out, "Usage: gowsgi serve") {
 		t.Errorf("no usage on stderr:\n%s", out)
 	}
 }

@@ -21,7 +21,7 @@ func TestStatic(t *testing.T) {
 	os.WriteFile(filepath.Join(media, "a.txt"), []byte("media"), 0o644)
 	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
 		"--static", "/static="+dir, "--static=/static/media/="+media, "apps:where")
-	addr := c.addr()
+	addr := c.Addr()
 	cases := []struct {
 		path, body string
 		code       int
@@ -51,8 +51,8 @@ func TestStatic(t *testing.T) {
 			t.Errorf("GET %s: Cache-Control %q; want %q", tc.path, resp.Header.Get("Cache-Control"), tc.cache)
 		}
 	}
-	c.signal(syscall.SIGTERM)
-	if status := c.wait(); status != 0 {
+	c.Signal(syscall.SIGTERM)
+	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d; want 0", status)
 	}
 }

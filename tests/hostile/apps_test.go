@@ -66,7 +66,7 @@ func TestHostileResponses(t *testing.T) {
 					t.Errorf("%q on the wire:\n%s", bad, raw)
 				}
 			}
-			s.waitLine("invalid response from app", "path="+tc.path, tc.log)
+			s.WaitLine("invalid response from app", "path="+tc.path, tc.log)
 			if resp, _ := rawGet(t, addr, "/next"); resp.StatusCode != 200 {
 				t.Errorf("next request: %s", resp.Status)
 			}
@@ -89,23 +89,23 @@ func TestHostileAppFaults(t *testing.T) {
 		if resp.StatusCode != 200 || !bytes.HasSuffix(raw, []byte("partial")) {
 			t.Errorf("got %s, ending %q; want 200 cut after \"partial\"", resp.Status, raw[max(0, len(raw)-20):])
 		}
-		s.waitLine("app raised an exception", "/raise-after-start")
+		s.WaitLine("app raised an exception", "/raise-after-start")
 	})
 	t.Run("exit", func(t *testing.T) {
 		code, body := get(t, c, addr, "/exit")
 		if code != 502 || !strings.Contains(body, "exit status 3") {
 			t.Errorf("got %d %q; want 502 naming exit status 3", code, body)
 		}
-		s.waitLine("worker failed during a request", "exit status 3")
+		s.WaitLine("worker failed during a request", "exit status 3")
 	})
 	t.Run("print-mb", func(t *testing.T) {
-		before := s.count("stream=stdout")
+		before := s.Count("stream=stdout")
 		if code, body := get(t, c, addr, "/print-mb"); code != 200 || body != "printed\n" {
 			t.Errorf("got %d %q", code, body)
 		}
 		// 8 MiB without a newline is logged in 16 KiB pieces, not held.
-		if !eventually(timeout, func() bool { return s.count("stream=stdout")-before >= 8<<20/(16<<10) }) {
-			t.Errorf("%d stdout records logged; want the 8 MiB in 16 KiB pieces", s.count("stream=stdout")-before)
+		if !eventually(timeout, func() bool { return s.Count("stream=stdout")-before >= 8<<20/(16<<10) }) {
+			t.Errorf("%d stdout records logged; want the 8 MiB in 16 KiB pieces", s.Count("stream=stdout")-before)
 		}
 	})
 	t.Run("leak-all-fds", func(t *testing.T) {
@@ -132,7 +132,7 @@ func TestHostileAppFaults(t *testing.T) {
 			// Today the runtime's thread dies on EMFILE opening the
 			// body, the worker exits and is replaced: a 502, and the log
 			// has the Python error.
-			s.waitLine("Too many open files")
+			s.WaitLine("Too many open files")
 		case resp.StatusCode != 200:
 			t.Errorf("got %s; want it served or a 5xx", resp.Status)
 		}
@@ -142,7 +142,7 @@ func TestHostileAppFaults(t *testing.T) {
 			t.Errorf("request after the faults: %d", code)
 		}
 	}
-	if s.exited() {
+	if s.Exited() {
 		t.Fatal("gowsgi exited")
 	}
 }
@@ -178,9 +178,9 @@ func TestForkedChild(t *testing.T) {
 	if len(workers) != 1 {
 		t.Fatalf("workers %v; want one", workers)
 	}
-	started := s.count("worker started")
+	started := s.Count("worker started")
 	syscall.Kill(workers[0], syscall.SIGKILL)
-	if !eventually(timeout, func() bool { return s.count("worker started") > started }) {
+	if !eventually(timeout, func() bool { return s.Count("worker started") > started }) {
 		t.Fatal("the killed worker, whose child holds its channel, was not replaced")
 	}
 	for i := 0; i < 5; i++ {
@@ -189,7 +189,8 @@ func TestForkedChild(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	s.stop()
+	s.Signal(syscall.SIGTERM)
+	s.Wait() // whatever the status
 	if d := time.Since(start); d > 7*time.Second {
 		t.Errorf("SIGTERM took %v with a lingering child; graceful timeout 5s", d)
 	}
@@ -206,9 +207,9 @@ func TestHungApp(t *testing.T) {
 	if code != 504 {
 		t.Errorf("got %d %q; want 504", code, body)
 	}
-	s.waitLine("request timed out")
-	s.waitLine("in sleep") // the app's frame, from faulthandler
-	s.waitLine("worker started", "worker=0")
+	s.WaitLine("request timed out")
+	s.WaitLine("in sleep") // the app's frame, from faulthandler
+	s.WaitLine("worker started", "worker=0")
 	if code, _ := get(t, c, addr, "/after"); code != 200 {
 		t.Errorf("next request: %d", code)
 	}

@@ -86,7 +86,7 @@ func TestKillWorkersUnderLoad(t *testing.T) {
 
 func (s *server) adminAddr() string {
 	s.t.Helper()
-	line := s.waitLine("admin listening")
+	line := s.WaitLine("admin listening")
 	_, addr, _ := strings.Cut(line, "addr=")
 	addr, _, _ = strings.Cut(addr, " ")
 	return addr
@@ -159,7 +159,7 @@ func TestSpoolFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(500, "cannot store the request body")
-		s.waitLine("cannot spool request body", "no such file or directory")
+		s.WaitLine("cannot spool request body", "no such file or directory")
 		if err := os.Rename(aside, tmp); err != nil {
 			t.Fatal(err)
 		}
@@ -170,12 +170,12 @@ func TestSpoolFailures(t *testing.T) {
 		if err != nil {
 			t.Skip("no prlimit (util-linux)")
 		}
-		pid := fmt.Sprint(s.cmd.Process.Pid)
+		pid := fmt.Sprint(s.Pid())
 		if out, err := exec.Command(prlimit, "--pid", pid, "--fsize=65536:unlimited").CombinedOutput(); err != nil {
 			t.Fatalf("prlimit: %v %s", err, out)
 		}
 		check(500, "cannot store the request body")
-		s.waitLine("cannot spool request body", "file too large")
+		s.WaitLine("cannot spool request body", "file too large")
 		if out, err := exec.Command(prlimit, "--pid", pid, "--fsize=unlimited").CombinedOutput(); err != nil {
 			t.Fatalf("prlimit: %v %s", err, out)
 		}
@@ -184,7 +184,7 @@ func TestSpoolFailures(t *testing.T) {
 			t.Errorf("%s holds %d entries; want only the runtime (no spool file left behind)", tmp, len(entries))
 		}
 	})
-	if s.exited() {
+	if s.Exited() {
 		t.Fatal("gowsgi exited")
 	}
 }
@@ -202,7 +202,7 @@ func TestFewFileDescriptors(t *testing.T) {
 	}
 	s := startServer(t, nil, []string{prlimit, "--nofile=64:64", "--"},
 		"--python", debianPython, "--chdir", appsDir(t), "--bind", "127.0.0.1:0", "--workers", "2", "--threads", "2", "app:app")
-	addr := s.addr()
+	addr := s.Addr()
 
 	const clients = 150
 	var (
@@ -243,8 +243,8 @@ func TestFewFileDescriptors(t *testing.T) {
 	if served == 0 || served == clients {
 		t.Errorf("%d of %d served with 64 fds; want some but not all", served, clients)
 	}
-	s.waitLine("too many open files")
-	if s.exited() {
+	s.WaitLine("too many open files")
+	if s.Exited() {
 		t.Fatal("gowsgi exited")
 	}
 	for _, c := range conns {

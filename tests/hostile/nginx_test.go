@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -124,7 +125,7 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 		s := startServer(t, nil, nil, "--python", debianPython, "--chdir", appsDir(t),
 			"--bind", fmt.Sprintf("127.0.0.1:%d", ports[i]), "--workers", "2", "--graceful-timeout", "10",
 			"--access-log", "common", "--access-logfile", accessLog[i], "app:app")
-		s.addr()
+		s.Addr()
 		return s
 	}
 	// inRotation waits until nginx sends instance i requests again.
@@ -148,7 +149,8 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 	inRotation(1)
 	for i := range instances {
 		start := time.Now()
-		instances[i].stop()
+		instances[i].Signal(syscall.SIGTERM)
+		instances[i].Wait() // whatever the status
 		stopped := time.Since(start)
 		instances[i] = startInstance(i)
 		serving := time.Since(start)
@@ -166,7 +168,7 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 		t.Errorf("only %d requests served", stats.ok.Load())
 	}
 	for i, s := range instances {
-		if n := s.count("msg=listening"); n != 1 || s.exited() {
+		if n := s.Count("msg=listening"); n != 1 || s.Exited() {
 			t.Errorf("instance %d is not serving", i)
 		}
 	}

@@ -236,7 +236,7 @@ func TestSlowAndIdleClients(t *testing.T) {
 	for kind, n := range early {
 		t.Errorf("%d %s connections cut before their %v timeout", n, kind, limits[kind])
 	}
-	if c := s.count("path=/slow-"); c > 0 {
+	if c := s.Count("path=/slow-"); c > 0 {
 		t.Errorf("%d slow requests reached the app", c)
 	}
 	if code, _ := get(t, client(), addr, "/after"); code != 200 {

@@ -1,0 +1,109 @@
+package proctest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// helperEnv names what the test binary, run again by helper, does as the
+// program under test.
+const helperEnv = "PROCTEST_HELPER"
+
+// TestHelperProcess is the program the tests start, as in os/exec's tests.
+func TestHelperProcess(t *testing.T) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		return
+	case "log":
+		fmt.Fprint(os.Stderr, "one a\ntwo b\none c\nlevel=INFO msg=listening addr=127.0.0.1:1234 x=y\nlast")
+		os.Exit(3)
+	case "serve":
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		fmt.Fprintln(os.Stderr, "msg=listening addr=127.0.0.1:1")
+		<-term
+		fmt.Fprintln(os.Stderr, "stopping")
+		os.Exit(0)
+	}
+}
+
+// helper returns a command that runs the test binary as the program mode.
+func helper(mode string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	return cmd
+}
+
+func TestLines(t *testing.T) {
+	p := Start(t, helper("log"))
+	if got := p.WaitLine("one", "c"); got != "one c" {
+		t.Errorf("WaitLine(one, c) = %q", got)
+	}
+	if got := p.Addr(); got != "127.0.0.1:1234" {
+		t.Errorf("Addr() = %q", got)
+	}
+	if got := p.WaitLine("last"); got != "last" {
+		t.Errorf("WaitLine(last) = %q; want the line without a newline", got)
+	}
+	if status := p.Wait(); status != 3 {
+		t.Errorf("Wait() = %d; want 3", status)
+	}
+	if !p.Exited() {
+		t.Error("Exited() = false after Wait")
+	}
+	if n := p.Count("one"); n != 2 {
+		t.Errorf("Count(one) = %d; want 2", n)
+	}
+	if got, want := p.Tail(2), "level=INFO msg=listening addr=127.0.0.1:1234 x=y\nlast"; got != want {
+		t.Errorf("Tail(2) = %q; want %q", got, want)
+	}
+	if got := p.Stderr(); !strings.HasPrefix(got, "one a\ntwo b\n") || !strings.HasSuffix(got, "\nlast") {
+		t.Errorf("Stderr() = %q", got)
+	}
+}
+
+func TestStop(t *testing.T) {
+	p := Start(t, helper("serve"))
+	p.Addr()
+	if p.Exited() {
+		t.Fatal("Exited() = true before the signal")
+	}
+	p.Stop()
+	if p.Count("stopping") != 1 {
+		t.Errorf("stderr %q; want the line logged on SIGTERM", p.Stderr())
+	}
+}
+
+// fatalTB records a failure and ends the goroutine, as testing.T does.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// TestWaitLineExited: waiting for a line the program never logs fails the
+// test once it has exited, naming the texts.
+func TestWaitLineExited(t *testing.T) {
+	f := &fatalTB{TB: t}
+	p := Start(f, helper("log"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.WaitLine("one", "b")
+		t.Error("WaitLine returned")
+	}()
+	<-done
+	if want := `exited (exit status 3) without logging ["one" "b"]`; !strings.Contains(f.msg, want) {
+		t.Errorf("failure %q; want one saying %q", f.msg, want)
+	}
+}
