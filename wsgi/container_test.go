@@ -423,15 +423,73 @@ func testFileWrapper(t *testing.T, ts *testServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fds := openFDs(t)
 	for _, tc := range []struct {
-		query string
-		want  []byte
-	}{{"", src}, {"offset", src[100:]}, {"filelike", src}} {
-		resp, body := ts.call(t, "file_wrapper", "GET", "/?"+tc.query, nil)
+		method, query string
+		want          []byte
+	}{
+		{"GET", "", src},
+		{"GET", "offset", src[100:]},
+		{"GET", "unbuffered-offset", src[100:]},
+		{"GET", "short", src[:len(src)-10]},
+		{"GET", "filelike", src},
+		{"GET", "pipe", src},
+		{"HEAD", "", nil},
+		{"GET", "", src}, // the connection is still good after a HEAD
+	} {
+		resp, body := ts.call(t, "file_wrapper", tc.method, "/?"+tc.query, nil)
 		if resp.StatusCode != 200 || body != string(tc.want) {
-			t.Errorf("file_wrapper %q: %s, %d bytes, want %d", tc.query, resp.Status, len(body), len(tc.want))
+			t.Errorf("%s file_wrapper %q: %s, %d bytes, want %d", tc.method, tc.query, resp.Status, len(body), len(tc.want))
+		}
+		if resp.ContentLength != int64(len(tc.want)) && tc.method == "GET" {
+			t.Errorf("%s file_wrapper %q: Content-Length %d, want %d", tc.method, tc.query, resp.ContentLength, len(tc.want))
 		}
 	}
+
+	// Go sends a file from a descriptor that shares its position with the
+	// app's: the app's position must be where the app left it.
+	if resp, body := ts.call(t, "file_kept", "GET", "/?serve", nil); body != string(src[100:]) {
+		t.Errorf("file_kept: %s, %d bytes, want %d", resp.Status, len(body), len(src)-100)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, where := ts.call(t, "file_kept", "GET", "/?where", nil)
+		if where == "100" {
+			break
+		}
+		if where != "none" || time.Now().After(deadline) {
+			t.Fatalf("the kept file's position is %s after it was sent, want 100", where)
+		}
+	}
+
+	// A file far larger than the socket buffers, which the app closes (and
+	// which has no name) while Go is still sending it.
+	resp, body := ts.call(t, "big_file", "GET", "/?8", nil)
+	if resp.StatusCode != 200 || len(body) != 8<<20 {
+		t.Fatalf("big_file: %s, %d bytes", resp.Status, len(body))
+	}
+	for i := 0; i < len(body); i += 16 {
+		if want := fmt.Sprintf("%015d\n", i/16); body[i:i+16] != want {
+			t.Fatalf("big_file: at %d %q, want %q", i, body[i:i+16], want)
+		}
+	}
+
+	// Each descriptor the worker passed is closed once its response is sent.
+	for deadline := time.Now().Add(10 * time.Second); openFDs(t) > fds+4; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors open after the file responses, %d before", openFDs(t), fds)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// openFDs counts this process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }
 
 func testOutput(t *testing.T, ts *testServer) {

@@ -111,7 +111,10 @@ func (rs *responder) run() bool {
 			case frame.Start:
 				rs.start(meta)
 			case frame.File:
-				rs.file(meta)
+				if err := rs.file(meta); err != nil {
+					rs.workerLost(err)
+					return false
+				}
 			case frame.Error:
 				rs.appError(string(meta))
 				return true
@@ -215,52 +218,55 @@ func (rs *responder) data(n int) error {
 	return nil
 }
 
-// file sends the open file of a File frame with sendfile(2), after
-// acknowledging it so that the worker may close it.
-func (rs *responder) file(meta []byte) {
-	v, err := marshal.Decode(meta)
-	t, ok := v.(marshal.Tuple)
-	if err != nil || !ok || len(t) != 2 {
-		rs.conn.Write(ackFrame("bad File frame"))
-		return
+// file sends the open file of a File frame, which came with it as an
+// SCM_RIGHTS descriptor. An error means the worker broke the protocol.
+func (rs *responder) file(meta []byte) error {
+	f, err := rs.conn.TakeFile()
+	if errors.Is(err, worker.ErrFileLost) {
+		// Not the worker's fault, but the body cannot be completed.
+		if !rs.discard && !rs.refused {
+			rs.c.log.Error("cannot send the app's file", "method", rs.r.Method, "path", rs.r.URL.Path,
+				"worker", rs.conn.Proc.ID, "reason", err.Error())
+			rs.writeFailed(err)
+		}
+		return nil
 	}
-	fd, _ := t[0].(int64)
-	off, _ := t[1].(int64)
-	path := fmt.Sprintf("/proc/%d/fd/%d", rs.conn.Proc.PID(), fd)
-	f, err := os.Open(path)
 	if err != nil {
-		// The worker reads the file itself instead.
-		rs.conn.Write(ackFrame(err.Error()))
-		return
+		return err
 	}
 	defer f.Close()
-	if err := rs.conn.Write(ackFrame("")); err != nil {
-		return
+	v, err := marshal.Decode(meta)
+	off, ok := v.(int64)
+	if err != nil || !ok || off < 0 {
+		return fmt.Errorf("File frame holds %s, not an offset", pyType(v))
 	}
 	if rs.discard || rs.refused {
-		return
+		return nil
 	}
-	st, err := f.Stat()
-	if err != nil {
-		rs.cut = true
-		return
-	}
-	n := st.Size() - off
+	n := int64(-1) // to the end of the file
 	if rs.declared >= 0 {
-		n = min(n, rs.declared-rs.written)
+		if n = rs.declared - rs.written; n <= 0 {
+			return nil
+		}
 	}
-	if n <= 0 {
-		return
+	src, done := fileFrom(f, off)
+	defer done()
+	// The status line and headers go out on their own: net/http would
+	// otherwise read the file's first 512 bytes to send with them.
+	http.NewResponseController(rs.w).Flush()
+	var copied int64
+	if n < 0 {
+		copied, err = io.Copy(rs.w, src)
+	} else {
+		// A file shorter than the Content-Length ends in io.EOF: net/http
+		// then closes the connection after the short body.
+		copied, err = io.CopyN(rs.w, src, n)
 	}
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		rs.cut = true
-		return
-	}
-	copied, err := io.CopyN(rs.w, f, n)
 	rs.written += copied
-	if err != nil {
+	if err != nil && err != io.EOF {
 		rs.writeFailed(err)
 	}
+	return nil
 }
 
 // writeFailed handles a failed write of body bytes.
@@ -360,8 +366,4 @@ func clearHeaders(h http.Header) {
 	for k := range h {
 		delete(h, k)
 	}
-}
-
-func ackFrame(msg string) []byte {
-	return append(frame.AppendHeader(nil, frame.FileAck, len(msg)), msg...)
 }

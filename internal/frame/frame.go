@@ -17,11 +17,19 @@
 //	                        (held in memory) or str (path of a spooled file)
 //	worker → Go   Start     marshal (status str, [(name str, value str), ...])
 //	worker → Go   Data      raw body bytes; zero or more, each sent at once
-//	worker → Go   File      marshal (fd int, offset int): send this open file
-//	Go → worker   FileAck   empty once Go holds its own descriptor, or an
-//	                        error text: the worker then sends Data instead
+//	worker → Go   File      marshal offset int: send the open file whose
+//	                        descriptor rides along (SCM_RIGHTS), from
+//	                        offset to its end or the Content-Length; the
+//	                        worker does not wait, and may close its file
 //	worker → Go   End       empty: the response is complete
 //	worker → Go   Error     UTF-8 traceback: the app failed
+//
+// A File frame's descriptor leaves in the same sendmsg(2) as the frame, and
+// the kernel hands it to the read that returns the first byte of that
+// write, so Go, which reads the channel with recvmsg(2), has it by the time
+// it parses the frame, and descriptors queue in the order of their frames.
+// It shares its file position with the app's file object, which the app
+// may go on using: Go sends from offset and never moves that position.
 //
 // Go may send Abort at any time during an exchange (the client went away, or
 // the response was refused); the worker stops iterating, calls the
@@ -61,7 +69,6 @@ type Type byte
 const (
 	Request   Type = 'R' // Go → worker: environ and body
 	Abort     Type = 'A' // Go → worker: stop this response
-	FileAck   Type = 'K' // Go → worker: the file of a File frame is taken
 	Ready     Type = 'Y' // worker → Go: the app is imported
 	LoadError Type = 'L' // worker → Go: the app failed to import
 	Start     Type = 'S' // worker → Go: status and headers
@@ -80,8 +87,6 @@ func (t Type) String() string {
 		return "Request"
 	case Abort:
 		return "Abort"
-	case FileAck:
-		return "FileAck"
 	case Ready:
 		return "Ready"
 	case LoadError:

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ type Conn struct {
 	Thread int
 	R      *frame.Reader
 	nc     *net.UnixConn
+	rights *rightsReader // what R reads through: it keeps File frames' descriptors
 
 	mu      sync.Mutex // serialises writes
 	live    bool       // an exchange is under way: Abort may write
@@ -46,8 +48,14 @@ func (c *Conn) Current() (what string, since time.Time, ok bool) {
 }
 
 func newConn(p *Process, thread int, nc *net.UnixConn) *Conn {
-	return &Conn{Proc: p, Thread: thread, nc: nc, R: frame.NewReader(nc, readBuffer)}
+	rr := newRightsReader(nc)
+	return &Conn{Proc: p, Thread: thread, nc: nc, rights: rr, R: frame.NewReader(rr, readBuffer)}
 }
+
+// TakeFile returns the open file that came with the File frame just read
+// (SCM_RIGHTS); the caller owns it. The error is ErrFileLost if the kernel
+// dropped the descriptor, or says the worker sent none.
+func (c *Conn) TakeFile() (*os.File, error) { return c.rights.take() }
 
 // Begin writes the buffers of a Request frame and opens the exchange.
 func (c *Conn) Begin(bufs *net.Buffers) error {
@@ -93,6 +101,7 @@ func (c *Conn) Finish() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live = false
+	c.rights.reset()
 	if c.Proc.State() == Exited {
 		c.nc.Close()
 	}
@@ -105,6 +114,7 @@ func (c *Conn) closeIfIdle() {
 	defer c.mu.Unlock()
 	if !c.live {
 		c.nc.Close()
+		c.rights.reset()
 	}
 }
 
@@ -112,7 +122,11 @@ func (c *Conn) closeIfIdle() {
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
 
 // Close closes our end of the channel, failing any read in progress.
-func (c *Conn) Close() error { return c.nc.Close() }
+func (c *Conn) Close() error {
+	err := c.nc.Close()
+	c.rights.reset()
+	return err
+}
 
 // Alive reports whether the worker process can still serve on c.
 func (c *Conn) Alive() bool { return c.Proc.State() == Ready }

@@ -6,13 +6,13 @@ payload; structured payloads are in marshal format, so that encoding and
 decoding them is one C call.
 """
 
+import array
 import marshal
 import socket
 import struct
 
 REQUEST = ord("R")
 ABORT = ord("A")
-FILE_ACK = ord("K")
 READY = b"Y"
 LOAD_ERROR = b"L"
 START = b"S"
@@ -108,6 +108,15 @@ class Channel:
                 # A signal or a full buffer cut the write short.
                 rest = b"".join(batch)[sent:]
                 sock.sendall(rest)
+
+    def send_file(self, parts, fd):
+        """Send a list of buffers as one write, with the descriptor fd
+        passed along (SCM_RIGHTS): Go then holds the file open itself."""
+        rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))]
+        sent = self.sock.sendmsg(parts, rights)
+        if sent < sum(map(len, parts)):
+            # The descriptor went with the first byte; the rest follows.
+            self.sock.sendall(b"".join(parts)[sent:])
 
     def send_meta(self, kind, value):
         body = marshal.dumps(value)

@@ -11,8 +11,7 @@ import stat
 import traceback
 from time import monotonic
 
-from .channel import (ABORT, DATA, END, ERROR, FILE, START, Aborted,
-                      header)
+from .channel import DATA, END, ERROR, FILE, START, Aborted, header
 from .filewrapper import FileWrapper
 
 _END = header(END, 0)
@@ -178,9 +177,11 @@ def respond_sequence(ex, result):
 def send_file(ex, wrapper):
     """Hand a real file to Go, which sends it with sendfile(2).
 
-    Go opens the descriptor through /proc and acknowledges, so the file may
-    be closed as soon as the acknowledgement is back.  Returns False when the
-    file must be read here instead.
+    The descriptor goes along with the File frame (SCM_RIGHTS), so Go holds
+    the file from then on: nothing waits for an answer, and the app may
+    close the file at once.  Go sends from the offset given here and never
+    moves the position the descriptor shares with filelike.  Returns False
+    when the file must be read here instead.
     """
     filelike = wrapper.filelike
     try:
@@ -190,16 +191,12 @@ def send_file(ex, wrapper):
         offset = filelike.tell()
     except (AttributeError, OSError, ValueError):
         return False
-    meta = marshal.dumps((fd, offset))
+    meta = marshal.dumps(offset)
     parts = [header(FILE, len(meta)), meta]
     if not ex.started:
         parts.insert(0, ex.start_frame())
-    ex.chan.send(parts)
-    kind, payload = ex.chan.read_frame()
-    if kind == ABORT:
-        ex.aborted = True
-        raise Aborted()
-    return len(payload) == 0
+    ex.chan.send_file(parts, fd)
+    return True
 
 
 def not_bytes(where, data):

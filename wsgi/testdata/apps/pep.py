@@ -249,20 +249,78 @@ def status(environ, start_response):
 
 
 def file_wrapper(environ, start_response):
-    """Serve this very file, from a real file or a file-like object."""
+    """Serve this very file through wsgi.file_wrapper, in the way the query
+    names: from a real file (sent by Go), at an offset, past a shorter
+    Content-Length, from a file-like object or a pipe (iterated here)."""
     wrapper = environ["wsgi.file_wrapper"]
     path = os.path.abspath(__file__)
     size = os.path.getsize(path)
+    how = environ["QUERY_STRING"]
     f = open(path, "rb")
-    if environ["QUERY_STRING"] == "offset":
-        f.read(100)
+    if how == "offset":
+        f.read(100)  # buffered: the real position is past 100
         size -= 100
-    elif environ["QUERY_STRING"] == "filelike":
+    elif how == "unbuffered-offset":
+        f = open(path, "rb", buffering=0)
+        f.seek(100)
+        size -= 100
+    elif how == "short":
+        size -= 10  # the file goes on past the Content-Length
+    elif how == "filelike":
         import io
         f = io.BytesIO(f.read())
+    elif how == "pipe":
+        data = f.read()
+        f.close()
+        r, w = os.pipe()
+        threading.Thread(target=_write_all, args=(w, data)).start()
+        f = os.fdopen(r, "rb")
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", str(size))])
     return wrapper(f, 4096)
+
+
+def _write_all(fd, data):
+    with os.fdopen(fd, "wb") as w:
+        w.write(data)
+
+
+# The file file_kept keeps open between requests.
+_kept = []
+
+
+def file_kept(environ, start_response):
+    """Keep this file open, at offset 100, and serve it through a wrapper
+    over a second descriptor that shares the first one's position
+    ("?serve"); "?where" reports that position, which sending the file must
+    not have moved, or "none" from a worker that kept no file."""
+    if environ["QUERY_STRING"] == "where":
+        body = b"none"
+        if _kept:
+            body = str(os.lseek(_kept[0].fileno(), 0, os.SEEK_CUR)).encode()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body]
+    path = os.path.abspath(__file__)
+    kept = open(path, "rb", buffering=0)
+    kept.seek(100)
+    _kept[:] = [kept]
+    f = os.fdopen(os.dup(kept.fileno()), "rb")
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(os.path.getsize(path) - 100))])
+    return environ["wsgi.file_wrapper"](f)
+
+
+def big_file(environ, start_response):
+    """Serve a file of the query's size in MiB, of numbered lines, through
+    wsgi.file_wrapper, and delete it at once: Go still holds it open."""
+    import tempfile
+    size = int(environ["QUERY_STRING"]) << 20
+    f = tempfile.TemporaryFile()
+    f.write(b"".join(b"%015d\n" % i for i in range(size // 16)))
+    f.seek(0)
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(size))])
+    return environ["wsgi.file_wrapper"](f)
 
 
 def die(environ, start_response):
