@@ -54,6 +54,11 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 4) },
 		},
 		{
+			name: "gowsgi-t16", hello: true,
+			note: "2 worker processes x 16 threads: room for slow requests",
+			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 16) },
+		},
+		{
 			name: "go-native",
 			note: "limit: the same gowsgi command with --go-hello, a Go handler's hello and no Python: what HTTP alone costs",
 			argv: func(env *runEnv, a app, addr string) []string {
@@ -88,6 +93,14 @@ func servers() []server {
 			note: "gthread worker, -w 2 --threads 4",
 			argv: func(env *runEnv, a app, addr string) []string {
 				return []string{python, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
+					"-b", addr, "--chdir", env.apps, a.target}
+			},
+		},
+		{
+			name: "gunicorn-gth16", hello: true,
+			note: "gthread worker, -w 2 --threads 16",
+			argv: func(env *runEnv, a app, addr string) []string {
+				return []string{python, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "16",
 					"-b", addr, "--chdir", env.apps, a.target}
 			},
 		},

@@ -17,18 +17,19 @@ const mb = 1 << 20
 
 // targets are the goals for a 2-core machine with 2 worker
 // processes per server. "gowsgi" is its best configuration that counts
-// (gowsgi, gowsgi-thr, gowsgi-static ...); a peer is its best counting
-// configuration too (uWSGI with or without threads). A peer that starved
-// connections has no figure, so a goal against it cannot be checked.
+// (gowsgi, gowsgi-thr ...); a peer is its best counting configuration too
+// (uWSGI with or without threads), except gunicorn sync, which is one. A
+// peer that starved connections has no figure, so a goal against it
+// cannot be checked.
 var targets = []target{
-	{"hello keep-alive ≥ 1.0× uWSGI (stretch 1.3×)", versus("hello", "keepalive", "uwsgi", 1.0)},
-	{"hello keep-alive ≥ 3× gunicorn sync", versus("hello", "keepalive", "gunicorn", 3.0)},
-	{"hello keep-alive ≥ 0.8× Go-native handler", versus("hello", "keepalive", "go-native", 0.8)},
-	{"Flask JSON ≥ 1.2× uWSGI, p99 no worse", versusP99("flask", "uwsgi", 1.2)},
-	{"Django ≥ 1.2× uWSGI, p99 no worse", versusP99("django", "uwsgi", 1.2)},
-	{"stream ≥ 2× uWSGI", versus("stream", "keepalive", "uwsgi", 2.0)},
-	{"10 MB download ≥ 3× best peer", versus("download", "keepalive", "", 3.0)},
-	{"static file ≥ 3× best peer", versus("static", "keepalive", "", 3.0)},
+	{"hello keep-alive ≥ 1.0× uWSGI (stretch 1.3×)", versus("hello", "keepalive", uwsgiPeer, 1.0)},
+	{"hello keep-alive ≥ 3× gunicorn sync", versus("hello", "keepalive", gunicornSync, 3.0)},
+	{"hello keep-alive ≥ 0.8× Go-native handler", versus("hello", "keepalive", goNative, 0.8)},
+	{"Flask JSON ≥ 1.2× uWSGI, p99 no worse", versusP99("flask", uwsgiPeer, 1.2)},
+	{"Django ≥ 1.2× uWSGI, p99 no worse", versusP99("django", uwsgiPeer, 1.2)},
+	{"stream ≥ 2× uWSGI", versus("stream", "keepalive", uwsgiPeer, 2.0)},
+	{"10 MB download ≥ 3× best peer", versus("download", "keepalive", anyPeer, 3.0)},
+	{"static file ≥ 3× best peer", versus("static", "keepalive", anyPeer, 3.0)},
 	{"2,000 idle connections: ≥ 90% of clean", kept("idle2000")},
 	{"200 slow clients: ≥ 90% of clean", kept("slow200")},
 	{"1% slow: fast p99 ≤ 2× clean", mixP99},
@@ -60,49 +61,56 @@ func renderTargets(cells []cell) string {
 }
 
 // best returns the counting cell of app × scenario with the highest rate
-// among the servers whose name is name or starts with name + "-"; for ""
-// every server but gowsgi's and the limits.
-func best(cells []cell, app, scen, name string) *cell {
+// among the servers that match.
+func best(cells []cell, app, scen string, match func(server string) bool) *cell {
 	var top *cell
 	for i := range cells {
 		c := &cells[i]
-		if c.app != app || c.scenario != scen || c.server == loopServer {
-			continue
-		}
-		mine := c.server == name || strings.HasPrefix(c.server, name+"-")
-		if name == "" {
-			mine = !isGowsgi(c.server) && c.server != "go-native"
-		}
-		if mine && c.counts() && (top == nil || c.rps > top.rps) {
+		if c.app == app && c.scenario == scen && c.server != loopServer && match(c.server) && c.counts() &&
+			(top == nil || c.rps > top.rps) {
 			top = c
 		}
 	}
 	return top
 }
 
+// A peer is a set of servers that a target compares gowsgi with.
+type peer struct {
+	name  string
+	match func(server string) bool
+}
+
+var (
+	uwsgiPeer     = peer{"uWSGI", func(s string) bool { return s == "uwsgi" || strings.HasPrefix(s, "uwsgi-") }}
+	gunicornSync  = peer{"gunicorn sync", func(s string) bool { return s == "gunicorn" }}
+	goNative      = peer{"go-native", func(s string) bool { return s == "go-native" }}
+	anyPeer       = peer{"any peer", func(s string) bool { return !isGowsgi(s) && s != "go-native" }}
+	gowsgiServers = isGowsgi
+)
+
 func isGowsgi(server string) bool { return server == "gowsgi" || strings.HasPrefix(server, "gowsgi-") }
 
-// starvedPeer names a peer that was measured but starved connections.
-func starvedPeer(cells []cell, app, scen, name string) string {
+// starvedPeer names a server of p that was measured but starved
+// connections.
+func starvedPeer(cells []cell, app, scen string, p peer) string {
 	for _, c := range cells {
-		if c.app == app && c.scenario == scen && c.starved > 0 &&
-			(c.server == name || strings.HasPrefix(c.server, name+"-")) {
+		if c.app == app && c.scenario == scen && c.starved > 0 && p.match(c.server) {
 			return c.server
 		}
 	}
 	return ""
 }
 
-func versus(app, scen, peer string, want float64) func([]cell) (string, bool, bool) {
+func versus(app, scen string, pr peer, want float64) func([]cell) (string, bool, bool) {
 	return func(cells []cell) (string, bool, bool) {
-		g := best(cells, app, scen, "gowsgi")
-		p := best(cells, app, scen, peer)
+		g := best(cells, app, scen, gowsgiServers)
+		p := best(cells, app, scen, pr.match)
 		switch {
 		case g == nil:
 			return "no gowsgi figure", false, false
-		case p == nil && peer != "" && starvedPeer(cells, app, scen, peer) != "":
+		case p == nil && starvedPeer(cells, app, scen, pr) != "":
 			return fmt.Sprintf("%s %.0f req/s; %s STARVED connections: no figure to compare", g.server, g.rps,
-				starvedPeer(cells, app, scen, peer)), false, false
+				starvedPeer(cells, app, scen, pr)), false, false
 		case p == nil || p.rps == 0:
 			return fmt.Sprintf("%s %.0f req/s; no peer figure", g.server, g.rps), false, false
 		}
@@ -111,15 +119,15 @@ func versus(app, scen, peer string, want float64) func([]cell) (string, bool, bo
 	}
 }
 
-func versusP99(app, peer string, want float64) func([]cell) (string, bool, bool) {
-	rate := versus(app, "keepalive", peer, want)
+func versusP99(app string, pr peer, want float64) func([]cell) (string, bool, bool) {
+	rate := versus(app, "keepalive", pr, want)
 	return func(cells []cell) (string, bool, bool) {
 		figure, met, known := rate(cells)
 		if !known {
 			return figure, met, known
 		}
-		g := best(cells, app, "keepalive", "gowsgi")
-		p := best(cells, app, "keepalive", peer)
+		g := best(cells, app, "keepalive", gowsgiServers)
+		p := best(cells, app, "keepalive", pr.match)
 		figure += fmt.Sprintf("; p99 %s vs %s", fmtDur(g.p99), fmtDur(p.p99))
 		return figure, met && g.p99 <= p.p99, true
 	}

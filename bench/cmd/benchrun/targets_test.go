@@ -14,6 +14,7 @@ func TestTargets(t *testing.T) {
 		{server: "go-native", app: "hello", scenario: "keepalive", rps: 30000},
 		{server: "uwsgi", app: "hello", scenario: "keepalive", rps: 30000, starved: 62, conns: 64},
 		{server: "gunicorn", app: "hello", scenario: "keepalive", rps: 3000},
+		{server: "gunicorn-gth", app: "hello", scenario: "keepalive", rps: 6000}, // not gunicorn sync
 		{server: "gowsgi", app: "flask", scenario: "keepalive", rps: 5000, p99: 9 * ms},
 		{server: "uwsgi", app: "flask", scenario: "keepalive", rps: 4000, p99: 8 * ms},
 		{server: "gowsgi", app: "static", scenario: "keepalive", rps: 3000},
