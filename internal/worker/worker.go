@@ -204,6 +204,8 @@ func socketPair(p *Process, i int) (*Conn, *os.File, error) {
 		return nil, nil, fmt.Errorf("worker %d: socketpair: %w", p.ID, err)
 	}
 	ours := os.NewFile(uintptr(fds[0]), "gowsgi-channel")
+	// Not fatal: the channel works with the default buffer too.
+	syscall.SetsockoptInt(fds[1], syscall.SOL_SOCKET, syscall.SO_SNDBUF, workerSendBuffer)
 	theirs := os.NewFile(uintptr(fds[1]), "gowsgi-channel")
 	nc, err := net.FileConn(ours)
 	ours.Close()
