@@ -27,6 +27,7 @@ REAPED = b"Z"
 
 HEADER = struct.Struct("<BI")
 _pack_len = struct.Struct("<I").pack
+_pack_header = struct.Struct("<cI").pack
 
 # Past this, a frame is received straight into a buffer of its own size
 # rather than by concatenating reads.
@@ -108,6 +109,16 @@ class Channel:
                 # A signal or a full buffer cut the write short.
                 rest = b"".join(batch)[sent:]
                 sock.sendall(rest)
+
+    def send_data(self, data):
+        """Send one Data frame: header and data in one sendmsg, not copied
+        together.  Every chunk of a stream comes this way, so it skips the
+        batching of send()."""
+        size = len(data)
+        sent = self.sock.sendmsg([_pack_header(DATA, size), data])
+        if sent < size + 5:
+            # A signal cut the write short.
+            self.sock.sendall((header(DATA, size) + data)[sent:])
 
     def send_file(self, parts, fd):
         """Send a list of buffers as one write, with the descriptor fd

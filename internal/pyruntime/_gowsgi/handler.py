@@ -73,7 +73,7 @@ class Exchange:
     def send_data(self, data):
         if self.started:
             self.check_abort()
-            self.chan.send([header(DATA, len(data)), data])
+            self.chan.send_data(data)
         else:
             self.chan.send([self.start_frame(), header(DATA, len(data)), data])
 
