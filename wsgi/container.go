@@ -26,7 +26,8 @@ type Container struct {
 	dir  string  // where the Python runtime was installed
 	zyg  zygotes // with Config.Preload (preload.go)
 
-	frames sync.Pool // *[]byte: request frame buffers, reused
+	frames  sync.Pool // *[]byte: request frame buffers, reused
+	gathers sync.Pool // *[]byte: gatherMax buffers, for small Data payloads
 
 	// multiprocess is the wsgi.multiprocess of new requests: whether more
 	// than one worker takes requests (see SetWorkers). resize serializes

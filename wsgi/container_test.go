@@ -239,30 +239,44 @@ func testValidate(t *testing.T, ts *testServer) {
 }
 
 func testStreaming(t *testing.T, ts *testServer) {
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
+	var burst []string
+	for i := range 300 {
+		burst = append(burst, fmt.Sprintf("line %d\n", i))
 	}
-	req, _ := http.NewRequest("GET", ts.URL+"/?"+fifo, nil)
-	req.Header.Set("X-App", "fifo_stream")
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	// The generator is now blocked opening the fifo: the first chunk must
-	// have reached us without waiting for the second.
-	line, err := br.ReadString('\n')
-	if err != nil || line != "first\n" {
-		t.Fatalf("first chunk: %q %v", line, err)
-	}
-	if err := os.WriteFile(fifo, []byte("released\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rest, err := io.ReadAll(br)
-	if err != nil || string(rest) != "then released\n" {
-		t.Fatalf("rest: %q %v", rest, err)
+	for _, tc := range []struct {
+		app    string
+		before []string // the chunks yielded before the generator blocks
+	}{
+		{"fifo_stream", []string{"first\n"}},
+		{"burst_stream", burst}, // small chunks Go may gather
+	} {
+		fifo := filepath.Join(t.TempDir(), "fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", ts.URL+"/?"+fifo, nil)
+		req.Header.Set("X-App", tc.app)
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		// The generator is now blocked opening the fifo: what it yielded
+		// before must have reached us without waiting for what follows.
+		for _, want := range tc.before {
+			line, err := br.ReadString('\n')
+			if err != nil || line != want {
+				t.Fatalf("%s: chunk %q %v, want %q", tc.app, line, err, want)
+			}
+		}
+		if err := os.WriteFile(fifo, []byte("released\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rest, err := io.ReadAll(br)
+		if err != nil || string(rest) != "then released\n" {
+			t.Fatalf("%s: rest: %q %v", tc.app, rest, err)
+		}
 	}
 }
 
@@ -387,9 +401,14 @@ func testRefused(t *testing.T, ts *testServer) {
 }
 
 func testContentLength(t *testing.T, ts *testServer) {
-	resp, body := ts.call(t, "content_length", "GET", "/?5-10", nil)
-	if resp.StatusCode != 200 || body != "xxxxx" {
-		t.Errorf("declared 5, sent 10: %s %q", resp.Status, body)
+	for _, tc := range []struct {
+		query    string // DECLARED-SENT[-CHUNKS]
+		declared int
+	}{{"5-10", 5}, {"5-10-10", 5}, {"25-40-20", 25}} {
+		resp, body := ts.call(t, "content_length", "GET", "/?"+tc.query, nil)
+		if resp.StatusCode != 200 || body != strings.Repeat("x", tc.declared) {
+			t.Errorf("%s: %s %q", tc.query, resp.Status, body)
+		}
 	}
 	ts.logs.await(t, "app sent more than its Content-Length")
 	req, _ := http.NewRequest("GET", ts.URL+"/?10-5", nil)

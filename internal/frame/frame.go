@@ -197,6 +197,41 @@ func (r *Reader) Copy(w io.Writer, n int) error {
 	return nil
 }
 
+// DataFollows reports whether the n-byte payload of the frame just read is
+// buffered whole, and behind it the header of a Data frame.
+func (r *Reader) DataFollows(n int) bool {
+	if r.br.Buffered() < n+HeaderLen {
+		return false
+	}
+	p, _ := r.br.Peek(n + 1)
+	return Type(p[n]) == Data
+}
+
+// AppendData appends to p the n-byte payload of the Data frame just read,
+// then those of the Data frames right behind it, as long as each is
+// buffered whole and p stays within max bytes. It returns p and how many
+// payload bytes it took, 0 if the first payload is not buffered whole or
+// does not fit. It never waits for the worker.
+func (r *Reader) AppendData(p []byte, n, max int) ([]byte, int) {
+	took := 0
+	for n <= r.br.Buffered() && len(p)+n <= max {
+		b, _ := r.br.Peek(n)
+		p = append(p, b...)
+		r.br.Discard(n)
+		took += n
+		h, _ := r.br.Peek(min(HeaderLen, r.br.Buffered()))
+		if len(h) < HeaderLen || Type(h[0]) != Data {
+			break
+		}
+		n = int(binary.LittleEndian.Uint32(h[1:]))
+		if HeaderLen+n > r.br.Buffered() || len(p)+n > max {
+			break
+		}
+		r.br.Discard(HeaderLen)
+	}
+	return p, took
+}
+
 // Discard skips an n-byte payload.
 func (r *Reader) Discard(n int) error {
 	_, err := r.br.Discard(n)

@@ -91,6 +91,67 @@ func TestCopyWriteError(t *testing.T) {
 	}
 }
 
+// pieces is a reader that returns one of its pieces per Read, as a socket
+// returns what has arrived.
+type pieces [][]byte
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(*p) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, (*p)[0])
+	if (*p)[0] = (*p)[0][n:]; len((*p)[0]) == 0 {
+		*p = (*p)[1:]
+	}
+	return n, nil
+}
+
+func TestAppendData(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		in      [][]byte // as the reads return it
+		follows bool     // DataFollows after the first Next
+		max     int
+		want    string // what AppendData appends then
+		next    Type   // the frame Next reads after that
+	}{
+		{"all buffered", [][]byte{frames(Data, "ab", Data, "cde", Data, "f", End, "")}, true, 100, "abcdef", End},
+		{"up to another frame", [][]byte{frames(Data, "ab", Start, "m", Data, "c")}, false, 100, "ab", Start},
+		{"up to max", [][]byte{frames(Data, "abc", Data, "def", Data, "gh")}, true, 7, "abcdef", Data},
+		{"first beyond max", [][]byte{frames(Data, "abcdef", End, "")}, false, 3, "", Data},
+		{"second not here whole", [][]byte{frames(Data, "ab", Data, "cdef")[:13], []byte("ef")}, true, 100, "ab", Data},
+		{"second header not here whole", [][]byte{frames(Data, "ab", Data, "cdef")[:9], frames(Data, "cdef")[2:]}, false, 100, "ab", Data},
+		{"first not here whole", [][]byte{frames(Data, "ab")[:6], []byte("b")}, false, 100, "", Data},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := pieces(tc.in)
+			r := NewReader(&in, 4096)
+			typ, n, err := r.Next()
+			if err != nil || typ != Data {
+				t.Fatalf("Next: %v %v", typ, err)
+			}
+			if got := r.DataFollows(n); got != tc.follows {
+				t.Errorf("DataFollows: %v, want %v", got, tc.follows)
+			}
+			p, took := r.AppendData([]byte{}, n, tc.max)
+			if string(p) != tc.want || took != len(tc.want) {
+				t.Fatalf("AppendData: %q, took %d; want %q", p, took, tc.want)
+			}
+			if took == 0 {
+				// Nothing was consumed: the payload is still to be read.
+				var b bytes.Buffer
+				if err := r.Copy(&b, n); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if typ, _, err := r.Next(); typ != tc.next || err != nil {
+				t.Errorf("then Next: %v %v, want %v", typ, err, tc.next)
+			}
+		})
+	}
+}
+
 // FuzzReader: whatever a worker sends, reading never panics and never
 // allocates more than MaxMeta for one frame.
 func FuzzReader(f *testing.F) {
@@ -105,7 +166,9 @@ func FuzzReader(f *testing.F) {
 				return
 			}
 			if typ == Data {
-				err = r.Copy(io.Discard, n)
+				if _, took := r.AppendData(nil, n, 100); took == 0 {
+					err = r.Copy(io.Discard, n)
+				}
 			} else {
 				_, err = r.Meta(typ, n)
 			}

@@ -135,6 +135,22 @@ def fifo_stream(environ, start_response):
     return chunks()
 
 
+def burst_stream(environ, start_response):
+    """Yield 300 short lines back to back, then wait for the fifo: the
+    client must have every line while the generator is blocked, however
+    the server gathered them."""
+    path = environ["QUERY_STRING"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+
+    def chunks():
+        for i in range(300):
+            yield b"line %d\n" % i
+        with open(path) as f:
+            word = f.readline().strip()
+        yield ("then %s\n" % word).encode()
+    return chunks()
+
+
 def endless(environ, start_response):
     """Stream until the client leaves; close() says so."""
     start_response("200 OK", [("Content-Type", "text/plain")])
@@ -231,13 +247,15 @@ def bad_start(environ, start_response):
 
 
 def content_length(environ, start_response):
-    """Declare one length and send another, as the query says."""
-    declared, sent = environ["QUERY_STRING"].split("-")
+    """Declare one length and send another, as the query says: DECLARED-SENT,
+    or DECLARED-SENT-N to send it in N chunks back to back."""
+    declared, sent, pieces = (environ["QUERY_STRING"] + "-1").split("-")[:3]
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", declared)])
 
     def chunks():
-        yield b"x" * int(sent)
+        for _ in range(int(pieces)):
+            yield b"x" * (int(sent) // int(pieces))
     return chunks()
 
 
