@@ -124,7 +124,7 @@ func run(ctx context.Context, o options) int {
 				}
 				descs[sc.name] = sc.desc
 				for _, srv := range servers() {
-					if !want(o.servers, srv.name) || (srv.hello && a.name != "hello") || ctx.Err() != nil {
+					if !want(o.servers, srv.name) || (srv.only != "" && a.name != srv.only) || ctx.Err() != nil {
 						continue
 					}
 					c := runCell(ctx, env, srv, sc, a)
@@ -204,6 +204,9 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: err.Error()}
 	}
 	argv := srv.argv(env, a, addr)
+	if srv.path != nil {
+		a.path = srv.path(env)
+	}
 	if argv == nil {
 		if strings.HasPrefix(srv.name, "gowsgi") {
 			return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: env.gowsgiNo}

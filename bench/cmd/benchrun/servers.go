@@ -33,10 +33,13 @@ var apps = []app{
 // server is one way of serving the apps. argv returns nil when the server
 // cannot serve that app (the Go-native limit only has hello).
 type server struct {
-	name  string
-	hello bool // a variant measured on the hello app only, to keep the run short
-	note  string
-	argv  func(env *runEnv, a app, addr string) []string
+	name string
+	only string // the one app it is measured on: a variant, to keep the run short
+	note string
+	argv func(env *runEnv, a app, addr string) []string
+	// path, if set, is the request path instead of the app's: the server
+	// answers that app's load with something else than the app.
+	path func(env *runEnv) string
 }
 
 // servers lists every contender; the first is the base of the ratios.
@@ -49,14 +52,25 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 1) },
 		},
 		{
-			name: "gowsgi-thr", hello: true,
+			name: "gowsgi-thr", only: "hello",
 			note: "2 worker processes x 4 threads",
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 4) },
 		},
 		{
-			name: "gowsgi-t16", hello: true,
+			name: "gowsgi-t16", only: "hello",
 			note: "2 worker processes x 16 threads: room for slow requests",
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 16) },
+		},
+		{
+			name: "gowsgi-static", only: "static",
+			note: "NOT the WSGI app: gowsgi's own file server, --static /files=DIR, Go alone (no Python) answers GET /files/static.bin, the static app's file",
+			argv: func(env *runEnv, a app, addr string) []string {
+				if argv := gowsgiArgv(env, a, addr, 1); argv != nil {
+					return append(argv, "--static", "/files="+filepath.Dir(env.static))
+				}
+				return nil
+			},
+			path: func(env *runEnv) string { return "/files/" + filepath.Base(env.static) },
 		},
 		{
 			name: "go-native",
@@ -77,7 +91,7 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, false) },
 		},
 		{
-			name: "uwsgi-thr", hello: true,
+			name: "uwsgi-thr", only: "hello",
 			note: "--http11-socket, 2 processes x 4 threads, keep-alive",
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, true) },
 		},
@@ -97,7 +111,7 @@ func servers() []server {
 			},
 		},
 		{
-			name: "gunicorn-gth16", hello: true,
+			name: "gunicorn-gth16", only: "hello",
 			note: "gthread worker, -w 2 --threads 16",
 			argv: func(env *runEnv, a app, addr string) []string {
 				return []string{python, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "16",
