@@ -108,7 +108,13 @@ func (rs *responder) run() bool {
 		}
 		switch t {
 		case frame.Data:
-			if err := rs.data(n); err != nil {
+			err := rs.data(n)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// The app stopped sending in the middle of a payload.
+				rs.timedOut()
+				return false
+			}
+			if err != nil {
 				rs.workerLost(err)
 				return false
 			}
@@ -218,25 +224,58 @@ func (rs *responder) data(n int) error {
 	if rs.declared >= 0 && rs.written+int64(n) > rs.declared {
 		// Never more bytes than the app declared: send what fits.
 		fits := int(rs.declared - rs.written)
-		if err := rs.conn.R.Copy(rs.w, fits); err != nil {
+		sent, err := rs.copy(fits)
+		if err != nil {
 			return err
 		}
-		rs.written += int64(fits)
-		rs.writeFailed(http.ErrContentLength)
+		if sent {
+			rs.writeFailed(http.ErrContentLength)
+		}
 		return rs.conn.R.Discard(n - fits)
 	}
-	err := rs.conn.R.Copy(rs.w, n)
+	sent, err := rs.copy(n)
+	if sent {
+		rs.flushIfIdle()
+	}
+	return err
+}
+
+// copy sends the next n payload bytes from the channel to the client. It
+// reports false if the client is gone: the bytes are consumed all the same,
+// so the channel stays in step and the worker serves on. An error means
+// the worker broke.
+func (rs *responder) copy(n int) (bool, error) {
+	var w io.Writer = rs.w
+	if t := rs.c.cfg.Timeout; t > 0 && !rs.conn.R.Holds(n) {
+		// Config.Timeout is for an app that sends nothing: while a large
+		// payload goes to a slow client, the worker waits on Go, so each
+		// piece written gives the worker the whole timeout again.
+		w = &deadlineWriter{w: w, conn: rs.conn, timeout: t}
+	}
+	err := rs.conn.R.Copy(w, n)
 	var we *frame.WriteError
 	if errors.As(err, &we) {
 		rs.writeFailed(we.Err)
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	rs.written += int64(n)
-	rs.flushIfIdle()
-	return nil
+	return true, nil
+}
+
+// A deadlineWriter moves the channel's read deadline after each write.
+type deadlineWriter struct {
+	w       io.Writer
+	conn    *worker.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	d.conn.SetReadDeadline(time.Now().Add(d.timeout))
+	return n, err
 }
 
 // write writes payload bytes that are in hand.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -486,5 +487,65 @@ func TestInfoAndServedBy(t *testing.T) {
 	st := ts.c.Stats()
 	if len(st.Recent) != 1 || st.Recent[0].Reason != "died" || st.Recent[0].Exit != "signal: killed" || st.Restarts["died"] != 1 {
 		t.Errorf("restarts: %+v %+v", st.Restarts, st.Recent)
+	}
+}
+
+// TestClientLeavesDuringOverrun: a client that leaves while Go sends what
+// fits of a response longer than its Content-Length costs the request,
+// not the worker, which serves the next one.
+func TestClientLeavesDuringOverrun(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1})
+	_, before := ts.call(t, "pid", "GET", "/", nil)
+	// Declared 32 MiB, sent 64 MiB in one piece: far more than the
+	// loopback socket buffers hold, so Go is still copying what fits when
+	// the client leaves.
+	req := httpRequest("GET", ts.URL+"/?33554432-67108864")
+	req.Header.Set("X-App", "content_length")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // before the end: the connection is closed
+	_, after := ts.call(t, "pid", "GET", "/", nil)
+	if after != before {
+		t.Errorf("the worker was replaced (pid %s, then %s); want it to serve on", before, after)
+	}
+	if strings.Contains(ts.logs.String(), "worker failed during a request") {
+		t.Errorf("the log blames the worker:\n%s", clip(ts.logs.String()))
+	}
+}
+
+// TestTimeoutSlowClient: Config.Timeout is for an app that sends nothing,
+// not for a client that reads slowly: a 64 MiB piece of body reaches a
+// client that pauses longer than the timeout, and the worker serves on.
+func TestTimeoutSlowClient(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, Timeout: timeout})
+	_, before := ts.call(t, "pid", "GET", "/", nil)
+	const size = 64 << 20
+	req := httpRequest("GET", ts.URL+"/?"+strconv.Itoa(size)+"-"+strconv.Itoa(size))
+	req.Header.Set("X-App", "content_length")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	// The slow client: what is under test is time passing, so wait.
+	<-time.After(3 * timeout)
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil || n != size-1024 {
+		t.Errorf("after the pause: %d more bytes, %v; want %d", n, err, size-1024)
+	}
+	if _, after := ts.call(t, "pid", "GET", "/", nil); after != before {
+		t.Errorf("the worker was replaced (pid %s, then %s); want it to serve on", before, after)
+	}
+	if log := ts.logs.String(); strings.Contains(log, "timed out") || strings.Contains(log, "worker failed") {
+		t.Errorf("the log blames the app or the worker:\n%s", clip(log))
 	}
 }
