@@ -8,6 +8,7 @@ decoding them is one C call.
 
 import array
 import marshal
+import select
 import socket
 import struct
 
@@ -50,6 +51,13 @@ class Channel:
     def __init__(self, sock):
         self.sock = sock
         self.pending = b""
+        # A thread blocked in recv() is woken whenever Go reads from the
+        # other end (the kernel signals "writable" on the same wait queue),
+        # only to find nothing and sleep again: one wasted wake-up per
+        # response.  poll() for POLLIN alone is woken only by data.
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        self._wait_readable = poller.poll
 
     def read_frame(self):
         """Return (type, payload) of the next frame; payload is a memoryview."""
@@ -66,6 +74,7 @@ class Channel:
     def _more(self, buf, need):
         if need - len(buf) > _RECV_SIZE:
             return self._fill(buf, need)
+        self._wait_readable()
         data = self.sock.recv(_RECV_SIZE)
         if not data:
             raise EOFError("the server closed the channel")
@@ -77,6 +86,7 @@ class Channel:
         view = memoryview(whole)
         got = len(buf)
         while got < need:
+            self._wait_readable()
             n = self.sock.recv_into(view[got:])
             if not n:
                 raise EOFError("the server closed the channel")
