@@ -23,7 +23,9 @@ func TestTargets(t *testing.T) {
 		{server: "gowsgi", app: "hello", scenario: "idle2000", rps: 9500},
 		{server: "gowsgi-thr", app: "hello", scenario: "idle2000", rps: 10000},
 		{server: "gowsgi", app: "hello", scenario: "mix-clean", p99: 10 * ms},
-		{server: "gowsgi", app: "hello", scenario: "mix", p99: 15 * ms},
+		{server: "gowsgi", app: "hello", scenario: "mix", p99: 90 * ms},
+		{server: "gowsgi-thr", app: "hello", scenario: "mix-clean", p99: 10 * ms},
+		{server: "gowsgi-thr", app: "hello", scenario: "mix", p99: 15 * ms},
 		{server: "gowsgi", app: "big", scenario: "mem", memUp: 5 * mb, memDown: 70 * mb, topIdle: 10 * mb},
 	}
 	out := renderTargets(cells)
@@ -35,7 +37,7 @@ func TestTargets(t *testing.T) {
 		"Django":                        {"not measured"},
 		"static file ≥ 3× best peer":    {" met |", "3.33× (gowsgi-static 20000 ÷ gunicorn-gth 6000"},
 		"2,000 idle":                    {"MISSED", "gowsgi 95%", "gowsgi-thr 83%"},
-		"1% slow":                       {" met |", "gowsgi 1.5×"},
+		"1% slow":                       {" met |", "gowsgi 9.0×", "gowsgi-thr 1.5×"},
 		"1 GB upload and download":      {"MISSED", "upload +5MB, download +70MB"},
 		"idle Go process":               {" met |", "10MB"},
 		"200 slow clients":              {"not measured"},
