@@ -103,6 +103,26 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, true) },
 		},
 		{
+			name: "uwsgi-http",
+			note: "uWSGI's HTTP router (--http --http-keepalive) in front of 2 processes: the uWSGI setup that answers every connection",
+			argv: func(env *runEnv, a app, addr string) []string {
+				if a.mem {
+					return nil // one uWSGI row is enough for memory
+				}
+				return uwsgiRouterArgv(env, a, addr, false)
+			},
+		},
+		{
+			name: "uwsgi-http-thr",
+			note: "uWSGI's HTTP router in front of 2 processes x 4 threads",
+			argv: func(env *runEnv, a app, addr string) []string {
+				if a.mem {
+					return nil
+				}
+				return uwsgiRouterArgv(env, a, addr, true)
+			},
+		},
+		{
 			name: "gunicorn",
 			note: "sync worker, -w 2",
 			argv: func(env *runEnv, a app, addr string) []string {
@@ -144,12 +164,26 @@ func servers() []server {
 
 func uwsgiArgv(env *runEnv, a app, addr string, threads bool) []string {
 	// --http11-socket keeps connections alive by itself when the response
-	// has a length; the header tells HTTP/1.0 clients too. --listen: the
-	// default backlog of 100 would refuse the 2,000-connection scenario
-	// before uWSGI ever saw it. --die-on-term: SIGTERM reloads otherwise.
+	// has a length; the header tells HTTP/1.0 clients too.
 	argv := []string{"uwsgi", "--plugin", "python3", "--http11-socket", addr,
-		"--add-header", "Connection: Keep-Alive",
-		"--master", "--processes", "2", "--die-on-term", "--disable-logging",
+		"--add-header", "Connection: Keep-Alive"}
+	return append(argv, uwsgiCommon(env, a, threads)...)
+}
+
+// uwsgiRouterArgv runs uWSGI's HTTP router, an async process that holds
+// the client connections (kept alive with --http-keepalive) and passes
+// each request to a free worker over the uwsgi protocol, as gowsgi's Go
+// process does over its channels.
+func uwsgiRouterArgv(env *runEnv, a app, addr string, threads bool) []string {
+	argv := []string{"uwsgi", "--plugin", "python3,http", "--http", addr, "--http-keepalive"}
+	return append(argv, uwsgiCommon(env, a, threads)...)
+}
+
+// uwsgiCommon are the flags every uWSGI row shares. --listen: the default
+// backlog of 100 would refuse the 2,000-connection scenario before uWSGI
+// ever saw it. --die-on-term: SIGTERM reloads otherwise.
+func uwsgiCommon(env *runEnv, a app, threads bool) []string {
+	argv := []string{"--master", "--processes", "2", "--die-on-term", "--disable-logging",
 		"--listen", "1024", "--need-app", "--chdir", env.apps, "--module", a.target}
 	if threads {
 		argv = append(argv, "--threads", "4")
