@@ -208,7 +208,9 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		a.path = srv.path(env)
 	}
 	if argv == nil {
-		if strings.HasPrefix(srv.name, "gowsgi") {
+		// A gowsgi row without a command is news only when gowsgi did not
+		// build; otherwise the row does not serve this app.
+		if strings.HasPrefix(srv.name, "gowsgi") && env.gowsgi == "" {
 			return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: env.gowsgiNo}
 		}
 		return nil
