@@ -31,6 +31,22 @@ func (ts *testServer) call(t *testing.T, app, method, path string, body io.Reade
 	return ts.do(t, req)
 }
 
+// open GETs path from app and returns the response once the first n bytes
+// of its body have arrived; the rest is the caller's to read or abandon.
+func (ts *testServer) open(t *testing.T, app, path string, n int) *http.Response {
+	t.Helper()
+	req := httpRequest("GET", ts.URL+path)
+	req.Header.Set("X-App", app)
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 // TestPEP3333 runs the core behaviours on every interpreter at hand.
 func TestPEP3333(t *testing.T) {
 	for _, python := range pythons(t) {
@@ -296,15 +312,7 @@ func testClose(t *testing.T, ts *testServer) {
 	}
 	ts.logs.await(t, "CLOSED error-1")
 	// The client goes away mid-stream.
-	req, _ = http.NewRequest("GET", ts.URL+"/?gone-1", nil)
-	req.Header.Set("X-App", "endless")
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(resp.Body, make([]byte, 4096)); err != nil {
-		t.Fatal(err)
-	}
+	resp = ts.open(t, "endless", "/?gone-1", 4096)
 	resp.Body.Close() // closes the connection: the rest is unread
 	ts.logs.await(t, "CLOSED endless-gone-1")
 	// The worker is free again.

@@ -84,18 +84,15 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker
 // run reads frames until the exchange ends; false means the worker broke.
 func (rs *responder) run() bool {
 	R := rs.conn.R
-	timeout := rs.c.cfg.Timeout
+	// Config.Timeout is for an app that sends nothing: it bounds each wait
+	// for the worker, and time spent writing to a slow client is not one.
+	rs.conn.SetReadTimeout(rs.c.cfg.Timeout)
 	for first := true; ; first = false {
-		if !R.Buffered() {
-			if timeout > 0 {
-				rs.conn.SetReadDeadline(time.Now().Add(timeout))
-			}
-			if !first && rs.stopAbort == nil {
-				// The response takes more than one read: from now on a
-				// client that leaves stops it. (Most responses arrive
-				// whole in the first read and never need this.)
-				rs.stopAbort = context.AfterFunc(rs.r.Context(), rs.abort)
-			}
+		if !first && rs.stopAbort == nil && !R.Buffered() {
+			// The response takes more than one read: from now on a
+			// client that leaves stops it. (Most responses arrive whole
+			// in the first read and never need this.)
+			rs.stopAbort = context.AfterFunc(rs.r.Context(), rs.abort)
 		}
 		t, n, err := R.Next()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -245,14 +242,7 @@ func (rs *responder) data(n int) error {
 // so the channel stays in step and the worker serves on. An error means
 // the worker broke.
 func (rs *responder) copy(n int) (bool, error) {
-	var w io.Writer = rs.w
-	if t := rs.c.cfg.Timeout; t > 0 && !rs.conn.R.Holds(n) {
-		// Config.Timeout is for an app that sends nothing: while a large
-		// payload goes to a slow client, the worker waits on Go, so each
-		// piece written gives the worker the whole timeout again.
-		w = &deadlineWriter{w: w, conn: rs.conn, timeout: t}
-	}
-	err := rs.conn.R.Copy(w, n)
+	err := rs.conn.R.Copy(rs.w, n)
 	var we *frame.WriteError
 	if errors.As(err, &we) {
 		rs.writeFailed(we.Err)
@@ -263,19 +253,6 @@ func (rs *responder) copy(n int) (bool, error) {
 	}
 	rs.written += int64(n)
 	return true, nil
-}
-
-// A deadlineWriter moves the channel's read deadline after each write.
-type deadlineWriter struct {
-	w       io.Writer
-	conn    *worker.Conn
-	timeout time.Duration
-}
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	n, err := d.w.Write(p)
-	d.conn.SetReadDeadline(time.Now().Add(d.timeout))
-	return n, err
 }
 
 // write writes payload bytes that are in hand.

@@ -499,15 +499,7 @@ func TestClientLeavesDuringOverrun(t *testing.T) {
 	// Declared 32 MiB, sent 64 MiB in one piece: far more than the
 	// loopback socket buffers hold, so Go is still copying what fits when
 	// the client leaves.
-	req := httpRequest("GET", ts.URL+"/?33554432-67108864")
-	req.Header.Set("X-App", "content_length")
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(resp.Body, make([]byte, 1024)); err != nil {
-		t.Fatal(err)
-	}
+	resp := ts.open(t, "content_length", "/?33554432-67108864", 1024)
 	resp.Body.Close() // before the end: the connection is closed
 	_, after := ts.call(t, "pid", "GET", "/", nil)
 	if after != before {
@@ -526,16 +518,8 @@ func TestTimeoutSlowClient(t *testing.T) {
 	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1, Timeout: timeout})
 	_, before := ts.call(t, "pid", "GET", "/", nil)
 	const size = 64 << 20
-	req := httpRequest("GET", ts.URL+"/?"+strconv.Itoa(size)+"-"+strconv.Itoa(size))
-	req.Header.Set("X-App", "content_length")
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := ts.open(t, "content_length", "/?"+strconv.Itoa(size)+"-"+strconv.Itoa(size), 1024)
 	defer resp.Body.Close()
-	if _, err := io.ReadFull(resp.Body, make([]byte, 1024)); err != nil {
-		t.Fatal(err)
-	}
 	// The slow client: what is under test is time passing, so wait.
 	<-time.After(3 * timeout)
 	n, err := io.Copy(io.Discard, resp.Body)

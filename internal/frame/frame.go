@@ -242,10 +242,6 @@ func (r *Reader) Discard(n int) error {
 // that is whether the next Next will not wait for the worker.
 func (r *Reader) Buffered() bool { return r.br.Buffered() > 0 }
 
-// Holds reports whether the next n bytes are buffered already, so that
-// reading them will not wait for the worker.
-func (r *Reader) Holds(n int) bool { return r.br.Buffered() >= n }
-
 // WriteError is a failure to write a payload to its destination.
 type WriteError struct{ Err error }
 

@@ -130,8 +130,11 @@ func (c *Conn) closeIfIdle() {
 	}
 }
 
-// SetReadDeadline bounds the wait for the worker's next frame.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+// SetReadTimeout bounds each wait for the worker's bytes: a read of R that
+// gets nothing for d fails with os.ErrDeadlineExceeded. It bounds what the
+// worker takes, not what the caller does between reads (writing a payload
+// to a slow client, say). 0 means no bound.
+func (c *Conn) SetReadTimeout(d time.Duration) { c.rights.wait = d }
 
 // Close closes our end of the channel, failing any read in progress.
 func (c *Conn) Close() error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // ErrFileLost is returned by TakeFile when the descriptor of a File frame
@@ -25,8 +26,9 @@ var errNoFile = errors.New("File frame without a descriptor")
 // read never returns the descriptors of two messages, so the n-th
 // descriptor queued belongs to the n-th File frame.
 type rightsReader struct {
-	nc  *net.UnixConn
-	oob []byte // room for one message's descriptors
+	nc   *net.UnixConn
+	oob  []byte        // room for one message's descriptors
+	wait time.Duration // if > 0, how long each read may wait (Conn.SetReadTimeout)
 
 	mu   sync.Mutex // guards fds and lost: Close may come from any goroutine
 	fds  []int      // received, not yet taken
@@ -40,6 +42,9 @@ func newRightsReader(nc *net.UnixConn) *rightsReader {
 }
 
 func (r *rightsReader) Read(p []byte) (int, error) {
+	if r.wait > 0 {
+		r.nc.SetReadDeadline(time.Now().Add(r.wait))
+	}
 	n, oobn, flags, _, err := r.nc.ReadMsgUnix(p, r.oob)
 	if err != nil {
 		// recvmsg's -1 comes back as the count of a failed read (a

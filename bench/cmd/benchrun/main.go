@@ -124,7 +124,7 @@ func run(ctx context.Context, o options) int {
 				}
 				descs[sc.name] = sc.desc
 				for _, srv := range servers() {
-					if !want(o.servers, srv.name) || (srv.only != "" && a.name != srv.only) || ctx.Err() != nil {
+					if !want(o.servers, srv.name) || (srv.only != "" && a.name != srv.only) || (srv.noMem && a.mem) || ctx.Err() != nil {
 						continue
 					}
 					c := runCell(ctx, env, srv, sc, a)
@@ -208,9 +208,7 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		a.path = srv.path(env)
 	}
 	if argv == nil {
-		// A gowsgi row without a command is news only when gowsgi did not
-		// build; otherwise the row does not serve this app.
-		if strings.HasPrefix(srv.name, "gowsgi") && env.gowsgi == "" {
+		if strings.HasPrefix(srv.name, "gowsgi") {
 			return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: env.gowsgiNo}
 		}
 		return nil

@@ -35,8 +35,11 @@ var apps = []app{
 type server struct {
 	name string
 	only string // the one app it is measured on: a variant, to keep the run short
-	note string
-	argv func(env *runEnv, a app, addr string) []string
+	// noMem leaves a variant out of the memory scenario: one row of each
+	// server is enough there.
+	noMem bool
+	note  string
+	argv  func(env *runEnv, a app, addr string) []string
 	// path, if set, is the request path instead of the app's: the server
 	// answers that app's load with something else than the app.
 	path func(env *runEnv) string
@@ -54,14 +57,9 @@ func servers() []server {
 		{
 			// On every app, as gunicorn-gth: a thread waiting for Go's
 			// next request leaves the worker's GIL to one that has it.
-			name: "gowsgi-thr",
+			name: "gowsgi-thr", noMem: true,
 			note: "2 worker processes x 4 threads",
-			argv: func(env *runEnv, a app, addr string) []string {
-				if a.mem {
-					return nil // one row per server is enough for memory
-				}
-				return gowsgiArgv(env, a, addr, 4)
-			},
+			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 4) },
 		},
 		{
 			name: "gowsgi-t16", only: "hello",
@@ -103,24 +101,14 @@ func servers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, true) },
 		},
 		{
-			name: "uwsgi-http",
+			name: "uwsgi-http", noMem: true,
 			note: "uWSGI's HTTP router (--http --http-keepalive) in front of 2 processes: the uWSGI setup that answers every connection",
-			argv: func(env *runEnv, a app, addr string) []string {
-				if a.mem {
-					return nil // one uWSGI row is enough for memory
-				}
-				return uwsgiRouterArgv(env, a, addr, false)
-			},
+			argv: func(env *runEnv, a app, addr string) []string { return uwsgiRouterArgv(env, a, addr, false) },
 		},
 		{
-			name: "uwsgi-http-thr",
+			name: "uwsgi-http-thr", noMem: true,
 			note: "uWSGI's HTTP router in front of 2 processes x 4 threads",
-			argv: func(env *runEnv, a app, addr string) []string {
-				if a.mem {
-					return nil
-				}
-				return uwsgiRouterArgv(env, a, addr, true)
-			},
+			argv: func(env *runEnv, a app, addr string) []string { return uwsgiRouterArgv(env, a, addr, true) },
 		},
 		{
 			name: "gunicorn",
