@@ -117,6 +117,8 @@ type server struct {
 	url  string
 	cmd  *exec.Cmd
 	log  *logBuffer
+	// workers is the number of worker processes.
+	workers int
 	// threaded servers run requests of one process in parallel.
 	threaded bool
 	// duplex servers let the application read the body while it writes
@@ -132,14 +134,15 @@ var serverKinds = []struct {
 	name             string
 	module           string // Python module the server needs
 	argv             []string
+	workers          int
 	threaded, duplex bool
 }{
-	{"wsgiref", "wsgiref", []string{python, "wsgiref_server.py", "PORT", "--threads"}, true, true},
-	{"waitress", "waitress", []string{python, "-m", "waitress", "--listen=127.0.0.1:PORT", "--threads=4", "wsgiapp:application"}, true, false},
-	{"gunicorn-sync", "gunicorn", []string{python, "-m", "gunicorn", "-b", "127.0.0.1:PORT", "-w", "2", "wsgiapp:application"}, false, true},
-	{"gunicorn-gthread", "gunicorn", []string{python, "-m", "gunicorn", "-b", "127.0.0.1:PORT", "-w", "1", "-k", "gthread", "--threads", "4", "wsgiapp:application"}, true, true},
-	{"uwsgi-processes", "", []string{"uwsgi", "--plugin", "python3", "--http-socket", "127.0.0.1:PORT", "--master", "--processes", "2", "--module", "wsgiapp:application", "--need-app", "--disable-logging"}, false, true},
-	{"uwsgi-threads", "", []string{"uwsgi", "--plugin", "python3", "--http-socket", "127.0.0.1:PORT", "--master", "--processes", "1", "--threads", "4", "--module", "wsgiapp:application", "--need-app", "--disable-logging"}, true, true},
+	{"wsgiref", "wsgiref", []string{python, "wsgiref_server.py", "PORT", "--threads"}, 1, true, true},
+	{"waitress", "waitress", []string{python, "-m", "waitress", "--listen=127.0.0.1:PORT", "--threads=4", "wsgiapp:application"}, 1, true, false},
+	{"gunicorn-sync", "gunicorn", []string{python, "-m", "gunicorn", "-b", "127.0.0.1:PORT", "-w", "2", "wsgiapp:application"}, 2, false, true},
+	{"gunicorn-gthread", "gunicorn", []string{python, "-m", "gunicorn", "-b", "127.0.0.1:PORT", "-w", "1", "-k", "gthread", "--threads", "4", "wsgiapp:application"}, 1, true, true},
+	{"uwsgi-processes", "", []string{"uwsgi", "--plugin", "python3", "--http-socket", "127.0.0.1:PORT", "--master", "--processes", "2", "--module", "wsgiapp:application", "--need-app", "--disable-logging"}, 2, false, true},
+	{"uwsgi-threads", "", []string{"uwsgi", "--plugin", "python3", "--http-socket", "127.0.0.1:PORT", "--master", "--processes", "1", "--threads", "4", "--module", "wsgiapp:application", "--need-app", "--disable-logging"}, 1, true, true},
 }
 
 // startServer starts the server called name with extra arguments and
@@ -161,7 +164,7 @@ func startServer(t *testing.T, name string, extraArgs []string, extraEnv ...stri
 			argv[i] = strings.ReplaceAll(argv[i], "PORT", port)
 		}
 		argv = append(argv, extraArgs...)
-		s := &server{name: name, url: "http://127.0.0.1:" + port, log: &logBuffer{}, threaded: k.threaded, duplex: k.duplex}
+		s := &server{name: name, url: "http://127.0.0.1:" + port, log: &logBuffer{}, workers: k.workers, threaded: k.threaded, duplex: k.duplex}
 		s.cmd = exec.Command(argv[0], argv[1:]...)
 		s.cmd.Dir = "testdata"
 		s.cmd.Env = pythonEnv(t, extraEnv...)
@@ -224,6 +227,21 @@ func (s *server) waitReady(t *testing.T, exited <-chan struct{}) {
 			t.Fatalf("%s not serving after 20s:\n%s", s.name, s.log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitWorkers asks for /pid until every worker process has answered, so
+// that each has its own signal handlers in place; it fails after 10s.
+func (s *server) waitWorkers(t *testing.T) {
+	t.Helper()
+	seen := map[string]bool{}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(seen) < s.workers {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d workers answered in 10s:\n%s", len(seen), s.workers, s.log)
+		}
+		_, pid := s.do(t, "GET", "/pid", nil)
+		seen[pid] = true
 	}
 }
 
