@@ -3,21 +3,51 @@ package main
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 )
 
 // helloBody is bench/apps/hello.py's response body.
 const helloBody = "Hello, World!\n"
 
+// downloadSize and downloadPiece are bench/apps/download.py's: 10 MB in
+// 64 KB pieces, with a Content-Length.
+const (
+	downloadSize  = 10 << 20
+	downloadPiece = 64 << 10
+)
+
 // goHello answers every request with the response of bench/apps/hello.py,
 // from Go: with --go-hello it takes the app's place, so that the benchmark
 // measures what HTTP alone costs in this binary, behind the same listeners,
 // proxies, static mounts and access log. Like the Python app it sleeps
-// 100 ms for /sleep, the slow request of the mixed scenario.
-type goHello struct{}
+// 100 ms for /sleep, the slow request of the mixed scenario; /download is
+// bench/apps/download.py's response, what moving 10 MB alone costs.
+type goHello struct {
+	piece []byte // one piece of /download, made once
+}
 
-func (goHello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/sleep" {
+func newGoHello() goHello {
+	piece := make([]byte, downloadPiece)
+	for i := range piece {
+		piece[i] = 'd'
+	}
+	return goHello{piece: piece}
+}
+
+func (g goHello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	switch r.URL.Path {
+	case "/download":
+		h["Content-Type"] = []string{"application/octet-stream"}
+		h["Content-Length"] = []string{strconv.Itoa(downloadSize)}
+		for range downloadSize / downloadPiece {
+			if _, err := w.Write(g.piece); err != nil {
+				return
+			}
+		}
+		return
+	case "/sleep":
 		t := time.NewTimer(100 * time.Millisecond)
 		select {
 		case <-t.C:
@@ -25,7 +55,6 @@ func (goHello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 		}
 	}
-	h := w.Header()
 	h["Content-Type"] = []string{"text/plain"}
 	h["Content-Length"] = []string{"14"}
 	io.WriteString(w, helloBody)

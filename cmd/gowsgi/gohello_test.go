@@ -11,8 +11,9 @@ import (
 
 // TestGoHello serves an app that does not exist with --go-hello: Go
 // answers with the benchmark's hello response, no Python starts, and the
-// static mounts and the access log still stand in front. (The module does
-// not exist: a worker would fail to import it, and serve exit with 4.)
+// static mounts and the access log still stand in front; /download is the
+// download app's 10 MB. (The module does not exist: a worker would fail to
+// import it, and serve exit with 4.)
 func TestGoHello(t *testing.T) {
 	needPython(t)
 	dir := t.TempDir()
@@ -34,6 +35,10 @@ func TestGoHello(t *testing.T) {
 			t.Errorf("GET %s: %d %q; want 200 %q", tc.path, code, body, tc.want)
 		}
 	}
+	code, body := get(t, http.DefaultClient, base+"/download")
+	if want := strings.Repeat("d", 10<<20); code != 200 || body != want {
+		t.Errorf("GET /download: %d, %d bytes; want 200 and download.py's 10 MB of d", code, len(body))
+	}
 	resp, err := http.Head(base + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +55,7 @@ func TestGoHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(log), "\n"); n != 5 {
-		t.Errorf("access log has %d lines; want 5:\n%s", n, log)
+	if n := strings.Count(string(log), "\n"); n != 6 {
+		t.Errorf("access log has %d lines; want 6:\n%s", n, log)
 	}
 }

@@ -67,7 +67,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	var app http.Handler = c
 	if o.goHello {
-		app = goHello{}
+		app = newGoHello()
 		log.Warn("--go-hello: Go answers every request for the app; no Python is started", "app", o.app)
 	}
 	op, handler, err := startOps(o, c, app, log, stdout)

@@ -205,7 +205,7 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 	}
 	argv := srv.argv(env, a, addr)
 	if srv.path != nil {
-		a.path = srv.path(env)
+		a.path = srv.path(env, a)
 	}
 	if argv == nil {
 		if strings.HasPrefix(srv.name, "gowsgi") {

@@ -31,7 +31,7 @@ var apps = []app{
 }
 
 // server is one way of serving the apps. argv returns nil when the server
-// cannot serve that app (the Go-native limit only has hello).
+// cannot serve that app (the Go-native limit only has hello and download).
 type server struct {
 	name string
 	only string // the one app it is measured on: a variant, to keep the run short
@@ -42,7 +42,7 @@ type server struct {
 	argv  func(env *runEnv, a app, addr string) []string
 	// path, if set, is the request path instead of the app's: the server
 	// answers that app's load with something else than the app.
-	path func(env *runEnv) string
+	path func(env *runEnv, a app) string
 }
 
 // servers lists every contender; the first is the base of the ratios.
@@ -75,19 +75,25 @@ func servers() []server {
 				}
 				return nil
 			},
-			path: func(env *runEnv) string { return "/files/" + filepath.Base(env.static) },
+			path: func(env *runEnv, a app) string { return "/files/" + filepath.Base(env.static) },
 		},
 		{
 			name: "go-native",
-			note: "limit: the same gowsgi command with --go-hello, a Go handler's hello and no Python: what HTTP alone costs",
+			note: "limit: the same gowsgi command with --go-hello, a Go handler's response (hello's, or download's 10 MB at /download) and no Python: what HTTP alone costs",
 			argv: func(env *runEnv, a app, addr string) []string {
-				if a.name != "hello" {
+				if a.name != "hello" && a.name != "download" {
 					return nil
 				}
 				if argv := gowsgiArgv(env, a, addr, 1); argv != nil {
 					return append(argv, "--go-hello")
 				}
 				return nil
+			},
+			path: func(env *runEnv, a app) string {
+				if a.name == "download" {
+					return "/download"
+				}
+				return a.path
 			},
 		},
 		{
