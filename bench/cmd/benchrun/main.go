@@ -204,6 +204,9 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: err.Error()}
 	}
 	argv := srv.argv(env, a, addr)
+	if argv != nil && argv[0] == env.gowsgi {
+		argv = append(argv, sc.gowsgiArgs...)
+	}
 	if srv.path != nil {
 		a.path = srv.path(env, a)
 	}

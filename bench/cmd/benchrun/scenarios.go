@@ -35,7 +35,10 @@ type scenario struct {
 	name string
 	desc string
 	only string
-	run  func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell
+	// gowsgiArgs are added to every gowsgi command (its variants and
+	// go-native) for this scenario.
+	gowsgiArgs []string
+	run        func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell
 }
 
 const (
@@ -65,6 +68,9 @@ func scenarios() []scenario {
 			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 				return genCell(ctx, env, p, addr, a, "/sleep")
 			}},
+		{name: "h2", only: "hello", gowsgiArgs: h2Args, run: h2Cell,
+			desc: fmt.Sprintf("h2load -t2 -c%d -m%d: HTTP/2 without TLS (h2c, prior knowledge; gowsgi rows add %s), %d connections with %d requests in flight on each; a server that does not speak HTTP/2 has no figure",
+				h2Conns, h2Streams, strings.Join(h2Args, " "), h2Conns, h2Streams)},
 		{name: "mem", only: "big", desc: "RSS at rest, and its peak during one 1 GB upload and one 1 GB download (target: +64 MB at most)", run: memCell},
 	}
 }
