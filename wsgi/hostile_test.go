@@ -21,11 +21,15 @@ func TestHostileWorker(t *testing.T) {
 		{"garbage", "protocol error"},
 		{"giant", "exceeds the 1048576-byte limit"},
 		{"unknown", `unexpected Type(0x3f) frame`},
+		{"file-first", "File frame before Start"},
 	} {
 		t.Run(tc.part, func(t *testing.T) {
 			ts := startApp(t, Config{App: tc.part, Python: os.Args[0], Env: []string{fakeworker.EnvVar + "=1"}, Workers: 1})
 			resp, body := ts.get(t, "/")
 			if resp.StatusCode != 502 || !strings.Contains(body, tc.why) {
+				if len(body) > 200 {
+					body = body[:200] + "..."
+				}
 				t.Errorf("got %s %q; want 502 saying %q", resp.Status, body, tc.why)
 			}
 			ts.logs.await(t, "worker failed during a request", "worker exited", "signal: killed", "worker started")

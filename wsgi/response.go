@@ -50,6 +50,12 @@ type responder struct {
 	seq      uint64 // the exchange, for Abort
 
 	stopAbort func() bool // unregisters the Abort on the client's leaving
+
+	// file is the open file of a File frame, not sent yet: when End comes
+	// next, as it does from the runtime, it is sent after the worker is
+	// back in the pool (sendFile).
+	pendingFile *os.File
+	pendingOff  int64
 }
 
 // abort asks the worker to stop this response.
@@ -73,6 +79,9 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker
 	} else {
 		c.pool.Discard(conn)
 	}
+	// A wsgi.file_wrapper response: the worker has nothing more to say,
+	// so a slow client reading a large file holds no worker thread.
+	rs.sendFile()
 	if rs.cut {
 		// Never let a truncated body look complete: what the app produced
 		// goes out, then the connection is cut mid-body.
@@ -95,6 +104,9 @@ func (rs *responder) run() bool {
 			rs.stopAbort = context.AfterFunc(rs.r.Context(), rs.abort)
 		}
 		t, n, err := R.Next()
+		if err != nil || t != frame.End && t != frame.Error {
+			rs.sendFile() // what follows a file comes after it
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			rs.timedOut()
 			return false
@@ -281,8 +293,9 @@ func (rs *responder) flushIfIdle() {
 	}
 }
 
-// file sends the open file of a File frame, which came with it as an
-// SCM_RIGHTS descriptor. An error means the worker broke the protocol.
+// file takes the open file of a File frame, which came with it as an
+// SCM_RIGHTS descriptor, for sendFile. An error means the worker broke the
+// protocol.
 func (rs *responder) file(meta []byte) error {
 	f, err := rs.conn.TakeFile()
 	if errors.Is(err, worker.ErrFileLost) {
@@ -297,19 +310,39 @@ func (rs *responder) file(meta []byte) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	v, err := marshal.Decode(meta)
 	off, ok := v.(int64)
 	if err != nil || !ok || off < 0 {
+		f.Close()
 		return fmt.Errorf("File frame holds %s, not an offset", pyType(v))
 	}
+	if !rs.started && !rs.refused {
+		f.Close()
+		return errors.New("File frame before Start")
+	}
 	if rs.discard || rs.refused {
+		f.Close()
 		return nil
+	}
+	rs.pendingFile, rs.pendingOff = f, off
+	return nil
+}
+
+// sendFile sends the file a File frame left, if any, with sendfile(2).
+func (rs *responder) sendFile() {
+	f, off := rs.pendingFile, rs.pendingOff
+	if f == nil {
+		return
+	}
+	rs.pendingFile = nil
+	defer f.Close()
+	if rs.discard || rs.refused {
+		return
 	}
 	n := int64(-1) // to the end of the file
 	if rs.declared >= 0 {
 		if n = rs.declared - rs.written; n <= 0 {
-			return nil
+			return
 		}
 	}
 	src, done := fileFrom(f, off)
@@ -318,6 +351,7 @@ func (rs *responder) file(meta []byte) error {
 	// otherwise read the file's first 512 bytes to send with them.
 	http.NewResponseController(rs.w).Flush()
 	var copied int64
+	var err error
 	if n < 0 {
 		copied, err = io.Copy(rs.w, src)
 	} else {
@@ -329,7 +363,6 @@ func (rs *responder) file(meta []byte) error {
 	if err != nil && err != io.EOF {
 		rs.writeFailed(err)
 	}
-	return nil
 }
 
 // writeFailed handles a failed write of body bytes.

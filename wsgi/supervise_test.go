@@ -533,3 +533,34 @@ func TestTimeoutSlowClient(t *testing.T) {
 		t.Errorf("the log blames the app or the worker:\n%s", clip(log))
 	}
 }
+
+// TestFileWrapperSlowClient: a wsgi.file_wrapper response is the worker's
+// last word, so Go sends the file after the worker is back in the pool: a
+// client that stops reading a 32 MiB file (far more than the socket
+// buffers hold) does not keep the only worker from the next request.
+func TestFileWrapperSlowClient(t *testing.T) {
+	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1})
+	const size = 32 << 20
+	resp := ts.open(t, "big_file", "/?32", 1024)
+	defer resp.Body.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := httpRequest("GET", ts.URL+"/").WithContext(ctx)
+	req.Header.Set("X-App", "hello")
+	hello, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET hello while a client sits on a file response: %v; want an answer (the worker is free)", err)
+	}
+	body, _ := io.ReadAll(hello.Body)
+	hello.Body.Close()
+	if string(body) != "Hello world!\n" {
+		t.Errorf("hello: %s %q", hello.Status, body)
+	}
+
+	// The slow client still gets the whole file.
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil || n != size-1024 {
+		t.Errorf("the rest of the file: %d bytes, %v; want %d", n, err, size-1024)
+	}
+}

@@ -14,6 +14,7 @@ package fakeworker
 import (
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/frame"
@@ -90,12 +91,28 @@ func serve(ch *os.File, part string) {
 			ch.Write(frame.AppendHeader(nil, frame.Start, 1<<31-1))
 		case "unknown":
 			ch.Write(frame.AppendHeader(nil, frame.Type('?'), 0))
+		case "file-first":
+			fileFirst(ch)
 		case "silent":
 			time.Sleep(time.Hour)
 		default:
 			ch.Write(hello())
 		}
 	}
+}
+
+// fileFirst sends a File frame, with a descriptor, and End: a response
+// with no Start.
+func fileFirst(ch *os.File) {
+	f, err := os.Open(os.Args[0])
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	meta := marshal.AppendInt(nil, 0)
+	b := append(frame.AppendHeader(nil, frame.File, len(meta)), meta...)
+	b = frame.AppendHeader(b, frame.End, 0)
+	syscall.Sendmsg(int(ch.Fd()), b, syscall.UnixRights(int(f.Fd())), nil, 0)
 }
 
 func hello() []byte {
