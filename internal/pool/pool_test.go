@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,10 +43,17 @@ func request() [][]byte { return [][]byte{frame.AppendHeader(nil, frame.Request,
 // exchange runs one request and reads its frames to the end.
 func exchange(t *testing.T, p *Pool) {
 	t.Helper()
+	exchangeThen(t, p, func() {})
+}
+
+// exchangeThen is exchange, calling served once it holds a channel.
+func exchangeThen(t *testing.T, p *Pool, served func()) {
+	t.Helper()
 	c, err := p.Acquire(context.Background(), request())
 	if err != nil {
 		t.Fatal(err)
 	}
+	served()
 	for {
 		typ, n, err := c.R.Next()
 		if err != nil {
@@ -83,12 +91,13 @@ func TestServeInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each request says it was served as soon as it holds the channel,
+	// before it lets go: the next one cannot hold it before that.
 	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	defer wg.Wait() // the exchanges end before the pool is stopped
 	for i := range 3 {
-		go func() {
-			exchange(t, p)
-			order <- i
-		}()
+		wg.Go(func() { exchangeThen(t, p, func() { order <- i }) })
 		waitWaiters(t, p, i+1)
 	}
 	for {
