@@ -30,9 +30,7 @@ func h2Cell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell 
 	c := cell{app: a.name}
 	var rss int64
 	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
-	secs := max(1, int(env.duration.Round(time.Second)/time.Second))
-	cmd := exec.CommandContext(ctx, "h2load", "-t2", "-c"+strconv.Itoa(h2Conns), "-m"+strconv.Itoa(h2Streams),
-		"-D", strconv.Itoa(secs), "-N", "2", "http://"+addr+a.path)
+	cmd := exec.CommandContext(ctx, "h2load", h2loadArgs(env, addr, a)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.CombinedOutput()
 	<-rssDone
@@ -49,6 +47,14 @@ func h2Cell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell 
 		c.note = fmt.Sprintf("h2load has no percentiles: mean %s, max %s", fmtDur(r.Mean), fmtDur(r.Max))
 	}
 	return c
+}
+
+// h2loadArgs is h2load's command line: -D, the load's duration, -N, how
+// long a connection may wait for an answer.
+func h2loadArgs(env *runEnv, addr string, a app) []string {
+	secs := max(1, int(env.duration.Round(time.Second)/time.Second))
+	return []string{"-t2", "-c" + strconv.Itoa(h2Conns), "-m" + strconv.Itoa(h2Streams),
+		"-D", strconv.Itoa(secs), "-N", "2", "http://" + addr + a.path}
 }
 
 // h2loadResult is the part of h2load's report the table uses.
