@@ -51,9 +51,9 @@ type responder struct {
 
 	stopAbort func() bool // unregisters the Abort on the client's leaving
 
-	// file is the open file of a File frame, not sent yet: when End comes
-	// next, as it does from the runtime, it is sent after the worker is
-	// back in the pool (sendFile).
+	// pendingFile is the open file of a File frame, not sent yet: when End
+	// comes next, as it does from the runtime, it is sent after the worker
+	// is back in the pool (sendFile), from pendingOff.
 	pendingFile *os.File
 	pendingOff  int64
 }
