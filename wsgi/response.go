@@ -316,19 +316,16 @@ func (rs *responder) file(meta []byte) error {
 		f.Close()
 		return fmt.Errorf("File frame holds %s, not an offset", pyType(v))
 	}
-	if !rs.started && !rs.refused {
+	if !rs.started {
 		f.Close()
 		return errors.New("File frame before Start")
-	}
-	if rs.discard || rs.refused {
-		f.Close()
-		return nil
 	}
 	rs.pendingFile, rs.pendingOff = f, off
 	return nil
 }
 
-// sendFile sends the file a File frame left, if any, with sendfile(2).
+// sendFile sends the file a File frame left, if any, with sendfile(2),
+// unless the body is dropped.
 func (rs *responder) sendFile() {
 	f, off := rs.pendingFile, rs.pendingOff
 	if f == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strconv"
@@ -28,11 +29,7 @@ type goHello struct {
 }
 
 func newGoHello() goHello {
-	piece := make([]byte, downloadPiece)
-	for i := range piece {
-		piece[i] = 'd'
-	}
-	return goHello{piece: piece}
+	return goHello{piece: bytes.Repeat([]byte("d"), downloadPiece)}
 }
 
 func (g goHello) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -36,7 +36,7 @@ func TestGoHello(t *testing.T) {
 		}
 	}
 	code, body := get(t, http.DefaultClient, base+"/download")
-	if want := strings.Repeat("d", 10<<20); code != 200 || body != want {
+	if want := strings.Repeat("d", downloadSize); code != 200 || body != want {
 		t.Errorf("GET /download: %d, %d bytes; want 200 and download.py's 10 MB of d", code, len(body))
 	}
 	resp, err := http.Head(base + "/")

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -28,12 +26,7 @@ var h2Args = []string{"--h2c"}
 // request succeeds, and the cell has no figure.
 func h2Cell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 	c := cell{app: a.name}
-	var rss int64
-	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
-	cmd := exec.CommandContext(ctx, "h2load", h2loadArgs(env, addr, a)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.CombinedOutput()
-	<-rssDone
+	out, rss, err := runLoad(ctx, env, p, "h2load", h2loadArgs(env, addr, a))
 	r, perr := parseH2load(string(out))
 	switch {
 	case perr != nil && err != nil:
@@ -52,9 +45,8 @@ func h2Cell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell 
 // h2loadArgs is h2load's command line: -D, the load's duration, -N, how
 // long a connection may wait for an answer.
 func h2loadArgs(env *runEnv, addr string, a app) []string {
-	secs := max(1, int(env.duration.Round(time.Second)/time.Second))
 	return []string{"-t2", "-c" + strconv.Itoa(h2Conns), "-m" + strconv.Itoa(h2Streams),
-		"-D", strconv.Itoa(secs), "-N", "2", "http://" + addr + a.path}
+		"-D", strconv.Itoa(loadSeconds(env)), "-N", "2", "http://" + addr + a.path}
 }
 
 // h2loadResult is the part of h2load's report the table uses.
@@ -109,10 +101,10 @@ func parseH2load(out string) (h2loadResult, error) {
 				return r, fmt.Errorf("h2load: %q: too few fields", line)
 			}
 			var err error
-			if r.Max, err = parseWrkDuration(f[1]); err != nil {
+			if r.Max, err = parseDuration(f[1]); err != nil {
 				return r, err
 			}
-			if r.Mean, err = parseWrkDuration(f[2]); err != nil {
+			if r.Mean, err = parseDuration(f[2]); err != nil {
 				return r, err
 			}
 		}

@@ -91,9 +91,23 @@ func during(ctx context.Context, d time.Duration, frac float64, f func()) chan s
 	return done
 }
 
+// loadSeconds is the load's duration in whole seconds, as wrk and h2load
+// take it.
+func loadSeconds(env *runEnv) int { return max(1, int(env.duration.Round(time.Second)/time.Second)) }
+
+// runLoad runs a load tool to its end and samples the RSS of the server's
+// process tree near the end of the load.
+func runLoad(ctx context.Context, env *runEnv, p *proc, tool string, args []string) (out []byte, rss int64, err error) {
+	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
+	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err = cmd.CombinedOutput()
+	<-rssDone
+	return out, rss, err
+}
+
 func wrkArgs(env *runEnv, addr string, a app, extra []string) []string {
-	secs := max(1, int(env.duration.Round(time.Second)/time.Second))
-	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "2s"}
+	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(loadSeconds(env)) + "s", "--latency", "--timeout", "2s"}
 	args = append(args, extra...)
 	if a.post {
 		args = append(args, "-s", env.postLua)
@@ -106,7 +120,6 @@ func wrkArgs(env *runEnv, addr string, a app, extra []string) []string {
 // serve, the probe sees whether a new client is served at all.
 func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extra []string) cell {
 	c := cell{app: a.name}
-	var rss int64
 	answered := -1
 	// The probe must finish while wrk still holds its connections: once
 	// wrk stops, even a starving server gets round to the probe.
@@ -114,12 +127,8 @@ func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extr
 	probeDone := during(ctx, env.duration, 0.2, func() {
 		answered = load.Probe(ctx, addr, a.path, probeConns, wait)
 	})
-	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(p.cmd.Process.Pid) })
-	cmd := exec.CommandContext(ctx, "wrk", wrkArgs(env, addr, a, extra)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.CombinedOutput()
+	out, rss, err := runLoad(ctx, env, p, "wrk", wrkArgs(env, addr, a, extra))
 	<-probeDone
-	<-rssDone
 	if err != nil && strings.Contains(string(out), "unable to connect") && answered >= 0 {
 		// wrk gives up when its first connect fails: a server that stopped
 		// accepting (waitress past its connection_limit) served no one.

@@ -28,8 +28,8 @@ var targets = []target{
 	{"Flask JSON ≥ 1.2× uWSGI, p99 no worse", versusP99("flask", uwsgiPeer, 1.2)},
 	{"Django ≥ 1.2× uWSGI, p99 no worse", versusP99("django", uwsgiPeer, 1.2)},
 	{"stream ≥ 2× uWSGI", versus("stream", "keepalive", uwsgiPeer, 2.0)},
-	{"10 MB download ≥ 3× best peer", underCeiling(versus("download", "keepalive", anyPeer, 3.0), "download", anyPeer, 3.0)},
-	{"static file ≥ 3× best peer", underCeiling(versus("static", "keepalive", anyPeer, 3.0), "static", anyPeer, 3.0)},
+	{"10 MB download ≥ 3× best peer", versusCeiling("download", anyPeer, 3.0)},
+	{"static file ≥ 3× best peer", versusCeiling("static", anyPeer, 3.0)},
 	{"2,000 idle connections: ≥ 90% of clean", kept("idle2000")},
 	{"200 slow clients: ≥ 90% of clean", kept("slow200")},
 	{"1% slow: fast p99 ≤ 2× clean", mixP99},
@@ -134,13 +134,14 @@ func versusP99(app string, pr peer, want float64) func([]cell) (string, bool, bo
 	}
 }
 
-// underCeiling adds to a missed goal of want× the best peer on app what Go
-// alone serves of it in the same binary (go-native, gowsgi-static), when
+// versusCeiling is versus on keep-alive, adding to a missed goal what Go
+// alone serves of app in the same binary (go-native, gowsgi-static) when
 // that is below the goal: then no server that answers through this
 // machine's HTTP stack can meet it, and the figure says so.
-func underCeiling(check func([]cell) (string, bool, bool), app string, pr peer, want float64) func([]cell) (string, bool, bool) {
+func versusCeiling(app string, pr peer, want float64) func([]cell) (string, bool, bool) {
+	rate := versus(app, "keepalive", pr, want)
 	return func(cells []cell) (string, bool, bool) {
-		figure, met, known := check(cells)
+		figure, met, known := rate(cells)
 		if !known || met {
 			return figure, met, known
 		}

@@ -32,7 +32,7 @@ func parseWrk(out string) (wrkResult, error) {
 			}
 			r.RPS, haveRPS = v, true
 		case (strings.HasPrefix(line, "50%") || strings.HasPrefix(line, "99%")) && len(f) == 2:
-			d, err := parseWrkDuration(f[1])
+			d, err := parseDuration(f[1])
 			if err != nil {
 				return r, err
 			}
@@ -63,8 +63,9 @@ func parseWrk(out string) (wrkResult, error) {
 	return r, nil
 }
 
-// parseWrkDuration reads wrk's latency figures: 53.00us, 1.20ms, 2.00s, 1.00m.
-func parseWrkDuration(s string) (time.Duration, error) {
+// parseDuration reads the durations wrk and h2load print: 53.00us, 1.20ms,
+// 2.00s, 1.00m.
+func parseDuration(s string) (time.Duration, error) {
 	units := []struct {
 		suffix string
 		unit   time.Duration
@@ -73,10 +74,10 @@ func parseWrkDuration(s string) (time.Duration, error) {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			v, err := strconv.ParseFloat(num, 64)
 			if err != nil {
-				return 0, fmt.Errorf("wrk duration %q: %v", s, err)
+				return 0, fmt.Errorf("duration %q: %v", s, err)
 			}
 			return time.Duration(v * float64(u.unit)), nil
 		}
 	}
-	return 0, fmt.Errorf("wrk duration %q: unknown unit", s)
+	return 0, fmt.Errorf("duration %q: unknown unit", s)
 }

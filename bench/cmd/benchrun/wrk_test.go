@@ -44,11 +44,11 @@ func TestParseWrkDuration(t *testing.T) {
 		"53.00us": 53 * time.Microsecond, "1.50ms": 1500 * time.Microsecond,
 		"2.00s": 2 * time.Second, "1.00m": time.Minute,
 	} {
-		if got, err := parseWrkDuration(in); err != nil || got != want {
-			t.Errorf("parseWrkDuration(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := parseDuration(in); err != nil || got != want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	if _, err := parseWrkDuration("3h"); err == nil {
-		t.Error("parseWrkDuration accepted an unknown unit")
+	if _, err := parseDuration("3h"); err == nil {
+		t.Error("parseDuration accepted an unknown unit")
 	}
 }

@@ -72,16 +72,7 @@ def ready_info(app):
 
 def serve_all(app, channels):
     """Serve on every channel, one thread each, until Go closes them."""
-    # Go sends wsgi.multiprocess with each request: it changes as workers
-    # are added and removed.
-    base = {
-        "wsgi.version": (1, 0),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": len(channels) > 1,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "wsgi.file_wrapper": FileWrapper,
-    }
+    base = base_environ(len(channels))
     workers = [threading.Thread(target=serve, args=(c, app, base),
                                 name="gowsgi-%d" % i, daemon=True)
                for i, c in enumerate(channels)]
@@ -89,6 +80,20 @@ def serve_all(app, channels):
         t.start()
     for t in workers:
         t.join()
+
+
+def base_environ(threads):
+    """The environ keys that are the same for every request of a worker."""
+    # Go sends wsgi.multiprocess with each request: it changes as workers
+    # are added and removed.
+    return {
+        "wsgi.version": (1, 0),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": threads > 1,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+    }
 
 
 def describe(app):
