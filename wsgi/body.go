@@ -3,10 +3,10 @@ package wsgi
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 )
 
 // requestBody is a request body read whole before a worker is involved, so
@@ -67,8 +67,7 @@ func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBod
 	}
 	f, err := os.CreateTemp(c.cfg.SpoolDir, "gowsgi-body-*")
 	if err != nil {
-		c.log.Error("cannot spool request body", "method", r.Method, "path", r.URL.Path, "err", err)
-		http.Error(w, "500 Internal Server Error: cannot store the request body", http.StatusInternalServerError)
+		c.fail(w, r, false, http.StatusInternalServerError, fmt.Errorf("%w: cannot spool the request body: %v", ErrInternal, err))
 		return b, false
 	}
 	b.file = f.Name()
@@ -80,8 +79,7 @@ func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBod
 		b.release()
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			c.log.Error("cannot spool request body", "method", r.Method, "path", r.URL.Path, "err", err)
-			http.Error(w, "500 Internal Server Error: cannot store the request body", http.StatusInternalServerError)
+			c.fail(w, r, false, http.StatusInternalServerError, fmt.Errorf("%w: cannot spool the request body: %v", ErrInternal, err))
 			return requestBody{}, false
 		}
 		c.bodyError(w, r, err)
@@ -100,14 +98,14 @@ func (c *Container) bodyError(w http.ResponseWriter, r *http.Request, err error)
 	case r.Context().Err() != nil, errors.Is(err, io.ErrUnexpectedEOF):
 		// The client left, or sent less than it declared: nobody to answer.
 		w.Header().Set("Connection", "close")
-		http.Error(w, "400 Bad Request: incomplete request body", http.StatusBadRequest)
+		c.fail(w, r, false, http.StatusBadRequest, fmt.Errorf("%w: incomplete request body: %v", ErrBadRequest, err))
 	default:
-		http.Error(w, "400 Bad Request: "+err.Error(), http.StatusBadRequest)
+		c.fail(w, r, false, http.StatusBadRequest, fmt.Errorf("%w: reading the request body: %v", ErrBadRequest, err))
 	}
 }
 
 func (c *Container) tooLarge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
-	http.Error(w, "413 Request Entity Too Large: the limit is "+
-		strconv.FormatInt(c.cfg.MaxRequestBody, 10)+" bytes", http.StatusRequestEntityTooLarge)
+	c.fail(w, r, false, http.StatusRequestEntityTooLarge,
+		fmt.Errorf("%w: the request body exceeds the limit of %d bytes", ErrBadRequest, c.cfg.MaxRequestBody))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +98,18 @@ type Config struct {
 	// not start threads or open connections at import that workers would
 	// share, as with gunicorn's --preload.
 	Preload bool
+
+	// ErrorHandler, if not nil, writes the response whenever the Container
+	// answers in the app's place: the app raised (500) or its response
+	// broke PEP 3333 (500), its worker died (502) or it timed out (504),
+	// every worker is busy or the app is not running (503), or the request
+	// cannot be served (4xx). err is an *Error, whose Status is the code
+	// to send and whose cause is one of the Err* values (errors.Is); its
+	// text is for logs, not for clients. The headers are cleared before it
+	// is called, except X-Request-Id (and Retry-After for 503). nil means
+	// DefaultErrorHandler: the status text and the request id. It is not
+	// called once the app's response has started: the connection is cut.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives the server's log and the workers' output; nil means
 	// slog.Default().

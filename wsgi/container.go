@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gowsgi/gowsgi/internal/frame"
-	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/pool"
 	"github.com/gowsgi/gowsgi/internal/pyruntime"
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -26,8 +24,8 @@ type Container struct {
 	dir  string  // where the Python runtime was installed
 	zyg  zygotes // with Config.Preload (preload.go)
 
-	frames  sync.Pool // *[]byte: request frame buffers, reused
-	gathers sync.Pool // *[]byte: gatherMax buffers, for small Data payloads
+	exchanges sync.Pool // *worker.Exchange, reused
+	gathers   sync.Pool // *[]byte: gatherMax buffers, for small Data payloads
 
 	// multiprocess is the wsgi.multiprocess of new requests: whether more
 	// than one worker takes requests (see SetWorkers). resize serializes
@@ -243,15 +241,14 @@ const maxAttempts = 3
 // ServeHTTP runs the application for r.
 func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.enter() {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "503 Service Unavailable: the application is not running", http.StatusServiceUnavailable)
+		c.fail(w, r, false, http.StatusServiceUnavailable, ErrNotRunning)
 		return
 	}
 	defer c.leave()
 	if p := r.URL.Path; p != "" && p[0] != '/' {
 		// "GET *" (or an "OPTIONS *" that no server answered): PATH_INFO
 		// must be empty or start with "/", and no app expects "*".
-		http.Error(w, "400 Bad Request: the request target is not a path", http.StatusBadRequest)
+		c.fail(w, r, false, http.StatusBadRequest, fmt.Errorf("%w: the request target %q is not a path", ErrBadRequest, p))
 		return
 	}
 	script, pathInfo, ok := mount(r.URL.Path, c.cfg.Prefix)
@@ -264,15 +261,17 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.release()
-	buf, _ := c.frames.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
+	ex, _ := c.exchanges.Get().(*worker.Exchange)
+	if ex == nil {
+		ex = new(worker.Exchange)
 	}
-	*buf = encodeRequest((*buf)[:0], r, script, pathInfo, c.multiprocess.Load(), &body)
-	defer c.frames.Put(buf)
-	req := [][]byte{*buf, body.mem}
+	defer c.exchanges.Put(ex)
+	ex.StartRequest()
+	buildEnviron(r, script, pathInfo, exchangeSink{ex})
+	ex.AddBool("wsgi.multiprocess", c.multiprocess.Load())
+	ex.EndRequest(body.mem, body.file)
 	for attempt := 1; ; attempt++ {
-		conn, err := c.pool.Acquire(r.Context(), req)
+		conn, err := c.pool.Acquire(r.Context(), ex)
 		switch {
 		case errors.Is(err, pool.ErrNotSent):
 			// Nothing reached the worker: it is safe to try another.
@@ -280,48 +279,22 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if attempt < maxAttempts {
 				continue
 			}
-			c.log.Error("cannot send request to worker", "worker", conn.Proc.ID, "err", err)
-			http.Error(w, "502 Bad Gateway: no worker took the request", http.StatusBadGateway)
+			c.fail(w, r, false, http.StatusBadGateway,
+				fmt.Errorf("%w: no worker took the request (last: worker %d): %v", ErrWorkerLost, conn.Proc.ID, err))
 		case errors.Is(err, pool.ErrQueueFull), errors.Is(err, pool.ErrWaitedTooLong):
-			c.log.Warn("overloaded: request refused", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "503 Service Unavailable: all workers are busy", http.StatusServiceUnavailable)
+			c.fail(w, r, false, http.StatusServiceUnavailable, fmt.Errorf("%w: %v", ErrOverloaded, err), "reason", err.Error())
 		case err != nil:
 			if r.Context().Err() == nil {
-				w.Header().Set("Retry-After", "1")
-				http.Error(w, "503 Service Unavailable: the application is stopping", http.StatusServiceUnavailable)
+				c.fail(w, r, false, http.StatusServiceUnavailable, fmt.Errorf("%w: it is stopping", ErrNotRunning))
 			}
 		default:
-			c.respond(w, r, conn)
+			c.respond(w, r, ex)
 		}
 		return
 	}
 }
 
-// encodeRequest appends to b the Request frame for r up to its body, which
-// follows it on the wire (body.mem) or is named in it (body.file). The
-// environ carries its strings and wsgi.multiprocess, which can change while
-// the worker runs (SetWorkers); the worker adds the other wsgi.* keys.
-func encodeRequest(b []byte, r *http.Request, script, pathInfo string, multiprocess bool, body *requestBody) []byte {
-	b = append(b, make([]byte, frame.HeaderLen)...)
-	b = marshal.AppendTuple(b, 2)
-	b = marshal.AppendDictStart(b)
-	s := frameSink{b}
-	buildEnviron(r, script, pathInfo, &s)
-	b = marshal.AppendBool(marshal.AppendStr(s.b, "wsgi.multiprocess"), multiprocess)
-	b = marshal.AppendDictEnd(b)
-	if body.file != "" {
-		b = marshal.AppendStr(b, body.file)
-	} else {
-		b = marshal.AppendBytesHeader(b, len(body.mem))
-	}
-	frame.AppendHeader(b[:0], frame.Request, len(b)-frame.HeaderLen+len(body.mem))
-	return b
-}
+// exchangeSink adds environ variables to a request.
+type exchangeSink struct{ ex *worker.Exchange }
 
-// frameSink appends environ variables to a marshal dict.
-type frameSink struct{ b []byte }
-
-func (s *frameSink) add(k, v string) {
-	s.b = marshal.AppendStr(marshal.AppendStr(s.b, k), v)
-}
+func (s exchangeSink) add(k, v string) { s.ex.Add(k, v) }

@@ -3,6 +3,7 @@ package wsgi
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -419,7 +420,17 @@ func testContentLength(t *testing.T, ts *testServer) {
 		}
 	}
 	ts.logs.await(t, "app sent more than its Content-Length")
-	req, _ := http.NewRequest("GET", ts.URL+"/?10-5", nil)
+	// An endless generator behind a Content-Length: the response ends,
+	// and the iterable is closed.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/", nil)
+	req.Header.Set("X-App", "endless_with_length")
+	if resp, body := ts.do(t, req); resp.StatusCode != 200 || body != "xxxxxxxxxx" {
+		t.Errorf("endless generator behind Content-Length 10: %s %q", resp.Status, body)
+	}
+	ts.logs.await(t, "CLOSED endless-length")
+	req, _ = http.NewRequest("GET", ts.URL+"/?10-5", nil)
 	req.Header.Set("X-App", "content_length")
 	r, err := ts.Client().Do(req)
 	if err != nil {

@@ -3,6 +3,7 @@ package wsgi
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -191,4 +192,18 @@ func clip(log string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// awaitFailure checks a response the Container made in the app's place:
+// the status, a body that names only the status and the request id (no
+// worker, pid, exit status or protocol detail), and a log line with that
+// request id saying each of why.
+func (ts *testServer) awaitFailure(t *testing.T, resp *http.Response, body string, status int, why ...string) {
+	t.Helper()
+	id := resp.Header.Get("X-Request-Id")
+	want := fmt.Sprintf("%d %s\nrequest id: %s\n", status, http.StatusText(status), id)
+	if resp.StatusCode != status || id == "" || body != want {
+		t.Errorf("got %s %q (X-Request-Id %q); want %d with the generic body %q", resp.Status, clip(body), id, status, want)
+	}
+	ts.logs.await(t, append([]string{"request_id=" + id}, why...)...)
 }

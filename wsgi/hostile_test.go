@@ -2,7 +2,6 @@ package wsgi
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/gowsgi/gowsgi/internal/fakeworker"
@@ -26,13 +25,8 @@ func TestHostileWorker(t *testing.T) {
 		t.Run(tc.part, func(t *testing.T) {
 			ts := startApp(t, Config{App: tc.part, Python: os.Args[0], Env: []string{fakeworker.EnvVar + "=1"}, Workers: 1})
 			resp, body := ts.get(t, "/")
-			if resp.StatusCode != 502 || !strings.Contains(body, tc.why) {
-				if len(body) > 200 {
-					body = body[:200] + "..."
-				}
-				t.Errorf("got %s %q; want 502 saying %q", resp.Status, body, tc.why)
-			}
-			ts.logs.await(t, "worker failed during a request", "worker exited", "signal: killed", "worker started")
+			ts.awaitFailure(t, resp, body, 502, "worker failed during a request", tc.why)
+			ts.logs.await(t, "worker exited", "signal: killed", "worker started")
 		})
 	}
 }

@@ -106,9 +106,7 @@ func TestPreload(t *testing.T) {
 	// A worker killed in the middle of a request: 502 naming the signal
 	// (reported by the zygote, its parent), and a fork replaces it.
 	resp, body := ts.call(t, "die", "GET", "/?kill", nil)
-	if resp.StatusCode != 502 || !strings.Contains(body, "signal: killed") {
-		t.Fatalf("killed worker: %s %q", resp.Status, body)
-	}
+	ts.awaitFailure(t, resp, body, 502, "signal: killed")
 	ts.logs.await(t, "worker exited", "exit=\"signal: killed\"", "worker started")
 	checkForked(t, ts, z, workers)
 	if strings.Count(ts.logs.String(), "zygote started") != 1 {
@@ -222,9 +220,7 @@ func TestZygoteDeath(t *testing.T) {
 		t.Errorf("workers before the zygote died %v, after %v", before, now)
 	}
 	resp, body := ts.call(t, "die", "GET", "/?kill", nil)
-	if resp.StatusCode != 502 || !strings.Contains(body, "failed") {
-		t.Fatalf("killed worker: %s %q", resp.Status, body)
-	}
+	ts.awaitFailure(t, resp, body, 502, "worker failed during a request")
 	ts.logs.await(t, "starting a new zygote", "worker started")
 	z2 := zygoteOf(t, ts.c)
 	if z2 == z {

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gowsgi/gowsgi/internal/frame"
-	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -34,46 +32,44 @@ const (
 	gatherMax   = 64 << 10
 )
 
-// responder turns the frames of one exchange into the HTTP response.
+// responder turns the events of one exchange into the HTTP response.
 type responder struct {
-	c    *Container
-	w    http.ResponseWriter
-	r    *http.Request
-	conn *worker.Conn
+	c  *Container
+	w  http.ResponseWriter
+	r  *http.Request
+	ex *worker.Exchange
 
 	started  bool  // the status line is written
-	refused  bool  // Go answered instead of the app (a bad Start frame)
+	refused  bool  // Go answered instead of the app (a bad Start)
 	discard  bool  // drop body bytes: the client left or no body is allowed
 	cut      bool  // the HTTP connection must be aborted when done
 	declared int64 // the app's Content-Length, or -1
 	written  int64
-	seq      uint64 // the exchange, for Abort
 
 	stopAbort func() bool // unregisters the Abort on the client's leaving
 
-	// pendingFile is the open file of a File frame, not sent yet: when End
+	// pendingFile is the open file of a File event, not sent yet: when End
 	// comes next, as it does from the runtime, it is sent after the worker
 	// is back in the pool (sendFile), from pendingOff.
 	pendingFile *os.File
 	pendingOff  int64
 }
 
-// abort asks the worker to stop this response.
-func (rs *responder) abort() { rs.conn.Abort(rs.seq) }
-
-// respond reads the response from conn and writes it to w. It returns conn
-// to the pool when the exchange ends cleanly.
-func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker.Conn) {
+// respond reads the response from ex, whose request a worker has taken,
+// and writes it to w. It gives the channel back to the pool when the
+// exchange ends cleanly.
+func (c *Container) respond(w http.ResponseWriter, r *http.Request, ex *worker.Exchange) {
+	conn := ex.Conn()
 	conn.Note(r.Method + " " + r.URL.Path)
 	if sb, ok := w.(ServedByWriter); ok {
 		sb.ServedBy(conn.Proc.ID)
 	}
-	rs := &responder{c: c, w: w, r: r, conn: conn, declared: -1, seq: conn.Exchange()}
+	rs := &responder{c: c, w: w, r: r, ex: ex, declared: -1}
 	ok := rs.run()
 	if rs.stopAbort != nil {
 		rs.stopAbort()
 	}
-	conn.Finish()
+	ex.Finish()
 	if ok {
 		c.pool.Release(conn)
 	} else {
@@ -90,77 +86,64 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, conn *worker
 	}
 }
 
-// run reads frames until the exchange ends; false means the worker broke.
+// run reads events until the exchange ends; false means the worker broke.
 func (rs *responder) run() bool {
-	R := rs.conn.R
+	conn := rs.ex.Conn()
 	// Config.Timeout is for an app that sends nothing: it bounds each wait
 	// for the worker, and time spent writing to a slow client is not one.
-	rs.conn.SetReadTimeout(rs.c.cfg.Timeout)
+	conn.SetReadTimeout(max(rs.c.cfg.Timeout, 0))
 	for first := true; ; first = false {
-		if !first && rs.stopAbort == nil && !R.Buffered() {
+		if !first && rs.stopAbort == nil && !rs.ex.Buffered() {
 			// The response takes more than one read: from now on a
 			// client that leaves stops it. (Most responses arrive whole
 			// in the first read and never need this.)
-			rs.stopAbort = context.AfterFunc(rs.r.Context(), rs.abort)
+			rs.stopAbort = context.AfterFunc(rs.r.Context(), rs.ex.Abort)
 		}
-		t, n, err := R.Next()
-		if err != nil || t != frame.End && t != frame.Error {
+		ev, err := rs.ex.Next()
+		if err != nil || ev.Kind != worker.EndEvent && ev.Kind != worker.ErrorEvent {
 			rs.sendFile() // what follows a file comes after it
 		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			rs.timedOut()
-			return false
+		if err == nil && ev.Kind == worker.DataEvent {
+			err = rs.data(ev.Len)
 		}
 		if err != nil {
-			rs.workerLost(err)
+			rs.broken(err)
 			return false
 		}
-		switch t {
-		case frame.Data:
-			err := rs.data(n)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				// The app stopped sending in the middle of a payload.
-				rs.timedOut()
+		switch ev.Kind {
+		case worker.StartEvent:
+			rs.start(ev)
+		case worker.FileEvent:
+			if err := rs.file(ev); err != nil {
+				rs.broken(err)
 				return false
 			}
-			if err != nil {
-				rs.workerLost(err)
-				return false
-			}
-		case frame.Start, frame.File, frame.Error, frame.End:
-			meta, err := R.Meta(t, n)
-			if err != nil {
-				rs.workerLost(err)
-				return false
-			}
-			switch t {
-			case frame.Start:
-				rs.start(meta)
-			case frame.File:
-				if err := rs.file(meta); err != nil {
-					rs.workerLost(err)
-					return false
-				}
-			case frame.Error:
-				rs.appError(string(meta))
-				return true
-			case frame.End:
-				return true
-			}
-		default:
-			rs.workerLost(fmt.Errorf("unexpected %v frame", t))
-			return false
+		case worker.ErrorEvent:
+			rs.appError(ev.Traceback)
+			return true
+		case worker.EndEvent:
+			return true
 		}
 	}
 }
 
-// start writes the status line and headers of a Start frame.
-func (rs *responder) start(meta []byte) {
+// broken handles a channel that failed: the app sent nothing for too long,
+// or the worker died or spoke nonsense.
+func (rs *responder) broken(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		rs.timedOut()
+		return
+	}
+	rs.workerLost(err)
+}
+
+// start writes the status line and headers of a Start event.
+func (rs *responder) start(ev worker.Event) {
 	if rs.started {
 		rs.refuse(errors.New("a second Start frame"))
 		return
 	}
-	code, err := rs.setHeaders(meta)
+	code, err := rs.setHeaders(ev)
 	if err != nil {
 		rs.refuse(err)
 		return
@@ -172,39 +155,30 @@ func (rs *responder) start(meta []byte) {
 	rs.w.WriteHeader(code)
 }
 
-func (rs *responder) setHeaders(meta []byte) (int, error) {
-	v, err := marshal.Decode(meta)
+func (rs *responder) setHeaders(ev worker.Event) (int, error) {
+	if ev.Err != nil {
+		return 0, ev.Err
+	}
+	code, err := parseStatus(ev.Status)
 	if err != nil {
 		return 0, err
-	}
-	t, ok := v.(marshal.Tuple)
-	if !ok || len(t) != 2 {
-		return 0, fmt.Errorf("Start frame holds %s, not (status, headers)", pyType(v))
-	}
-	code, err := parseStatus(t[0])
-	if err != nil {
-		return 0, err
-	}
-	list, ok := t[1].([]any)
-	if !ok {
-		return 0, fmt.Errorf("start_response(): headers must be a list (PEP 3333), not %s", pyType(t[1]))
 	}
 	h := rs.w.Header()
-	for _, item := range list {
-		name, value, err := parseHeader(item)
+	for _, hd := range ev.Headers {
+		name, err := checkHeader(hd.Name, hd.Value)
 		if err != nil {
 			return 0, err
 		}
 		if name == "Content-Length" {
-			n, err := strconv.ParseInt(value, 10, 64)
+			n, err := strconv.ParseInt(hd.Value, 10, 64)
 			if err != nil || n < 0 || rs.declared >= 0 && n != rs.declared {
-				return 0, fmt.Errorf("start_response(): bad Content-Length %q", value)
+				return 0, fmt.Errorf("start_response(): bad Content-Length %q", hd.Value)
 			}
 			rs.declared = n
-			h[name] = []string{value}
+			h[name] = []string{hd.Value}
 			continue
 		}
-		h[name] = append(h[name], value)
+		h[name] = append(h[name], hd.Value)
 	}
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = nil // the app set none: net/http must not sniff one
@@ -212,12 +186,13 @@ func (rs *responder) setHeaders(meta []byte) (int, error) {
 	return code, nil
 }
 
-// data copies a Data frame's payload to the client.
+// data copies a Data payload to the client. An error means the channel
+// broke.
 func (rs *responder) data(n int) error {
 	if rs.discard || rs.refused {
-		return rs.conn.R.Discard(n)
+		return rs.ex.Skip(n)
 	}
-	if n < gatherSmall && rs.conn.R.DataFollows(n) {
+	if n < gatherSmall {
 		// More is here already: small payloads leave together.
 		bp, _ := rs.c.gathers.Get().(*[]byte)
 		if bp == nil {
@@ -225,7 +200,7 @@ func (rs *responder) data(n int) error {
 			bp = &b
 		}
 		defer rs.c.gathers.Put(bp)
-		if p, took := rs.conn.R.AppendData((*bp)[:0], n, gatherMax); took > 0 {
+		if p, took := rs.ex.Gather((*bp)[:0], gatherMax); took > 0 {
 			rs.write(p)
 			return nil
 		}
@@ -240,7 +215,7 @@ func (rs *responder) data(n int) error {
 		if sent {
 			rs.writeFailed(http.ErrContentLength)
 		}
-		return rs.conn.R.Discard(n - fits)
+		return rs.ex.Skip(n - fits)
 	}
 	sent, err := rs.copy(n)
 	if sent {
@@ -249,13 +224,12 @@ func (rs *responder) data(n int) error {
 	return err
 }
 
-// copy sends the next n payload bytes from the channel to the client. It
-// reports false if the client is gone: the bytes are consumed all the same,
-// so the channel stays in step and the worker serves on. An error means
-// the worker broke.
+// copy sends the next n payload bytes to the client. It reports false if
+// the client is gone: the bytes are consumed all the same, so the channel
+// stays in step and the worker serves on. An error means the worker broke.
 func (rs *responder) copy(n int) (bool, error) {
-	err := rs.conn.R.Copy(rs.w, n)
-	var we *frame.WriteError
+	err := rs.ex.Copy(rs.w, n)
+	var we *worker.WriteError
 	if errors.As(err, &we) {
 		rs.writeFailed(we.Err)
 		return false, nil
@@ -285,46 +259,36 @@ func (rs *responder) write(p []byte) {
 	rs.flushIfIdle()
 }
 
-// flushIfIdle flushes unless a further frame is buffered already: what the
-// app yielded goes out before Go waits for the worker again.
+// flushIfIdle flushes unless more of the response is buffered already:
+// what the app yielded goes out before Go waits for the worker again.
 func (rs *responder) flushIfIdle() {
-	if !rs.conn.R.Buffered() {
+	if !rs.ex.Buffered() {
 		http.NewResponseController(rs.w).Flush()
 	}
 }
 
-// file takes the open file of a File frame, which came with it as an
-// SCM_RIGHTS descriptor, for sendFile. An error means the worker broke the
-// protocol.
-func (rs *responder) file(meta []byte) error {
-	f, err := rs.conn.TakeFile()
-	if errors.Is(err, worker.ErrFileLost) {
-		// Not the worker's fault, but the body cannot be completed.
+// file takes the open file of a File event for sendFile. An error means
+// the worker broke the protocol.
+func (rs *responder) file(ev worker.Event) error {
+	if ev.Err != nil {
+		// The descriptor was lost: not the worker's fault, but the body
+		// cannot be completed.
 		if !rs.discard && !rs.refused {
-			rs.c.log.Error("cannot send the app's file", "method", rs.r.Method, "path", rs.r.URL.Path,
-				"worker", rs.conn.Proc.ID, "reason", err.Error())
-			rs.writeFailed(err)
+			rs.c.log.Error("cannot send the app's file", "request_id", requestID(rs.w, rs.r),
+				"method", rs.r.Method, "path", rs.r.URL.Path, "worker", rs.ex.Conn().Proc.ID, "reason", ev.Err.Error())
+			rs.writeFailed(ev.Err)
 		}
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	v, err := marshal.Decode(meta)
-	off, ok := v.(int64)
-	if err != nil || !ok || off < 0 {
-		f.Close()
-		return fmt.Errorf("File frame holds %s, not an offset", pyType(v))
-	}
 	if !rs.started {
-		f.Close()
-		return errors.New("File frame before Start")
+		ev.File.Close()
+		return &worker.ProtocolError{Err: errors.New("File frame before Start")}
 	}
-	rs.pendingFile, rs.pendingOff = f, off
+	rs.pendingFile, rs.pendingOff = ev.File, ev.Offset
 	return nil
 }
 
-// sendFile sends the file a File frame left, if any, with sendfile(2),
+// sendFile sends the file a File event left, if any, with sendfile(2),
 // unless the body is dropped.
 func (rs *responder) sendFile() {
 	f, off := rs.pendingFile, rs.pendingOff
@@ -370,52 +334,51 @@ func (rs *responder) writeFailed(err error) {
 		return // HEAD, 204, 304: net/http drops the body, as it should
 	case errors.Is(err, http.ErrContentLength):
 		rs.c.log.Error("app sent more than its Content-Length; the excess was dropped",
-			"method", rs.r.Method, "path", rs.r.URL.Path, "content_length", rs.declared)
+			"request_id", requestID(rs.w, rs.r), "method", rs.r.Method, "path", rs.r.URL.Path,
+			"content_length", rs.declared)
 	default:
 		// The client went away.
 		rs.cut = true
 	}
-	rs.abort()
+	rs.ex.Abort()
+}
+
+// fail answers in the app's place through the Container's error funnel,
+// or cuts the connection if the response has started.
+func (rs *responder) fail(status int, err error, attrs ...any) {
+	p := rs.ex.Conn().Proc
+	attrs = append(attrs, "worker", p.ID, "pid", p.PID())
+	if rs.c.fail(rs.w, rs.r, rs.started, status, err, attrs...) {
+		rs.cut = true
+	}
+	rs.started = true
 }
 
 // refuse answers 500 in the app's place for a response Go will not send.
 func (rs *responder) refuse(err error) {
-	rs.c.log.Error("invalid response from app", "method", rs.r.Method, "path", rs.r.URL.Path,
-		"worker", rs.conn.Proc.ID, "reason", err.Error())
-	rs.abort()
+	rs.ex.Abort()
 	if rs.refused {
 		return
 	}
 	rs.refused = true
-	if rs.started {
-		rs.cut = true
-		return
-	}
-	clearHeaders(rs.w.Header())
-	http.Error(rs.w, "500 Internal Server Error", http.StatusInternalServerError)
-	rs.started = true
+	rs.fail(http.StatusInternalServerError, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
 }
 
-// appError handles an Error frame: the app raised.
+// appError handles an Error event: the app raised.
 func (rs *responder) appError(traceback string) {
-	rs.c.log.Error("app raised an exception", "method", rs.r.Method, "path", rs.r.URL.Path,
-		"worker", rs.conn.Proc.ID, "traceback", traceback)
 	if rs.refused {
+		rs.c.log.Error(ErrAppRaised.Error(), "request_id", requestID(rs.w, rs.r),
+			"method", rs.r.Method, "path", rs.r.URL.Path, "traceback", traceback)
 		return
 	}
-	if rs.started {
-		rs.cut = true
-		return
-	}
-	clearHeaders(rs.w.Header())
-	http.Error(rs.w, "500 Internal Server Error", http.StatusInternalServerError)
+	rs.fail(http.StatusInternalServerError, ErrAppRaised, "traceback", traceback)
 }
 
 // workerLost handles a channel that broke: the worker died or spoke
-// nonsense. The request gets 502 naming why.
+// nonsense. The request gets 502; the log says why.
 func (rs *responder) workerLost(err error) {
-	p := rs.conn.Proc
-	why := "protocol error: " + err.Error()
+	p := rs.ex.Conn().Proc
+	why := err.Error()
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed) {
 		why = "it exited"
 		select {
@@ -426,37 +389,16 @@ func (rs *responder) workerLost(err error) {
 	} else {
 		p.Kill()
 	}
-	rs.c.log.Error("worker failed during a request", "worker", p.ID, "pid", p.PID(),
-		"method", rs.r.Method, "path", rs.r.URL.Path, "reason", why)
-	if rs.started {
-		rs.cut = true
-		return
-	}
-	clearHeaders(rs.w.Header())
-	http.Error(rs.w, fmt.Sprintf("502 Bad Gateway: worker %d (pid %d) failed: %s", p.ID, p.PID(), why),
-		http.StatusBadGateway)
+	rs.fail(http.StatusBadGateway, fmt.Errorf("%w: %s", ErrWorkerLost, why))
 }
 
 // timedOut handles an app that sent nothing for Config.Timeout: its stacks
 // go to the log, then the worker is killed. The client gets 504.
 func (rs *responder) timedOut() {
-	p := rs.conn.Proc
-	rs.c.log.Error("request timed out: dumping the worker's Python stacks, then killing it",
-		"worker", p.ID, "pid", p.PID(), "method", rs.r.Method, "path", rs.r.URL.Path,
-		"timeout", rs.c.cfg.Timeout)
+	p := rs.ex.Conn().Proc
 	p.DumpStacks(2 * time.Second)
 	p.Kill()
-	if rs.started {
-		rs.cut = true
-		return
-	}
-	clearHeaders(rs.w.Header())
-	http.Error(rs.w, fmt.Sprintf("504 Gateway Timeout: the application sent nothing for %v", rs.c.cfg.Timeout),
-		http.StatusGatewayTimeout)
-}
-
-func clearHeaders(h http.Header) {
-	for k := range h {
-		delete(h, k)
-	}
+	rs.fail(http.StatusGatewayTimeout,
+		fmt.Errorf("%w: the app sent nothing for %v; the worker's Python stacks are above, and it was killed",
+			ErrTimeout, rs.c.cfg.Timeout), "timeout", rs.c.cfg.Timeout)
 }

@@ -30,10 +30,7 @@ func TestWorkerDeath(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
 			resp, body := ts.call(t, "die", "GET", "/?"+tc.query, nil)
-			if resp.StatusCode != 502 || !strings.Contains(body, tc.why) || !strings.Contains(body, "worker") {
-				t.Fatalf("got %s %q; want 502 naming %q", resp.Status, body, tc.why)
-			}
-			ts.logs.await(t, "worker failed during a request", tc.why, "pid=")
+			ts.awaitFailure(t, resp, body, 502, "worker failed during a request", tc.why, "pid=")
 			if tc.query == "segv" {
 				// faulthandler shows where, in the worker's log.
 				ts.logs.await(t, "Fatal Python error: Segmentation fault", "in die")
@@ -282,9 +279,7 @@ func TestShutdown(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	ts := startApp(t, Config{App: "pep:dispatch", Workers: 2, Timeout: 300 * time.Millisecond})
 	resp, body := ts.call(t, "hang", "GET", "/stuck", nil)
-	if resp.StatusCode != 504 {
-		t.Fatalf("got %s %q, want 504", resp.Status, body)
-	}
+	ts.awaitFailure(t, resp, body, 504, "request timed out")
 	ts.logs.await(t, "request timed out", "path=/stuck", "hang_here_for_ever", "signal: killed", "worker started")
 	log := ts.logs.String()
 	if strings.Index(log, "hang_here_for_ever") > strings.Index(log, "signal: killed") {

@@ -242,6 +242,10 @@ func (r *Reader) Discard(n int) error {
 // that is whether the next Next will not wait for the worker.
 func (r *Reader) Buffered() bool { return r.br.Buffered() > 0 }
 
+// BufferedBeyond reports whether bytes beyond the next n are already
+// buffered: those of a further frame, when n payload bytes are unread.
+func (r *Reader) BufferedBeyond(n int) bool { return r.br.Buffered() > n }
+
 // WriteError is a failure to write a payload to its destination.
 type WriteError struct{ Err error }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
@@ -135,7 +134,7 @@ var ErrNotSent = errors.New("pool: request not sent: the worker is gone")
 // whoever frees a channel writes it at once: the worker goes from one
 // request to the next without waiting for the waiter's goroutine to run.
 type waiter struct {
-	req  [][]byte
+	ex   *worker.Exchange
 	done chan handoff
 }
 
@@ -202,10 +201,10 @@ type swap struct {
 	done chan struct{}
 }
 
-// Acquire writes the request frame req on an idle channel, waiting for one
-// until ctx is done, and returns the channel, on which the caller then reads
-// the response and which it gives back with Release or Discard.
-func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) {
+// Acquire sends the request of ex on an idle channel, waiting for one
+// until ctx is done, and returns the channel; the caller then reads the
+// response from ex and gives the channel back with Release or Discard.
+func (p *Pool) Acquire(ctx context.Context, ex *worker.Exchange) (*worker.Conn, error) {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -217,14 +216,14 @@ func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) 
 		p.idle = p.idle[1:]
 		if c.Alive() {
 			p.mu.Unlock()
-			return begin(c, req)
+			return begin(c, ex)
 		}
 	}
 	if p.cfg.MaxWaiting > 0 && len(p.waiters) >= p.cfg.MaxWaiting {
 		p.mu.Unlock()
 		return nil, ErrQueueFull
 	}
-	w := &waiter{req: req, done: make(chan handoff, 1)}
+	w := &waiter{ex: ex, done: make(chan handoff, 1)}
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
 	var expired <-chan time.Time
@@ -262,9 +261,8 @@ func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) 
 	return h.conn, h.err
 }
 
-func begin(c *worker.Conn, req [][]byte) (*worker.Conn, error) {
-	bufs := net.Buffers(req)
-	if err := c.Begin(&bufs); err != nil {
+func begin(c *worker.Conn, ex *worker.Exchange) (*worker.Conn, error) {
+	if err := ex.Send(c); err != nil {
 		return c, ErrNotSent
 	}
 	return c, nil
@@ -303,7 +301,7 @@ func (p *Pool) put(c *worker.Conn) {
 	w := p.waiters[0]
 	p.waiters = p.waiters[1:]
 	p.mu.Unlock()
-	_, err := begin(c, w.req)
+	_, err := begin(c, w.ex)
 	w.done <- handoff{c, err}
 }
 

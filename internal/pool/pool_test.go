@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/fakeworker"
-	"github.com/gowsgi/gowsgi/internal/frame"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -38,7 +37,29 @@ func newPool(t *testing.T, workers int, part string) (*Pool, *atomic.Int32) {
 	return p, &spawns
 }
 
-func request() [][]byte { return [][]byte{frame.AppendHeader(nil, frame.Request, 0)} }
+// request returns an exchange with an empty request, which the fake
+// worker answers.
+func request() *worker.Exchange {
+	ex := new(worker.Exchange)
+	ex.StartRequest()
+	ex.EndRequest(nil, "")
+	return ex
+}
+
+// drain reads the response of ex to its end.
+func drain(t *testing.T, ex *worker.Exchange) {
+	t.Helper()
+	for {
+		ev, err := ex.Next()
+		if err != nil {
+			t.Fatalf("worker %d: %v", ex.Conn().Proc.ID, err)
+		}
+		if ev.Kind == worker.EndEvent {
+			break
+		}
+	}
+	ex.Finish()
+}
 
 // exchange runs one request and reads its frames to the end.
 func exchange(t *testing.T, p *Pool) {
@@ -49,22 +70,13 @@ func exchange(t *testing.T, p *Pool) {
 // exchangeThen is exchange, calling served once it holds a channel.
 func exchangeThen(t *testing.T, p *Pool, served func()) {
 	t.Helper()
-	c, err := p.Acquire(context.Background(), request())
+	ex := request()
+	c, err := p.Acquire(context.Background(), ex)
 	if err != nil {
 		t.Fatal(err)
 	}
 	served()
-	for {
-		typ, n, err := c.R.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.R.Discard(n)
-		if typ == frame.End {
-			break
-		}
-	}
-	c.Finish()
+	drain(t, ex)
 	p.Release(c)
 }
 
@@ -87,7 +99,8 @@ func TestServeInOrder(t *testing.T) {
 	}
 	// Hold the only channel, queue three requests, then free it: they are
 	// served first come, first served.
-	c, err := p.Acquire(context.Background(), request())
+	ex := request()
+	c, err := p.Acquire(context.Background(), ex)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +113,7 @@ func TestServeInOrder(t *testing.T) {
 		wg.Go(func() { exchangeThen(t, p, func() { order <- i }) })
 		waitWaiters(t, p, i+1)
 	}
-	for {
-		typ, n, _ := c.R.Next()
-		c.R.Discard(n)
-		if typ == frame.End {
-			break
-		}
-	}
-	c.Finish()
+	drain(t, ex)
 	p.Release(c)
 	for want := range 3 {
 		if got := <-order; got != want {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gowsgi/gowsgi/internal/frame"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -49,13 +48,13 @@ func TestResize(t *testing.T) {
 	}
 
 	// Hold a request on every worker, then remove the last two.
-	var held []*worker.Conn
+	var held []*worker.Exchange
 	for range 4 {
-		c, err := p.Acquire(ctx, request())
-		if err != nil {
+		ex := request()
+		if _, err := p.Acquire(ctx, ex); err != nil {
 			t.Fatal(err)
 		}
-		held = append(held, c)
+		held = append(held, ex)
 	}
 	if err := p.Resize(ctx, 2); err != nil {
 		t.Fatal(err)
@@ -63,16 +62,18 @@ func TestResize(t *testing.T) {
 	if ids := workerIDs(p); ids != "0,1" {
 		t.Errorf("workers %s after Resize(2); want 0,1", ids)
 	}
-	for _, c := range held {
+	for _, ex := range held {
+		c := ex.Conn()
 		// A fake worker has answered already, so it may have left too; its
 		// answer is still there to read.
 		if st := c.Proc.State(); c.Proc.ID >= 2 && st != worker.Stopping && st != worker.Exited {
 			t.Errorf("removed worker %d is %v; want stopping or exited", c.Proc.ID, st)
 		}
-		finish(t, c)
+		drain(t, ex)
 		p.Release(c)
 	}
-	for _, c := range held {
+	for _, ex := range held {
+		c := ex.Conn()
 		if c.Proc.ID < 2 {
 			continue
 		}
@@ -95,21 +96,7 @@ func workerIDs(p *Pool) string {
 	return strings.Join(ids, ",")
 }
 
-// finish reads the response on c to its end.
-func finish(t *testing.T, c *worker.Conn) {
-	t.Helper()
-	for {
-		typ, n, err := c.R.Next()
-		if err != nil {
-			t.Fatalf("worker %d: %v", c.Proc.ID, err)
-		}
-		c.R.Discard(n)
-		if typ == frame.End {
-			break
-		}
-	}
-	c.Finish()
-}
+
 
 // TestResizeAfterStop checks that a stopped pool does not grow.
 func TestResizeAfterStop(t *testing.T) {

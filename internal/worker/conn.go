@@ -2,7 +2,6 @@ package worker
 
 import (
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -31,7 +30,7 @@ const workerSendBuffer = 512 << 10
 type Conn struct {
 	Proc   *Process
 	Thread int
-	R      *frame.Reader
+	r      *frame.Reader // the frames from the worker (Exchange reads them)
 	nc     *net.UnixConn
 	rights *rightsReader // what R reads through: it keeps File frames' descriptors
 
@@ -61,38 +60,19 @@ func (c *Conn) Current() (what string, since time.Time, ok bool) {
 
 func newConn(p *Process, thread int, nc *net.UnixConn) *Conn {
 	rr := newRightsReader(nc)
-	return &Conn{Proc: p, Thread: thread, nc: nc, rights: rr, R: frame.NewReader(rr, readBuffer)}
+	return &Conn{Proc: p, Thread: thread, nc: nc, rights: rr, r: frame.NewReader(rr, readBuffer)}
 }
 
-// TakeFile returns the open file that came with the File frame just read
-// (SCM_RIGHTS); the caller owns it. The error is ErrFileLost if the kernel
-// dropped the descriptor, or says the worker sent none.
-func (c *Conn) TakeFile() (*os.File, error) { return c.rights.take() }
-
-// Begin writes the buffers of a Request frame and opens the exchange.
-func (c *Conn) Begin(bufs *net.Buffers) error {
+// begin writes the buffers of a Request frame and opens an exchange,
+// which it returns the number of, for Abort.
+func (c *Conn) begin(bufs *net.Buffers) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live, c.aborted = true, false
 	c.seq++
 	c.what, c.since = "", time.Now()
 	_, err := bufs.WriteTo(c.nc)
-	return err
-}
-
-// Write writes a frame within the exchange.
-func (c *Conn) Write(p []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, err := c.nc.Write(p)
-	return err
-}
-
-// Exchange identifies the exchange under way, for Abort.
-func (c *Conn) Exchange() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.seq
+	return c.seq, err
 }
 
 // Abort asks the worker to stop the response of exchange seq. It does

@@ -258,7 +258,7 @@ func (p *Process) awaitReady(ctx context.Context, app string) error {
 	defer c.Finish()
 	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	t, n, err := c.R.Next()
+	t, n, err := c.r.Next()
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("worker %d: app %q not ready: %w", p.ID, app, ctx.Err())
@@ -270,7 +270,7 @@ func (p *Process) awaitReady(ctx context.Context, app string) error {
 			p.kind, p.ID, p.PID(), app, p.exit, p.out.String())
 	}
 	c.nc.SetReadDeadline(time.Time{})
-	meta, err := c.R.Meta(t, n)
+	meta, err := c.r.Meta(t, n)
 	if err != nil {
 		return fmt.Errorf("worker %d: reading %v frame: %w", p.ID, t, err)
 	}

@@ -191,11 +191,11 @@ func (z *Zygote) loop() {
 	for err == nil {
 		var t frame.Type
 		var n int
-		if t, n, err = z.ctl.R.Next(); err != nil {
+		if t, n, err = z.ctl.r.Next(); err != nil {
 			break
 		}
 		var meta []byte
-		if meta, err = z.ctl.R.Meta(t, n); err != nil {
+		if meta, err = z.ctl.r.Meta(t, n); err != nil {
 			break
 		}
 		switch t {

@@ -93,10 +93,14 @@ func TestHostileAppFaults(t *testing.T) {
 	})
 	t.Run("exit", func(t *testing.T) {
 		code, body := get(t, c, addr, "/exit")
-		if code != 502 || !strings.Contains(body, "exit status 3") {
-			t.Errorf("got %d %q; want 502 naming exit status 3", code, body)
+		// The client learns the status and the request id; the log, with
+		// that id, says why.
+		id, ok := strings.CutPrefix(body, "502 Bad Gateway\nrequest id: ")
+		id = strings.TrimSuffix(id, "\n")
+		if code != 502 || !ok || id == "" || strings.Contains(body, "exit") {
+			t.Errorf("got %d %q; want 502 with only the request id", code, body)
 		}
-		s.WaitLine("worker failed during a request", "exit status 3")
+		s.WaitLine("worker failed during a request", "exit status 3", "request_id="+id)
 	})
 	t.Run("print-mb", func(t *testing.T) {
 		before := s.Count("stream=stdout")

@@ -92,16 +92,15 @@ class Exchange:
         if self.aborted:
             raise Aborted()
 
-    def content_complete(self, size):
-        """Whether size bytes complete the Content-Length the app declared,
-        so that they can wait for End and leave in one write."""
+    def declared_length(self):
+        """The Content-Length the app declared, or -1."""
         try:
             for name, value in self.headers:
                 if len(name) == 14 and name.lower() == "content-length":
-                    return value == str(size)
+                    return int(value)
         except Exception:
             pass  # start_frame() will report what is wrong with them
-        return False
+        return -1
 
 
 def run(app, environ, chan):
@@ -144,21 +143,26 @@ def respond(ex, result):
         return respond_sequence(ex, result)
     if kind is FileWrapper and send_file(ex, result):
         return []
-    held = []
+    left = None  # what the app's Content-Length still allows; -1: none
     for data in result:
         if type(data) is not bytes:
             raise TypeError(not_bytes("the response iterable", data))
         if not data:
             continue
-        if held:
-            ex.chan.send(held)
-            held = []
-        if not ex.started and ex.content_complete(len(data)):
+        if left is None:
+            left = ex.declared_length()
+        if not ex.started and left == len(data):
             # Nothing more can follow: one write with End instead of two.
-            held = [ex.start_frame(), header(DATA, len(data)), data]
-        else:
-            ex.send_data(data)
-    return held
+            return [ex.start_frame(), header(DATA, len(data)), data]
+        ex.send_data(data)
+        if left >= 0:
+            left -= len(data)
+            if left <= 0:
+                # PEP 3333: stop iterating once enough data has been sent
+                # (an endless generator behind a Content-Length ends here).
+                # Go drops any excess, and says so.
+                break
+    return []
 
 
 def respond_sequence(ex, result):

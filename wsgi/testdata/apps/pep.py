@@ -443,3 +443,16 @@ def dispatch(environ, start_response):
     serves every case and paths stay free for the test."""
     app = globals()[environ.get("HTTP_X_APP", "hello")]
     return app(environ, start_response)
+
+
+def endless_with_length(environ, start_response):
+    """An endless generator behind a Content-Length: PEP 3333's server stops
+    iterating once enough data has been sent, then calls close()."""
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", "10")])
+
+    def chunks():
+        yield b"x" * 10
+        while True:
+            yield b""  # nothing more, and no end
+    return Tracked("endless-length", chunks())
