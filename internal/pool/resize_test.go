@@ -96,8 +96,6 @@ func workerIDs(p *Pool) string {
 	return strings.Join(ids, ",")
 }
 
-
-
 // TestResizeAfterStop checks that a stopped pool does not grow.
 func TestResizeAfterStop(t *testing.T) {
 	p, _ := newPool(t, 1, "hello")
