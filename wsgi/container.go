@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gowsgi/gowsgi/internal/environ"
 	"github.com/gowsgi/gowsgi/internal/frame"
 	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/pool"
@@ -254,7 +255,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 Bad Request: the request target is not a path", http.StatusBadRequest)
 		return
 	}
-	script, pathInfo, ok := mount(r.URL.Path, c.cfg.Prefix)
+	script, pathInfo, ok := environ.Mount(r.URL.Path, c.cfg.Prefix)
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -307,7 +308,7 @@ func encodeRequest(b []byte, r *http.Request, script, pathInfo string, multiproc
 	b = marshal.AppendTuple(b, 2)
 	b = marshal.AppendDictStart(b)
 	s := frameSink{b}
-	buildEnviron(r, script, pathInfo, &s)
+	environ.Build(r, script, pathInfo, &s)
 	b = marshal.AppendBool(marshal.AppendStr(s.b, "wsgi.multiprocess"), multiprocess)
 	b = marshal.AppendDictEnd(b)
 	if body.file != "" {
@@ -319,9 +320,10 @@ func encodeRequest(b []byte, r *http.Request, script, pathInfo string, multiproc
 	return b
 }
 
-// frameSink appends environ variables to a marshal dict.
+// frameSink appends environ variables to a marshal dict: an environ.Sink.
 type frameSink struct{ b []byte }
 
-func (s *frameSink) add(k, v string) {
+// Add appends the entry k: v.
+func (s *frameSink) Add(k, v string) {
 	s.b = marshal.AppendStr(marshal.AppendStr(s.b, k), v)
 }
