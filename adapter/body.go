@@ -6,7 +6,7 @@ const maxRead = 1 << 20
 
 // body is the request body: each Read asks Python for at most len(p) bytes
 // of wsgi.input, so the body is read as the handler reads it, never ahead.
-// wsgi.NewRequest stops it at CONTENT_LENGTH.
+// environ.NewRequest stops it at CONTENT_LENGTH.
 type body struct {
 	x *exchange
 }

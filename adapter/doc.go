@@ -25,7 +25,7 @@
 //
 //	go build -buildmode=c-shared -o app.so .
 //
-// which the pure-Python module python/gowsgi.py loads:
+// which the pure-Python module adapter/python/gowsgi.py loads:
 //
 //	import gowsgi
 //	application = gowsgi.load("./app.so")

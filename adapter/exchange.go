@@ -19,7 +19,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/gowsgi/gowsgi/wsgi"
+	"github.com/gowsgi/gowsgi/internal/environ"
 )
 
 // errGone is what the handler's reads and writes return once Python has
@@ -77,7 +77,7 @@ func start(h http.Handler, env map[string]string) *exchange {
 		cancel:  cancel,
 	}
 	x.handle = cgo.NewHandle(x)
-	r, err := wsgi.NewRequest(env, &body{x: x})
+	r, err := environ.NewRequest(env, &body{x: x})
 	if err != nil {
 		h = badRequest(x, err)
 		r = &http.Request{Method: "GET", URL: &url.URL{Path: "/"}, Header: http.Header{}, Body: http.NoBody}

@@ -71,7 +71,7 @@ func needPython(t testing.TB, modules ...string) {
 
 // pythonEnv is the environment of every Python process under test.
 func pythonEnv(t testing.TB, extra ...string) []string {
-	abs, err := filepath.Abs("../python")
+	abs, err := filepath.Abs("python")
 	if err != nil {
 		t.Fatal(err)
 	}

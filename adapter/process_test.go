@@ -170,7 +170,7 @@ func inprocess(t *testing.T, mode string, timeout time.Duration) string {
 	needPython(t)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	abs, _ := filepath.Abs("../python")
+	abs, _ := filepath.Abs("python")
 	cmd := exec.CommandContext(ctx, python, "inprocess.py", mode, library(t))
 	cmd.Dir = "testdata"
 	cmd.Env = append(pythonEnv(t), "PYTHONPATH="+abs)

@@ -20,7 +20,7 @@ sys.path[:0] = [os.path.join(ROOT, "internal", "pyruntime"),
 from _gowsgi import worker  # noqa: E402
 from _gowsgi.channel import REQUEST  # noqa: E402
 
-# The keys Go's buildEnviron sets for a keep-alive GET / from wrk.
+# The keys Go's environ.Build sets for a keep-alive GET / from wrk.
 ENVIRON = {
     "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/",
     "QUERY_STRING": "", "REQUEST_URI": "/", "SERVER_NAME": "127.0.0.1",

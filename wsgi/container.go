@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gowsgi/gowsgi/internal/environ"
 	"github.com/gowsgi/gowsgi/internal/pool"
 	"github.com/gowsgi/gowsgi/internal/pyruntime"
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -251,7 +252,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, false, http.StatusBadRequest, fmt.Errorf("%w: the request target %q is not a path", ErrBadRequest, p))
 		return
 	}
-	script, pathInfo, ok := mount(r.URL.Path, c.cfg.Prefix)
+	script, pathInfo, ok := environ.Mount(r.URL.Path, c.cfg.Prefix)
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -267,7 +268,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.exchanges.Put(ex)
 	ex.StartRequest()
-	buildEnviron(r, script, pathInfo, exchangeSink{ex})
+	environ.Build(r, script, pathInfo, ex)
 	ex.AddBool("wsgi.multiprocess", c.multiprocess.Load())
 	ex.EndRequest(body.mem, body.file)
 	for attempt := 1; ; attempt++ {
@@ -294,7 +295,3 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// exchangeSink adds environ variables to a request.
-type exchangeSink struct{ ex *worker.Exchange }
-
-func (s exchangeSink) add(k, v string) { s.ex.Add(k, v) }

@@ -1,14 +1,13 @@
 package wsgi
 
 import (
-	"net"
 	"net/http"
-	"strconv"
-	"strings"
+
+	"github.com/gowsgi/gowsgi/internal/environ"
 )
 
 // Software is the value of SERVER_SOFTWARE.
-const Software = "gowsgi"
+const Software = environ.Software
 
 // Environ returns the CGI variables of the environ that a WSGI application
 // mounted at scriptName ("" for the root) sees for r: every str-valued key
@@ -51,175 +50,5 @@ const Software = "gowsgi"
 //     Proxy (httpoxy) are dropped too.
 //   - wsgi.url_scheme: "https" if r.TLS is set, else "http".
 func Environ(r *http.Request, scriptName string) map[string]string {
-	m := make(map[string]string, 16+len(r.Header))
-	script, pathInfo, ok := mount(r.URL.Path, scriptName)
-	if !ok {
-		script, pathInfo = "", r.URL.Path
-	}
-	buildEnviron(r, script, pathInfo, mapSink(m))
-	return m
-}
-
-// envSink receives environ variables as they are built: a map for Environ,
-// the request frame for the Container, so that both share one definition.
-type envSink interface {
-	add(key, value string)
-}
-
-type mapSink map[string]string
-
-func (m mapSink) add(k, v string) { m[k] = v }
-
-// mount splits path at the mount point prefix: the SCRIPT_NAME and PATH_INFO
-// of a request, or false if path is not under prefix.
-func mount(path, prefix string) (script, pathInfo string, ok bool) {
-	prefix = strings.TrimRight(prefix, "/")
-	switch {
-	case prefix == "":
-		return "", path, true
-	case path == prefix:
-		return prefix, "", true
-	case strings.HasPrefix(path, prefix) && path[len(prefix)] == '/':
-		return prefix, path[len(prefix):], true
-	}
-	return "", "", false
-}
-
-func buildEnviron(r *http.Request, script, pathInfo string, s envSink) {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	s.add("REQUEST_METHOD", r.Method)
-	s.add("SCRIPT_NAME", script)
-	s.add("PATH_INFO", pathInfo)
-	s.add("QUERY_STRING", r.URL.RawQuery)
-	uri := r.RequestURI
-	if uri == "" {
-		uri = r.URL.RequestURI()
-	}
-	s.add("REQUEST_URI", uri)
-	s.add("RAW_URI", uri)
-	proto := r.Proto
-	if proto == "" {
-		proto = "HTTP/1.1"
-	}
-	s.add("SERVER_PROTOCOL", proto)
-	s.add("GATEWAY_INTERFACE", "CGI/1.1")
-	s.add("SERVER_SOFTWARE", Software)
-	name, port := serverNamePort(r, scheme)
-	s.add("SERVER_NAME", name)
-	s.add("SERVER_PORT", port)
-	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		s.add("REMOTE_ADDR", host)
-		s.add("REMOTE_PORT", port)
-	} else {
-		s.add("REMOTE_ADDR", "")
-	}
-	if r.ContentLength > 0 || r.ContentLength == 0 && r.Header["Content-Length"] != nil {
-		s.add("CONTENT_LENGTH", strconv.FormatInt(r.ContentLength, 10))
-	}
-	if r.Host != "" {
-		s.add("HTTP_HOST", r.Host)
-	}
-	for name, values := range r.Header {
-		key, ok := headerKey(name)
-		if !ok || len(values) == 0 {
-			continue
-		}
-		switch {
-		case key == "CONTENT_TYPE":
-			s.add(key, values[0])
-		case len(values) == 1:
-			s.add(key, values[0])
-		case key == "HTTP_COOKIE":
-			s.add(key, strings.Join(values, "; "))
-		default:
-			s.add(key, strings.Join(values, ", "))
-		}
-	}
-	s.add("wsgi.url_scheme", scheme)
-}
-
-// serverNamePort returns SERVER_NAME and SERVER_PORT.
-func serverNamePort(r *http.Request, scheme string) (name, port string) {
-	host := r.Host
-	if host == "" {
-		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-			host = a.String()
-		}
-	}
-	switch {
-	case strings.HasPrefix(host, "["):
-		name = host
-		if i := strings.LastIndexByte(host, ']'); i > 0 {
-			name = host[:i+1]
-			port, _ = strings.CutPrefix(host[i+1:], ":")
-		}
-	case strings.Contains(host, ":"):
-		i := strings.LastIndexByte(host, ':')
-		name, port = host[:i], host[i+1:]
-	default:
-		name = host
-	}
-	if name == "" {
-		name = "localhost"
-	}
-	if port == "" {
-		port = "80"
-		if scheme == "https" {
-			port = "443"
-		}
-	}
-	return name, port
-}
-
-// headerKey returns the environ key of a canonical header name, or false if
-// the header must not reach the application.
-func headerKey(name string) (string, bool) {
-	if key, ok := commonHeaderKeys[name]; ok {
-		return key, key != ""
-	}
-	if strings.IndexByte(name, '_') >= 0 {
-		return "", false
-	}
-	b := make([]byte, 0, 5+len(name))
-	b = append(b, "HTTP_"...)
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '-':
-			c = '_'
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return string(b), true
-}
-
-// commonHeaderKeys spares the common headers the conversion; "" marks a
-// header that is never passed on. It is never modified.
-var commonHeaderKeys = map[string]string{
-	"Content-Type":              "CONTENT_TYPE",
-	"Content-Length":            "", // CONTENT_LENGTH comes from r.ContentLength
-	"Expect":                    "",
-	"Proxy":                     "",
-	"Host":                      "",
-	"Accept":                    "HTTP_ACCEPT",
-	"Accept-Encoding":           "HTTP_ACCEPT_ENCODING",
-	"Accept-Language":           "HTTP_ACCEPT_LANGUAGE",
-	"Authorization":             "HTTP_AUTHORIZATION",
-	"Cache-Control":             "HTTP_CACHE_CONTROL",
-	"Connection":                "HTTP_CONNECTION",
-	"Cookie":                    "HTTP_COOKIE",
-	"If-Modified-Since":         "HTTP_IF_MODIFIED_SINCE",
-	"If-None-Match":             "HTTP_IF_NONE_MATCH",
-	"Origin":                    "HTTP_ORIGIN",
-	"Referer":                   "HTTP_REFERER",
-	"Upgrade-Insecure-Requests": "HTTP_UPGRADE_INSECURE_REQUESTS",
-	"User-Agent":                "HTTP_USER_AGENT",
-	"X-Forwarded-For":           "HTTP_X_FORWARDED_FOR",
-	"X-Forwarded-Proto":         "HTTP_X_FORWARDED_PROTO",
-	"X-Requested-With":          "HTTP_X_REQUESTED_WITH",
+	return environ.Map(r, scriptName)
 }

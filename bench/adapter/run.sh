@@ -16,7 +16,7 @@ tmp=$(mktemp -d)
 trap 'kill -KILL -- -$(cat "$tmp"/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 go build -buildmode=c-shared -o "$tmp/gohello.so" ./gohello
-export GOWSGI_LIB="$tmp/gohello.so" GOWSGI_PYTHON="$(cd ../../python && pwd)"
+export GOWSGI_LIB="$tmp/gohello.so" GOWSGI_PYTHON="$(cd ../../adapter/python && pwd)"
 port=$((18000 + $$ % 1000))
 
 # rss prints the RSS in KiB of the youngest process in the server's group.

@@ -6,7 +6,7 @@ import wsgiref.simple_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Run from a checkout; with gowsgi.py installed, just import it.
-sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'python'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'adapter', 'python'))
 
 import gowsgi  # noqa: E402
 

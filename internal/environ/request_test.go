@@ -1,4 +1,4 @@
-package wsgi_test
+package environ_test
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gowsgi/gowsgi/wsgi"
+	"github.com/gowsgi/gowsgi/internal/environ"
 )
 
 // reqEnv returns the environ of "GET / HTTP/1.1" to example.com, which each case
@@ -132,7 +132,7 @@ func TestNewRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := wsgi.NewRequest(tt.env, nil)
+			r, err := environ.NewRequest(tt.env, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +182,7 @@ func TestNewRequestErrors(t *testing.T) {
 		{reqEnv("REMOTE_PORT", "99999"), "REMOTE_PORT"},
 	}
 	for _, tt := range tests {
-		_, err := wsgi.NewRequest(tt.env, nil)
+		_, err := environ.NewRequest(tt.env, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.wantKey) {
 			t.Errorf("NewRequest with %s=%q: error %v, want one naming %s", tt.wantKey, tt.env[tt.wantKey], err, tt.wantKey)
 		}
@@ -205,7 +205,7 @@ func TestNewRequestBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := wsgi.NewRequest(tt.env, strings.NewReader(tt.body))
+			r, err := environ.NewRequest(tt.env, strings.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +217,7 @@ func TestNewRequestBody(t *testing.T) {
 	}
 }
 
-// TestNewRequestRoundTrip checks that NewRequest undoes Environ for requests
+// TestNewRequestRoundTrip checks that NewRequest undoes Map for requests
 // as net/http's server reads them.
 func TestNewRequestRoundTrip(t *testing.T) {
 	tests := []struct {
@@ -239,15 +239,15 @@ func TestNewRequestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			in.RemoteAddr = tt.remote
-			out, err := wsgi.NewRequest(wsgi.Environ(in, tt.script), in.Body)
+			out, err := environ.NewRequest(environ.Map(in, tt.script), in.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// net/http joins nothing; Environ joins repeated headers, as
+			// net/http joins nothing; Map joins repeated headers, as
 			// a WSGI server does. Compare them reqJoined.
 			in.Header = reqJoined(in.Header)
 			if g, w := reqView(out), reqView(in); !reflect.DeepEqual(g, w) {
-				t.Errorf("NewRequest(Environ(r)):\n got %+v\nwant %+v", g, w)
+				t.Errorf("NewRequest(Map(r)):\n got %+v\nwant %+v", g, w)
 			}
 			b, err := io.ReadAll(out.Body)
 			if err != nil || int64(len(b)) != max(in.ContentLength, 0) {

@@ -1,4 +1,4 @@
-package wsgi
+package environ
 
 import (
 	"io"
@@ -11,7 +11,7 @@ import (
 // never panics; an error names the environ key at fault; a request it
 // returns is one net/http could have read (method a token, path rooted,
 // headers without control characters, a body that stops at
-// CONTENT_LENGTH), and Environ of it gives back the method, path and
+// CONTENT_LENGTH), and Map of it gives back the method, path and
 // query.
 func FuzzNewRequest(f *testing.F) {
 	type seed struct {
@@ -51,23 +51,23 @@ func FuzzNewRequest(f *testing.F) {
 			}
 			return
 		}
-		if !reqIsToken(r.Method) {
+		if !isToken(r.Method) {
 			t.Fatalf("method %q", r.Method)
 		}
 		if p := r.URL.Path; !strings.HasPrefix(p, "/") && !(p == "*" && r.Method == "OPTIONS") {
 			t.Fatalf("path %q", p)
 		}
 		for k, vs := range r.Header {
-			if !reqIsToken(k) {
+			if !isToken(k) {
 				t.Fatalf("header name %q", k)
 			}
 			for _, v := range vs {
-				if !reqValidValue(v) {
+				if !validValue(v) {
 					t.Fatalf("header %s: %q", k, v)
 				}
 			}
 		}
-		if !reqValidValue(r.Host) || strings.ContainsAny(r.Host, " /") {
+		if !validValue(r.Host) || strings.ContainsAny(r.Host, " /") {
 			t.Fatalf("host %q", r.Host)
 		}
 		got, err := io.ReadAll(r.Body)
@@ -82,13 +82,13 @@ func FuzzNewRequest(f *testing.F) {
 		if r.Method == "OPTIONS" && r.URL.Path == "*" {
 			return
 		}
-		back := Environ(r, "")
+		back := Map(r, "")
 		want := script + path
 		if want == "" {
 			want = "/"
 		}
 		if back["REQUEST_METHOD"] != r.Method || back["PATH_INFO"] != want || back["QUERY_STRING"] != query {
-			t.Fatalf("Environ(NewRequest(env)) gave method %q path %q query %q; want %q %q %q",
+			t.Fatalf("Map(NewRequest(env)) gave method %q path %q query %q; want %q %q %q",
 				back["REQUEST_METHOD"], back["PATH_INFO"], back["QUERY_STRING"], r.Method, want, query)
 		}
 		var _ http.Header = r.Header
