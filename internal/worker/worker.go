@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
 	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
 	if err != nil {
 		return nil, err
 	}

@@ -32,9 +32,10 @@ _FD_SPACE = socket.CMSG_LEN(MAX_FDS * array.array("i").itemsize)
 
 
 def main(argv):
-    spec, pythonpath = argv
+    spec, pythonpath, max_meta = argv
+    max_meta = int(max_meta)
     setup(spec, pythonpath)
-    control = open_channel(FIRST_FD)
+    control = open_channel(FIRST_FD, max_meta)
     app = load_or_exit(spec, control)
     control.send_meta(READY, ready_info(app))
     freeze()
@@ -194,4 +195,5 @@ def become_worker(control, fds, wakeup):
     # CPython reseeds random in a forked child, PyPy may not: workers must
     # not draw the same "random" numbers.
     random.seed()
-    return [open_channel(FIRST_FD + i) for i in range(len(channels))]
+    return [open_channel(FIRST_FD + i, control.max_meta)
+            for i in range(len(channels))]
