@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,8 +13,17 @@ import (
 // refused by the worker itself: the client gets a 500, the log the
 // traceback, and the worker, with the request it serves meanwhile on
 // another thread, lives on. Uses Debian's /usr/bin/python3.
+// With preload, a forked worker has the limit from its zygote.
 func TestOversizedResponse(t *testing.T) {
-	ts := startApp(t, Config{App: "oversized:dispatch", Workers: 1, Threads: 4})
+	for _, preload := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preload=%v", preload), func(t *testing.T) {
+			testOversized(t, Config{App: "oversized:dispatch", Workers: 1, Threads: 4, Preload: preload})
+		})
+	}
+}
+
+func testOversized(t *testing.T, cfg Config) {
+	ts := startApp(t, cfg)
 	_, before := ts.get(t, "/pid")
 
 	slow := make(chan string, 1)
