@@ -34,6 +34,8 @@ ENVIRON = {
 class Replay:
     """A channel that serves one frame n times, then ends the loop."""
 
+    max_meta = 1 << 20  # frame.MaxMeta, as Go passes it to a worker
+
     def __init__(self, n):
         self.left = n
         self.frame = (REQUEST, memoryview(marshal.dumps((ENVIRON, b""))))

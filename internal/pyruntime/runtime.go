@@ -42,12 +42,15 @@ func Install(dir string) (string, error) {
 }
 
 // Bootstrap is the program given to the interpreter with -c. Its first
-// argument is the directory returned by Install; the rest are the worker's.
+// argument is the directory returned by Install; the rest are the worker's:
+// the app spec, the number of threads, the PYTHONPATH entries and the
+// largest payload Go accepts in a frame other than Data (frame.MaxMeta),
+// which the worker must not exceed: Go kills a worker that does.
 const Bootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
 	"from _gowsgi.worker import main; main(sys.argv[2:])"
 
 // ZygoteBootstrap is the program of the zygote of preload, which imports
 // the app and forks workers: the arguments are the runtime's directory,
-// the app spec and the PYTHONPATH entries.
+// the app spec, the PYTHONPATH entries and frame.MaxMeta.
 const ZygoteBootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
 	"from _gowsgi.zygote import main; main(sys.argv[2:])"

@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
 	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
 	if err != nil {
 		return nil, err
 	}
@@ -266,8 +266,8 @@ func (p *Process) awaitReady(ctx context.Context, app string) error {
 		p.Kill()
 		<-p.done
 		p.awaitOutput()
-		return fmt.Errorf("%s %d (pid %d) exited before loading app %q (%s); its output ends:\n%s",
-			p.kind, p.ID, p.PID(), app, p.exit, p.out.String())
+		return fmt.Errorf("%s %d (pid %d) exited before loading app %q (%s); %s",
+			p.kind, p.ID, p.PID(), app, p.exit, p.lastOutput())
 	}
 	c.nc.SetReadDeadline(time.Time{})
 	meta, err := c.r.Meta(t, n)
@@ -296,6 +296,19 @@ func (p *Process) readInfo(meta []byte) error {
 	p.Info.Executable, _ = m["executable"].(string)
 	p.Info.App, _ = m["app"].(string)
 	return nil
+}
+
+// lastOutput quotes the end of what the process printed, for an error.
+func (p *Process) lastOutput() string {
+	if out := p.out.String(); strings.TrimSpace(out) != "" {
+		return "its output ends:\n" + out
+	}
+	if _, forked := p.run.(forkRunner); forked {
+		// What fails between fork and the worker's own stderr goes to
+		// the zygote's.
+		return "it printed nothing (see its zygote's output in the log)"
+	}
+	return "it printed nothing"
 }
 
 // awaitOutput waits a moment for the last lines the process printed, which

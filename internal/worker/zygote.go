@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,7 +62,7 @@ type forkCall struct {
 func StartZygote(ctx context.Context, cfg Config) (*Zygote, error) {
 	p := newProcess(cfg, "zygote")
 	err := p.spawn(cfg, 1, pyruntime.ZygoteBootstrap, cfg.App,
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
 	if err != nil {
 		return nil, err
 	}

@@ -45,11 +45,38 @@ def header(kind, size):
     return kind + _pack_len(size)
 
 
-class Channel:
-    """One worker thread's end of the socket pair."""
+def fit_text(text, limit):
+    """Encode text for an Error or LoadError frame of at most limit bytes.
 
-    def __init__(self, sock):
+    Go refuses a structured frame past its limit by killing the worker, so
+    a longer text keeps its head and its tail, where a traceback names its
+    first call and the exception, and says what was cut in between.
+    """
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return data
+    note = ("\n... [truncated: this text of %d bytes exceeds the %d-byte "
+            "limit of an error frame; its middle is cut] ...\n"
+            % (len(data), limit)).encode("ascii")
+    keep = max(limit - len(note), 0)
+    # Decoding with "ignore" drops a character cut in two, so the result
+    # is valid UTF-8 and no longer than the bytes kept.
+    head = data[:keep // 2].decode("utf-8", "ignore").encode("utf-8")
+    tail = data[len(data) - (keep - keep // 2):].decode("utf-8", "ignore")
+    return (head + note + tail.encode("utf-8"))[:limit]
+
+
+class Channel:
+    """One worker thread's end of the socket pair.
+
+    max_meta is the largest payload Go accepts in a frame other than
+    Data (frame.MaxMeta, passed by Go at start): Go kills a worker that
+    sends more, with every request in flight on it.
+    """
+
+    def __init__(self, sock, max_meta):
         self.sock = sock
+        self.max_meta = max_meta
         self.pending = b""
         # A thread blocked in recv() is woken whenever Go reads from the
         # other end (the kernel signals "writable" on the same wait queue),
@@ -138,6 +165,11 @@ class Channel:
         if sent < sum(map(len, parts)):
             # The descriptor went with the first byte; the rest follows.
             self.sock.sendall(b"".join(parts)[sent:])
+
+    def send_text(self, kind, text):
+        """Send text as one Error or LoadError frame, cut to fit."""
+        data = fit_text(text, self.max_meta)
+        self.sock.sendall(header(kind, len(data)) + data)
 
     def send_meta(self, kind, value):
         body = marshal.dumps(value)

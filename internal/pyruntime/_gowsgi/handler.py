@@ -60,6 +60,13 @@ class Exchange:
             meta = marshal.dumps((self.status, self.headers))
         except ValueError:
             raise TypeError(describe_bad_start(self.status, self.headers))
+        if len(meta) > self.chan.max_meta:
+            # Sent, it would cost the whole worker; refused, it is this
+            # request's error, reported as any other.
+            raise ValueError(
+                "start_response(): response headers of %d bytes (status "
+                "line included) exceed the %d-byte limit"
+                % (len(meta), self.chan.max_meta))
         self.started = True
         return header(START, len(meta)) + meta
 
@@ -129,8 +136,7 @@ def run(app, environ, chan):
         except BaseException:
             error = traceback.format_exc()
     if error is not None:
-        text = error.encode("utf-8", "replace")
-        chan.send([header(ERROR, len(text)), text])
+        chan.send_text(ERROR, error)
     else:
         held.append(_END)
         chan.send(held)

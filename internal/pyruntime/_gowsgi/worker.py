@@ -18,7 +18,7 @@ import traceback
 from io import BytesIO
 
 from . import loader
-from .channel import LOAD_ERROR, READY, REQUEST, Channel, header
+from .channel import LOAD_ERROR, READY, REQUEST, Channel
 from .filewrapper import FileWrapper
 from .handler import run
 
@@ -29,9 +29,10 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, pythonpath = argv
+    spec, threads, pythonpath, max_meta = argv
     setup(spec, pythonpath)
-    channels = [open_channel(FIRST_FD + i) for i in range(int(threads))]
+    channels = [open_channel(FIRST_FD + i, int(max_meta))
+                for i in range(int(threads))]
     app = load_or_exit(spec, channels[0])
     channels[0].send_meta(READY, ready_info(app))
     serve_all(app, channels)
@@ -54,8 +55,7 @@ def load_or_exit(spec, chan):
     try:
         return loader.load(spec)
     except BaseException:
-        text = traceback.format_exc().encode("utf-8", "replace")
-        chan.send([header(LOAD_ERROR, len(text)), text])
+        chan.send_text(LOAD_ERROR, traceback.format_exc())
         os._exit(LOAD_ERROR_STATUS)
 
 
@@ -103,10 +103,10 @@ def describe(app):
     return "%s.%s" % (module, name)
 
 
-def open_channel(fd):
+def open_channel(fd, max_meta):
     # Children the application starts must not inherit the channel.
     os.set_inheritable(fd, False)
-    return Channel(socket.socket(fileno=fd))
+    return Channel(socket.socket(fileno=fd), max_meta)
 
 
 def serve(chan, app, base):

@@ -32,9 +32,10 @@ _FD_SPACE = socket.CMSG_LEN(MAX_FDS * array.array("i").itemsize)
 
 
 def main(argv):
-    spec, pythonpath = argv
+    spec, pythonpath, max_meta = argv
+    max_meta = int(max_meta)
     setup(spec, pythonpath)
-    control = open_channel(FIRST_FD)
+    control = open_channel(FIRST_FD, max_meta)
     app = load_or_exit(spec, control)
     control.send_meta(READY, ready_info(app))
     freeze()
@@ -165,7 +166,10 @@ def fork_worker(control, request, wakeup):
     try:
         return become_worker(control, fds, wakeup)
     except BaseException:
+        # On stderr as it is now (the zygote's, or the worker's once it is
+        # in place), which Go logs; os._exit flushes nothing itself.
         traceback.print_exc()
+        sys.stderr.flush()
         os._exit(1)
 
 
@@ -186,7 +190,7 @@ def become_worker(control, fds, wakeup):
     # Move every descriptor above all the targets first, so that putting
     # one in place never closes another not yet moved.
     floor = max(fds + targets) + 1
-    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor) for fd in fds]
+    moved = [dup_above(fd, floor) for fd in fds]
     close_all(fds)
     for src, dst in zip(moved, targets):
         os.dup2(src, dst)
@@ -194,4 +198,13 @@ def become_worker(control, fds, wakeup):
     # CPython reseeds random in a forked child, PyPy may not: workers must
     # not draw the same "random" numbers.
     random.seed()
-    return [open_channel(FIRST_FD + i) for i in range(len(channels))]
+    return [open_channel(FIRST_FD + i, control.max_meta)
+            for i in range(len(channels))]
+
+
+def dup_above(fd, floor):
+    """A close-on-exec copy of fd numbered floor or more.  Not with
+    F_DUPFD_CLOEXEC, which PyPy's fcntl lacks: F_DUPFD, then the flag."""
+    copy = fcntl.fcntl(fd, fcntl.F_DUPFD, floor)
+    os.set_inheritable(copy, False)
+    return copy
