@@ -1,12 +1,12 @@
 package wsgi
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 )
 
 // requestBody is a request body read whole before a worker is involved, so
@@ -14,20 +14,66 @@ import (
 type requestBody struct {
 	mem  []byte // the body, if held in memory
 	file string // else the file it was spooled to
+
+	budget   *memBudget
+	reserved int64 // bytes of budget that mem holds
 }
 
+// release removes the spool file and gives the memory back to the budget.
 func (b *requestBody) release() {
 	if b.file != "" {
 		os.Remove(b.file)
+		b.file = ""
+	}
+	b.unreserve()
+}
+
+func (b *requestBody) unreserve() {
+	if b.reserved > 0 {
+		b.budget.free(b.reserved)
+	}
+	b.mem, b.reserved = nil, 0
+}
+
+// A memBudget bounds the bytes that the request bodies held in memory take
+// together (Config.MaxMemoryBodies). A reservation never waits: a body that
+// does not fit is spooled to a file instead.
+type memBudget struct {
+	limit int64 // negative: no limit
+	used  atomic.Int64
+}
+
+// reserve takes n bytes from the budget, if they fit.
+func (m *memBudget) reserve(n int64) bool {
+	for {
+		u := m.used.Load()
+		if m.limit >= 0 && u+n > m.limit {
+			return false
+		}
+		if m.used.CompareAndSwap(u, u+n) {
+			return true
+		}
 	}
 }
 
-// readBody reads r's body, in memory up to MaxMemoryBody and spooled to a
-// file past it. On failure it has answered the client and returns false.
-// It sets r.ContentLength to the length read, so that a chunked body gets
-// its CONTENT_LENGTH.
+func (m *memBudget) free(n int64) { m.used.Add(-n) }
+
+// Buffer sizes: an in-memory body starts in a buffer of at most
+// firstBodyBuffer bytes and doubles as it arrives, so that a client that
+// declares a large body and trickles it holds memory (and budget) only for
+// what it sent; a spooled body is copied through spoolBuffer bytes.
+const (
+	firstBodyBuffer = 16 << 10
+	spoolBuffer     = 32 << 10
+)
+
+// readBody reads r's body, in memory up to MaxMemoryBody while the memory
+// budget allows, and spooled to a file past either. On failure it has
+// answered the client and returns false. It sets r.ContentLength to the
+// length read, so that a chunked body gets its CONTENT_LENGTH. The caller
+// releases the body once the exchange is over.
 func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBody, bool) {
-	var b requestBody
+	b := requestBody{budget: &c.bodies}
 	limit := c.cfg.MaxRequestBody
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return b, true
@@ -40,42 +86,19 @@ func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBod
 	if limit > 0 {
 		body = http.MaxBytesReader(w, r.Body, limit)
 	}
-	memMax := c.cfg.MaxMemoryBody
-	var buf []byte
-	if r.ContentLength > 0 && r.ContentLength <= memMax {
-		buf = make([]byte, r.ContentLength)
-		n, err := io.ReadFull(body, buf)
-		if err != nil {
-			c.bodyError(w, r, err)
-			return b, false
-		}
+	whole, err := b.readMem(body, r.ContentLength, c.cfg.MaxMemoryBody)
+	if err != nil {
+		b.release()
+		c.bodyError(w, r, err)
+		return requestBody{}, false
+	}
+	if whole {
 		// A body longer than declared is the next request: net/http stops
 		// reading at Content-Length, so none can be left here.
-		b.mem = buf[:n]
+		r.ContentLength = int64(len(b.mem))
 		return b, true
 	}
-	var mb bytes.Buffer
-	n, err := io.CopyN(&mb, body, memMax+1)
-	if err != nil && err != io.EOF {
-		c.bodyError(w, r, err)
-		return b, false
-	}
-	if n <= memMax {
-		b.mem = mb.Bytes()
-		r.ContentLength = n
-		return b, true
-	}
-	f, err := os.CreateTemp(c.cfg.SpoolDir, "gowsgi-body-*")
-	if err != nil {
-		c.log.Error("cannot spool request body", "method", r.Method, "path", r.URL.Path, "err", err)
-		http.Error(w, "500 Internal Server Error: cannot store the request body", http.StatusInternalServerError)
-		return b, false
-	}
-	b.file = f.Name()
-	total, err := io.Copy(f, io.MultiReader(&mb, body))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	total, err := b.spool(c.cfg.SpoolDir, body)
 	if err != nil {
 		b.release()
 		var pe *os.PathError
@@ -89,6 +112,73 @@ func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBod
 	}
 	r.ContentLength = total
 	return b, true
+}
+
+// readMem reads body, of declared length (-1 if unknown), into b.mem,
+// reserving each buffer from the budget before reading into it. It returns
+// true once the whole body is in, false if it is longer than memMax or the
+// budget ran out first: then b.mem holds what was read, to be spooled.
+func (b *requestBody) readMem(body io.Reader, declared, memMax int64) (bool, error) {
+	// Reading memMax+1 bytes of a body of unknown length tells whether it
+	// has more than memMax.
+	most := memMax + 1
+	if declared >= 0 {
+		if declared > memMax {
+			return false, nil
+		}
+		most = declared
+	}
+	buf := b.mem
+	for {
+		if len(buf) == cap(buf) {
+			if int64(cap(buf)) == most {
+				return false, nil // a body of unknown length past memMax
+			}
+			// The budget counts the buffer that is kept: the one it
+			// replaces is garbage at once, as any other.
+			size := min(max(2*int64(cap(buf)), firstBodyBuffer), most)
+			if !b.budget.reserve(size - b.reserved) {
+				return false, nil
+			}
+			grown := make([]byte, len(buf), size)
+			copy(grown, buf)
+			buf, b.reserved = grown, size
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		b.mem = buf
+		switch {
+		case err == io.EOF && declared >= 0 && int64(len(buf)) < declared:
+			return false, io.ErrUnexpectedEOF
+		case err == io.EOF, err == nil && int64(len(buf)) == declared:
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+	}
+}
+
+// spool writes b.mem and the rest of body to a new file in dir, which it
+// names in b.file, and gives b.mem's memory back. It returns the body's
+// length; a failure to write the file is an *os.PathError.
+func (b *requestBody) spool(dir string, body io.Reader) (int64, error) {
+	f, err := os.CreateTemp(dir, "gowsgi-body-*")
+	if err != nil {
+		return 0, err
+	}
+	b.file = f.Name()
+	head, err := f.Write(b.mem)
+	b.unreserve()
+	var rest int64
+	if err == nil {
+		// Through a plain Writer, so that io.CopyBuffer uses the buffer
+		// given rather than *os.File's ReadFrom and its own.
+		rest, err = io.CopyBuffer(struct{ io.Writer }{f}, body, make([]byte, spoolBuffer))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return int64(head) + rest, err
 }
 
 // bodyError answers a failure to read the request body.
