@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 // requestBody is a request body read whole before a worker is involved, so
@@ -41,7 +43,28 @@ func (b *requestBody) unreserve() {
 type memBudget struct {
 	limit int64 // negative: no limit
 	used  atomic.Int64
+
+	// After a spike (see spikeBytes) the memory is handed back to the
+	// system once the budget is all free, at most every handBackEvery.
+	spiked   atomic.Bool
+	lastBack atomic.Int64 // when, in UnixNano
+	handBack func()       // nil: debug.FreeOSMemory, in a goroutine
 }
+
+// A spike is the bodies in memory taking spikeBytes or more together
+// (or half of a smaller budget).
+//
+// Why hand memory back: Go returns freed heap to the system only after a
+// garbage collection, and one runs only when allocation reaches twice the
+// heap live at the last one, or every 2 minutes. A spike of bodies sets
+// that mark at up to twice the budget; once the clients are gone nothing
+// allocates, and the process stays that large for minutes. One forced
+// collection, rare and with a small live heap by then, gives it back at
+// once.
+const (
+	spikeBytes    = 32 << 20
+	handBackEvery = 30 * time.Second
+)
 
 // reserve takes n bytes from the budget, if they fit.
 func (m *memBudget) reserve(n int64) bool {
@@ -51,12 +74,31 @@ func (m *memBudget) reserve(n int64) bool {
 			return false
 		}
 		if m.used.CompareAndSwap(u, u+n) {
+			if spike := int64(spikeBytes); u+n >= spike || m.limit >= 0 && u+n >= min(spike, m.limit/2) {
+				m.spiked.Store(true)
+			}
 			return true
 		}
 	}
 }
 
-func (m *memBudget) free(n int64) { m.used.Add(-n) }
+// free gives n bytes back to the budget.
+func (m *memBudget) free(n int64) {
+	if m.used.Add(-n) != 0 || !m.spiked.Load() {
+		return
+	}
+	last := m.lastBack.Load()
+	now := time.Now().UnixNano()
+	if now-last < int64(handBackEvery) || !m.lastBack.CompareAndSwap(last, now) {
+		return
+	}
+	m.spiked.Store(false)
+	if m.handBack != nil {
+		m.handBack()
+		return
+	}
+	go debug.FreeOSMemory()
+}
 
 // Buffer sizes: an in-memory body starts in a buffer of at most
 // firstBodyBuffer bytes and doubles as it arrives, so that a client that

@@ -141,3 +141,40 @@ func TestBodyBufferGrows(t *testing.T) {
 		t.Errorf("files left: %v", files)
 	}
 }
+
+// TestBodyMemoryHandBack: once the bodies of a spike (32 MiB, or half a
+// smaller budget) are all released, the memory is handed back to the
+// system, once; not after a small load, and not again within 30 s.
+func TestBodyMemoryHandBack(t *testing.T) {
+	cases := []struct {
+		name    string
+		limit   int64
+		reserve []int64 // a spike each, released in turn
+		want    int
+	}{
+		{"small load", 64 << 20, []int64{1 << 20, 31 << 20}, 0},
+		{"spike", 64 << 20, []int64{32 << 20}, 1},
+		{"half of a small budget", 16 << 20, []int64{8 << 20}, 1},
+		{"no limit", -1, []int64{32 << 20}, 1},
+		{"a second spike within 30 s", 64 << 20, []int64{32 << 20, 32 << 20}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			backs := 0
+			m := &memBudget{limit: tc.limit, handBack: func() { backs++ }}
+			for _, n := range tc.reserve {
+				for range n >> 20 {
+					if !m.reserve(1 << 20) {
+						t.Fatalf("reserve 1 MiB of %d failed", tc.limit)
+					}
+				}
+				for range n >> 20 {
+					m.free(1 << 20)
+				}
+			}
+			if backs != tc.want {
+				t.Errorf("memory handed back %d times; want %d", backs, tc.want)
+			}
+		})
+	}
+}
