@@ -19,6 +19,7 @@ type requestBody struct {
 
 	budget   *memBudget
 	reserved int64 // bytes of budget that mem holds
+	counted  bool  // in budget.bodies
 }
 
 // release removes the spool file and gives the memory back to the budget.
@@ -28,6 +29,10 @@ func (b *requestBody) release() {
 		b.file = ""
 	}
 	b.unreserve()
+	if b.counted {
+		b.counted = false
+		b.budget.end()
+	}
 }
 
 func (b *requestBody) unreserve() {
@@ -41,14 +46,15 @@ func (b *requestBody) unreserve() {
 // together (Config.MaxMemoryBodies). A reservation never waits: a body that
 // does not fit is spooled to a file instead.
 type memBudget struct {
-	limit int64 // negative: no limit
-	used  atomic.Int64
+	limit  int64 // negative: no limit
+	used   atomic.Int64
+	bodies atomic.Int64 // being read or held, in memory or spooled
 
 	// After a spike (see spikeBytes) the memory is handed back to the
-	// system once the budget is all free, at most every handBackEvery.
+	// system once no body is left, at most every handBackEvery.
 	spiked   atomic.Bool
 	lastBack atomic.Int64 // when, in UnixNano
-	handBack func()       // nil: debug.FreeOSMemory, in a goroutine
+	handBack func()       // nil: debug.FreeOSMemory, handBackDelay later
 }
 
 // A spike is the bodies in memory taking spikeBytes or more together
@@ -61,9 +67,13 @@ type memBudget struct {
 // allocates, and the process stays that large for minutes. One forced
 // collection, rare and with a small live heap by then, gives it back at
 // once.
+//
+// It is done handBackDelay after the last body is released, once its
+// connection had time to close, so that its buffers are garbage too.
 const (
 	spikeBytes    = 32 << 20
 	handBackEvery = 30 * time.Second
+	handBackDelay = time.Second
 )
 
 // reserve takes n bytes from the budget, if they fit.
@@ -83,8 +93,16 @@ func (m *memBudget) reserve(n int64) bool {
 }
 
 // free gives n bytes back to the budget.
-func (m *memBudget) free(n int64) {
-	if m.used.Add(-n) != 0 || !m.spiked.Load() {
+func (m *memBudget) free(n int64) { m.used.Add(-n) }
+
+// begin counts a body in, before it is read.
+func (m *memBudget) begin() { m.bodies.Add(1) }
+
+// end counts a body out, once released; after a spike, the last one hands
+// the memory back. A spooled body counts too: its connection's buffers are
+// part of a spike's memory.
+func (m *memBudget) end() {
+	if m.bodies.Add(-1) != 0 || !m.spiked.Load() {
 		return
 	}
 	last := m.lastBack.Load()
@@ -97,7 +115,7 @@ func (m *memBudget) free(n int64) {
 		m.handBack()
 		return
 	}
-	go debug.FreeOSMemory()
+	time.AfterFunc(handBackDelay, debug.FreeOSMemory)
 }
 
 // Buffer sizes: an in-memory body starts in a buffer of at most
@@ -128,6 +146,8 @@ func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBod
 	if limit > 0 {
 		body = http.MaxBytesReader(w, r.Body, limit)
 	}
+	b.budget.begin()
+	b.counted = true
 	whole, err := b.readMem(body, r.ContentLength, c.cfg.MaxMemoryBody)
 	if err != nil {
 		b.release()

@@ -143,8 +143,9 @@ func TestBodyBufferGrows(t *testing.T) {
 }
 
 // TestBodyMemoryHandBack: once the bodies of a spike (32 MiB, or half a
-// smaller budget) are all released, the memory is handed back to the
-// system, once; not after a small load, and not again within 30 s.
+// smaller budget) are all released, spooled ones included, the memory is
+// handed back to the system, once; not after a small load, not while a
+// body is left, and not again within 30 s.
 func TestBodyMemoryHandBack(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -163,14 +164,22 @@ func TestBodyMemoryHandBack(t *testing.T) {
 			backs := 0
 			m := &memBudget{limit: tc.limit, handBack: func() { backs++ }}
 			for _, n := range tc.reserve {
+				before := backs
+				m.begin() // a spooled body
 				for range n >> 20 {
+					m.begin()
 					if !m.reserve(1 << 20) {
 						t.Fatalf("reserve 1 MiB of %d failed", tc.limit)
 					}
 				}
 				for range n >> 20 {
 					m.free(1 << 20)
+					m.end()
 				}
+				if backs != before {
+					t.Errorf("memory handed back while a spooled body is left")
+				}
+				m.end()
 			}
 			if backs != tc.want {
 				t.Errorf("memory handed back %d times; want %d", backs, tc.want)
