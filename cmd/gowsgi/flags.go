@@ -54,6 +54,7 @@ type serveOptions struct {
 	h2c               bool
 	headerTimeout     time.Duration
 	bodyTimeout       time.Duration // negative: as headerTimeout
+	bodyMinRate       int64
 	keepAlive         time.Duration
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
@@ -122,6 +123,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"h2c", (*boolValue)(&o.h2c), "also accept HTTP/2 without TLS (prior knowledge), as from a proxy that speaks h2c"},
 		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration); 0 means no limit (default 30)"},
 		{"body-timeout", (*secondsValue)(&o.bodyTimeout), "close the connection of a client that sends nothing of its request body for `SECONDS` (or a duration), as nginx's client_body_timeout; no worker is taken meanwhile; 0 means no limit (default: --header-timeout's)"},
+		{"body-min-rate", (*bytesValue)(&o.bodyMinRate), "with --body-timeout, also close the connection of a client whose request body arrives slower than `BYTES` (500, 1K) a second on average, after a grace of --body-timeout, as Apache's mod_reqtimeout MinRate: a byte sent before each timeout no longer holds a connection for ever; 0 means no minimum (default 0)"},
 		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
 		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request line and header fields together, in `BYTES` (64K, 1M); larger gets 431 (default 64K)"},
 		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},

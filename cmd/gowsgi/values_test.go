@@ -84,7 +84,7 @@ func TestFlagHelp(t *testing.T) {
 		"--reload\n", "--certfile FILE", "--keyfile FILE", "--h2c\n", "--header-timeout SECONDS",
 		"--keep-alive SECONDS", "(default 75)", "--limit-request-fields-size BYTES", "(default 64K)",
 		"--forwarded-allow-ips IPS", "(default 127.0.0.1,::1)", "--body-memory-limit BYTES", "(default 1M)",
-		"--body-memory-budget BYTES", "(default 64M", "--body-timeout SECONDS",
+		"--body-memory-budget BYTES", "(default 64M", "--body-timeout SECONDS", "--body-min-rate BYTES",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
@@ -119,13 +119,15 @@ func TestBodyFlags(t *testing.T) {
 		args                 []string
 		memoryBody, budget   int64
 		headerT, bodyTimeout time.Duration
+		minRate              int64
 	}{
-		{nil, 1 << 20, 0, 30 * time.Second, 30 * time.Second},
+		{nil, 1 << 20, 0, 30 * time.Second, 30 * time.Second, 0},
 		{[]string{"--body-memory-limit", "64K", "--body-memory-budget", "1G", "--body-timeout", "5"},
-			64 << 10, 1 << 30, 30 * time.Second, 5 * time.Second},
+			64 << 10, 1 << 30, 30 * time.Second, 5 * time.Second, 0},
 		{[]string{"--body-memory-limit", "0", "--body-memory-budget", "0", "--header-timeout", "3s"},
-			-1, -1, 3 * time.Second, 3 * time.Second},
-		{[]string{"--header-timeout", "3s", "--body-timeout", "0"}, 1 << 20, 0, 3 * time.Second, 0},
+			-1, -1, 3 * time.Second, 3 * time.Second, 0},
+		{[]string{"--header-timeout", "3s", "--body-timeout", "0"}, 1 << 20, 0, 3 * time.Second, 0, 0},
+		{[]string{"--body-min-rate", "1K"}, 1 << 20, 0, 30 * time.Second, 30 * time.Second, 1024},
 	}
 	for _, tc := range cases {
 		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
@@ -134,10 +136,10 @@ func TestBodyFlags(t *testing.T) {
 		}
 		cfg := o.withLimits(wsgiConfig())
 		if cfg.MaxMemoryBody != tc.memoryBody || cfg.MaxMemoryBodies != tc.budget ||
-			o.headerTimeout != tc.headerT || o.readBodyTimeout() != tc.bodyTimeout {
-			t.Errorf("%q: Config{MaxMemoryBody %d, MaxMemoryBodies %d}, header timeout %v, body timeout %v; want %d, %d, %v, %v",
-				tc.args, cfg.MaxMemoryBody, cfg.MaxMemoryBodies, o.headerTimeout, o.readBodyTimeout(),
-				tc.memoryBody, tc.budget, tc.headerT, tc.bodyTimeout)
+			o.headerTimeout != tc.headerT || o.readBodyTimeout() != tc.bodyTimeout || o.bodyMinRate != tc.minRate {
+			t.Errorf("%q: Config{MaxMemoryBody %d, MaxMemoryBodies %d}, header timeout %v, body timeout %v, min rate %d; want %d, %d, %v, %v, %d",
+				tc.args, cfg.MaxMemoryBody, cfg.MaxMemoryBodies, o.headerTimeout, o.readBodyTimeout(), o.bodyMinRate,
+				tc.memoryBody, tc.budget, tc.headerT, tc.bodyTimeout, tc.minRate)
 		}
 	}
 }

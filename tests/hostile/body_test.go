@@ -213,3 +213,70 @@ func TestBodyTimeout(t *testing.T) {
 		t.Errorf("a stalled request reached the app:\n%s", b)
 	}
 }
+
+// TestBodyMinRate: 20 connections declare 1,000 bytes and send them a
+// byte every 200 ms, never pausing as long as --body-timeout 1s, which
+// alone would let each hold its connection for 200 s. With --body-min-rate
+// 100 (bytes a second, after the 1 s grace) each is closed between 0.9 s
+// and 5 s after its headers; none reached the app, and a normal upload of
+// 1 MiB on the same server succeeds.
+func TestBodyMinRate(t *testing.T) {
+	const conns, declared, tick = 20, 1000, 200 * time.Millisecond
+	record := filepath.Join(t.TempDir(), "record")
+	_, addr := serveApp(t, "app:app", []string{"RECORD_FILE=" + record}, "--workers", "1",
+		"--header-timeout", "60", "--body-timeout", "1s", "--body-min-rate", "100")
+	stop := make(chan struct{})
+	defer close(stop)
+	cut := make([]time.Duration, conns)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", addr, timeout)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			start := time.Now()
+			fmt.Fprintf(c, "POST /trickle HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", declared)
+			go func() {
+				for range declared {
+					select {
+					case <-stop:
+						return
+					case <-time.After(tick):
+					}
+					if _, err := c.Write([]byte("x")); err != nil {
+						return
+					}
+				}
+			}()
+			c.SetReadDeadline(time.Now().Add(timeout))
+			io.Copy(io.Discard, c) // until the server closes it
+			cut[i] = time.Since(start)
+		}()
+	}
+	wg.Wait()
+	first, last := cut[0], cut[0]
+	for _, d := range cut {
+		first, last = min(first, d), max(last, d)
+	}
+	t.Logf("%d bodies trickled at 5 bytes a second, cut after %v to %v (--body-timeout 1s --body-min-rate 100)", conns, first, last)
+	if first < 900*time.Millisecond || last > 5*time.Second {
+		t.Errorf("trickled bodies cut after %v to %v; want between 0.9 s and 5 s", first, last)
+	}
+	if b, _ := os.ReadFile(record); strings.Contains(string(b), "/trickle") {
+		t.Errorf("a trickled request reached the app:\n%s", b)
+	}
+	resp, err := client().Post("http://"+addr+"/upload", "application/octet-stream", strings.NewReader(strings.Repeat("x", 1<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "ok 1048576\n" {
+		t.Errorf("upload of 1 MiB: %s %q", resp.Status, b)
+	}
+}
