@@ -55,8 +55,21 @@ type Config struct {
 	MaxRequestBody int64
 
 	// MaxMemoryBody is the largest request body held in memory; larger ones
-	// are spooled to a file in SpoolDir. 0 means 1 MiB.
+	// are spooled to a file in SpoolDir. 0 means 1 MiB; a negative value
+	// spools every body.
 	MaxMemoryBody int64
+
+	// MaxMemoryBodies bounds the bytes that all the request bodies held in
+	// memory take together, from the moment they are read until their
+	// exchange with the worker ends (requests waiting for a worker hold
+	// theirs). A body takes its buffer from this budget as it grows; one
+	// that does not fit is spooled to SpoolDir like a large one, at once,
+	// never waiting. 0 means 64 MiB, or MaxMemoryBody if larger: room for
+	// 64 bodies of 1 MiB at once, more than the workers can take at once
+	// on most machines, or thousands of small form posts, while a flood of
+	// clients that send large bodies and stall costs the server no more
+	// than that. A negative value means no limit.
+	MaxMemoryBodies int64
 
 	// SpoolDir is where large request bodies are spooled; "" means
 	// os.TempDir().
@@ -120,6 +133,7 @@ type Config struct {
 const (
 	defaultMaxRequestBody = 1 << 30
 	defaultMaxMemoryBody  = 1 << 20
+	defaultMemoryBodies   = 64 << 20
 	defaultTimeout        = 30 * time.Second
 	defaultBacklog        = 1024
 	defaultQueueTimeout   = 30 * time.Second
@@ -162,8 +176,14 @@ func (cfg Config) resolve() (Config, error) {
 	if cfg.MaxRequestBody == 0 {
 		cfg.MaxRequestBody = defaultMaxRequestBody
 	}
-	if cfg.MaxMemoryBody <= 0 {
+	switch {
+	case cfg.MaxMemoryBody == 0:
 		cfg.MaxMemoryBody = defaultMaxMemoryBody
+	case cfg.MaxMemoryBody < 0:
+		cfg.MaxMemoryBody = 0
+	}
+	if cfg.MaxMemoryBodies == 0 {
+		cfg.MaxMemoryBodies = max(defaultMemoryBodies, cfg.MaxMemoryBody)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout

@@ -25,6 +25,7 @@ type Container struct {
 	dir  string  // where the Python runtime was installed
 	zyg  zygotes // with Config.Preload (preload.go)
 
+	bodies    memBudget // the request bodies in memory (body.go)
 	exchanges sync.Pool // *worker.Exchange, reused
 	gathers   sync.Pool // *[]byte: gatherMax buffers, for small Data payloads
 
@@ -56,7 +57,9 @@ func NewContainer(cfg Config) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Container{cfg: cfg, log: cfg.Logger}, nil
+	c := &Container{cfg: cfg, log: cfg.Logger}
+	c.bodies.limit = cfg.MaxMemoryBodies
+	return c, nil
 }
 
 // Start starts the workers and returns once each has imported the app. If

@@ -23,6 +23,8 @@ type serveOptions struct {
 	pythonPath       []string
 	env              []string
 	limitRequestBody int64
+	bodyMemoryLimit  int64
+	bodyMemoryBudget int64 // negative: Config's default
 	prefix           string
 	gracefulTimeout  time.Duration
 	shutdownDelay    time.Duration
@@ -51,6 +53,8 @@ type serveOptions struct {
 	certFile, keyFile string
 	h2c               bool
 	headerTimeout     time.Duration
+	bodyTimeout       time.Duration // negative: as headerTimeout
+	bodyMinRate       int64
 	keepAlive         time.Duration
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
@@ -74,6 +78,9 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	o.backlog = 1024
 	o.queueTimeout = 30 * time.Second
 	o.headerTimeout = 30 * time.Second
+	o.bodyTimeout = -1
+	o.bodyMemoryLimit = 1 << 20
+	o.bodyMemoryBudget = -1
 	o.keepAlive = 75 * time.Second
 	o.limitHeaderSize = 64 << 10
 	o.forwardedAllowIPs = replaceList{list: []string{"127.0.0.1", "::1"}}
@@ -90,6 +97,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
 		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
 		{"limit-request-body", (*int64Value)(&o.limitRequestBody), "largest request body in `BYTES`, larger gets 413; 0 means 1 GiB, -1 no limit"},
+		{"body-memory-limit", (*bytesValue)(&o.bodyMemoryLimit), "hold request bodies up to `BYTES` (64K, 1M) in memory, spool larger ones to a file in $TMPDIR; 0 spools every body (default 1M)"},
+		{"body-memory-budget", (*bytesValue)(&o.bodyMemoryBudget), "the request bodies held in memory take at most `BYTES` (64M, 1G) together, until their worker is done with them; past it, bodies are spooled to $TMPDIR however small; 0 means no limit (default 64M, or --body-memory-limit if larger)"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},
@@ -112,7 +121,9 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"certfile", (*stringValue)(&o.certFile), "serve HTTPS (and HTTP/2) with the PEM certificate chain in `FILE`; needs --keyfile; both are read again on SIGHUP"},
 		{"keyfile", (*stringValue)(&o.keyFile), "the PEM private key `FILE` of --certfile"},
 		{"h2c", (*boolValue)(&o.h2c), "also accept HTTP/2 without TLS (prior knowledge), as from a proxy that speaks h2c"},
-		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration), and must not pause longer in its body; 0 means no limit (default 30)"},
+		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration); 0 means no limit (default 30)"},
+		{"body-timeout", (*secondsValue)(&o.bodyTimeout), "close the connection of a client that sends nothing of its request body for `SECONDS` (or a duration), as nginx's client_body_timeout; no worker is taken meanwhile; 0 means no limit (default: --header-timeout's)"},
+		{"body-min-rate", (*bytesValue)(&o.bodyMinRate), "with --body-timeout, also close the connection of a client whose request body arrives slower than `BYTES` (500, 1K) a second on average, after a grace of --body-timeout, as Apache's mod_reqtimeout MinRate: a byte sent before each timeout no longer holds a connection for ever; 0 means no minimum (default 0)"},
 		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
 		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request line and header fields together, in `BYTES` (64K, 1M); larger gets 431 (default 64K)"},
 		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},

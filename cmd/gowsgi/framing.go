@@ -31,13 +31,19 @@ func closeAfterRiskyFraming(h http.Handler) http.Handler {
 // headers (ReadHeaderTimeout), so a client that stalls in its body would
 // hold its connection for ever. The deadline is lifted once the body is
 // read, so that it never cuts a response the app takes long to make.
-func bodyTimeout(h http.Handler, d time.Duration) http.Handler {
+//
+// With minRate (bytes per second) above 0, the body as a whole must also
+// arrive at that rate on average, after a grace of d, as Apache's
+// mod_reqtimeout MinRate: a client that sends a byte just before each
+// timeout would hold its connection for ever too.
+func bodyTimeout(h http.Handler, d time.Duration, minRate int64) http.Handler {
 	if d <= 0 {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), d: d, left: r.ContentLength}
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), d: d,
+				rate: minRate, start: time.Now(), left: r.ContentLength}
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -46,18 +52,39 @@ func bodyTimeout(h http.Handler, d time.Duration) http.Handler {
 // deadlineBody is a request body whose reads each have a deadline.
 type deadlineBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
-	d    time.Duration
-	left int64 // bytes of a declared length still to come, or -1
-	done bool
+	rc    *http.ResponseController
+	d     time.Duration
+	rate  int64 // bytes per second the body must average, if > 0
+	start time.Time
+	read  int64
+	left  int64 // bytes of a declared length still to come, or -1
+	done  bool
+}
+
+// deadline is the next read's: d from now, and no later than the bytes
+// read so far allow at the minimum rate, d after the body began.
+func (b *deadlineBody) deadline() time.Time {
+	dl := time.Now().Add(b.d)
+	if b.rate <= 0 {
+		return dl
+	}
+	secs := float64(b.read) / float64(b.rate)
+	if secs > 1e9 {
+		return dl // decades: no bound, and no overflow
+	}
+	if overall := b.start.Add(b.d + time.Duration(secs*float64(time.Second))); overall.Before(dl) {
+		return overall
+	}
+	return dl
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	if b.done {
 		return b.ReadCloser.Read(p)
 	}
-	b.rc.SetReadDeadline(time.Now().Add(b.d))
+	b.rc.SetReadDeadline(b.deadline())
 	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
 	if b.left > 0 {
 		b.left -= int64(n)
 	}

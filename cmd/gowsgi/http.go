@@ -46,7 +46,7 @@ func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(o.h2c)
 	srv := &http.Server{
-		Handler:           closeAfterRiskyFraming(bodyTimeout(forwarded.Handler(h, w.trusted), o.headerTimeout)),
+		Handler:           closeAfterRiskyFraming(bodyTimeout(forwarded.Handler(h, w.trusted), o.readBodyTimeout(), o.bodyMinRate)),
 		Protocols:         protocols,
 		ReadHeaderTimeout: o.headerTimeout,
 		IdleTimeout:       o.keepAlive,
@@ -70,8 +70,17 @@ func (w *web) serve(srv *http.Server, l net.Listener) error {
 	return srv.Serve(l)
 }
 
-// withLimits sets the worker lifecycle and overload fields of cfg from the
-// flags, whose 0 means no limit where Config's means the default.
+// readBodyTimeout is --body-timeout, or --header-timeout without it.
+func (o *serveOptions) readBodyTimeout() time.Duration {
+	if o.bodyTimeout < 0 {
+		return o.headerTimeout
+	}
+	return o.bodyTimeout
+}
+
+// withLimits sets the worker lifecycle, overload and request body fields
+// of cfg from the flags, whose 0 means no limit (or no body in memory)
+// where Config's means the default.
 func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 	noLimit := func(d int64) int64 {
 		if d == 0 {
@@ -86,5 +95,9 @@ func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 	cfg.MaxRequestsJitter = int64(o.maxRequestsJitter)
 	cfg.MaxWorkerMemory = o.maxWorkerMemory
 	cfg.Preload = o.preload
+	cfg.MaxMemoryBody = noLimit(o.bodyMemoryLimit)
+	if o.bodyMemoryBudget >= 0 {
+		cfg.MaxMemoryBodies = noLimit(o.bodyMemoryBudget)
+	}
 	return cfg
 }

@@ -83,7 +83,8 @@ func TestFlagHelp(t *testing.T) {
 		"--max-worker-memory BYTES", "--backlog N", "(default 1024)", "--queue-timeout SECONDS",
 		"--reload\n", "--certfile FILE", "--keyfile FILE", "--h2c\n", "--header-timeout SECONDS",
 		"--keep-alive SECONDS", "(default 75)", "--limit-request-fields-size BYTES", "(default 64K)",
-		"--forwarded-allow-ips IPS", "(default 127.0.0.1,::1)",
+		"--forwarded-allow-ips IPS", "(default 127.0.0.1,::1)", "--body-memory-limit BYTES", "(default 1M)",
+		"--body-memory-budget BYTES", "(default 64M", "--body-timeout SECONDS", "--body-min-rate BYTES",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
@@ -91,6 +92,8 @@ func TestFlagHelp(t *testing.T) {
 	}
 	for args, want := range map[string]string{
 		"--max-worker-memory 1Q":           `"1Q" is not a size in bytes`,
+		"--body-memory-budget -1":          `"-1" is not a size in bytes`,
+		"--body-timeout forever":           `"forever" is not a number of seconds`,
 		"--timeout soon":                   `"soon" is not a number of seconds`,
 		"--backlog -5":                     `"-5" is not a whole number`,
 		"--forwarded-allow-ips 10.0.0.300": `"10.0.0.300" is not an IP address or CIDR`,
@@ -106,3 +109,37 @@ func TestFlagHelp(t *testing.T) {
 }
 
 func wsgiConfig() wsgi.Config { return wsgi.Config{App: "app:x"} }
+
+// TestBodyFlags checks the request body flags and how they reach
+// wsgi.Config and the body timeout: sizes with suffixes, 0 (every body
+// spooled, no budget), and --body-timeout following --header-timeout
+// unless given.
+func TestBodyFlags(t *testing.T) {
+	cases := []struct {
+		args                 []string
+		memoryBody, budget   int64
+		headerT, bodyTimeout time.Duration
+		minRate              int64
+	}{
+		{nil, 1 << 20, 0, 30 * time.Second, 30 * time.Second, 0},
+		{[]string{"--body-memory-limit", "64K", "--body-memory-budget", "1G", "--body-timeout", "5"},
+			64 << 10, 1 << 30, 30 * time.Second, 5 * time.Second, 0},
+		{[]string{"--body-memory-limit", "0", "--body-memory-budget", "0", "--header-timeout", "3s"},
+			-1, -1, 3 * time.Second, 3 * time.Second, 0},
+		{[]string{"--header-timeout", "3s", "--body-timeout", "0"}, 1 << 20, 0, 3 * time.Second, 0, 0},
+		{[]string{"--body-min-rate", "1K"}, 1 << 20, 0, 30 * time.Second, 30 * time.Second, 1024},
+	}
+	for _, tc := range cases {
+		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
+		if o == nil {
+			t.Fatalf("parseServe(%q): status %d", tc.args, status)
+		}
+		cfg := o.withLimits(wsgiConfig())
+		if cfg.MaxMemoryBody != tc.memoryBody || cfg.MaxMemoryBodies != tc.budget ||
+			o.headerTimeout != tc.headerT || o.readBodyTimeout() != tc.bodyTimeout || o.bodyMinRate != tc.minRate {
+			t.Errorf("%q: Config{MaxMemoryBody %d, MaxMemoryBodies %d}, header timeout %v, body timeout %v, min rate %d; want %d, %d, %v, %v, %d",
+				tc.args, cfg.MaxMemoryBody, cfg.MaxMemoryBodies, o.headerTimeout, o.readBodyTimeout(), o.bodyMinRate,
+				tc.memoryBody, tc.budget, tc.headerT, tc.bodyTimeout, tc.minRate)
+		}
+	}
+}
