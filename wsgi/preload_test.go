@@ -19,12 +19,11 @@ import (
 // zygoteOf returns the Container's current zygote.
 func zygoteOf(t *testing.T, c *Container) *worker.Zygote {
 	t.Helper()
-	c.zyg.mu.Lock()
-	defer c.zyg.mu.Unlock()
-	if c.zyg.cur == nil {
+	z := c.pool.Zygote()
+	if z == nil {
 		t.Fatal("no zygote")
 	}
-	return c.zyg.cur
+	return z
 }
 
 // parentOf reads the PPid of pid from /proc.
@@ -148,7 +147,7 @@ func TestPreloadImportError(t *testing.T) {
 	if !errors.As(err, &le) || !strings.Contains(le.Traceback, "No module named 'this_module_does_not_exist'") {
 		t.Fatalf("Start: %v; want a *LoadError", err)
 	}
-	if c.zyg.cur != nil || len(c.zyg.retired) != 0 || len(c.pool.Workers()) != 0 {
+	if c.pool.Zygote() != nil || len(c.pool.Workers()) != 0 {
 		t.Error("processes left after a failed Start")
 	}
 	if n := strings.Count(logs.String(), "zygote started"); n != 0 {
@@ -242,30 +241,5 @@ func TestZygoteDeath(t *testing.T) {
 	}
 	if forked != 1 {
 		t.Errorf("%d workers forked from the new zygote %d; want the replacement", forked, z2.PID())
-	}
-}
-
-// TestPreloadReload: Reload starts a new zygote, forks the new workers
-// from it, and the old zygote leaves once its workers have.
-func TestPreloadReload(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
-	old := zygoteOf(t, ts.c)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := ts.c.Reload(ctx); err != nil {
-		t.Fatalf("Reload: %v", err)
-	}
-	z := zygoteOf(t, ts.c)
-	if z == old {
-		t.Fatal("Reload kept the zygote")
-	}
-	checkForked(t, ts, z, 2)
-	select {
-	case <-old.Done():
-	case <-ctx.Done():
-		t.Fatal("the old zygote did not leave")
-	}
-	if old.Exit() != "exit status 0" {
-		t.Errorf("old zygote: %q", old.Exit())
 	}
 }

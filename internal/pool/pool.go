@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -17,9 +18,6 @@ import (
 
 // ErrStopped is returned by Acquire once the pool is stopping.
 var ErrStopped = errors.New("pool: stopped")
-
-// SpawnFunc starts worker id and returns it once its app is imported.
-type SpawnFunc func(ctx context.Context, id int) (*worker.Process, error)
 
 // Config configures a Pool.
 type Config struct {
@@ -34,7 +32,15 @@ type Config struct {
 	MaxRequestsJitter int64
 	MaxMemory         int64
 
-	Spawn  SpawnFunc
+	// Worker is how each worker (and the zygote) is started; the pool
+	// sets its ID, and RuntimeDir to where it installed the Python
+	// runtime at Start.
+	Worker worker.Config
+
+	// Preload imports the app once in a zygote and forks the workers
+	// from it (see package worker); Reload starts a new zygote.
+	Preload bool
+
 	Logger *slog.Logger
 }
 
@@ -65,11 +71,18 @@ type Pool struct {
 	restarts map[string]int64 // workers replaced, by reason
 	recent   []Restart        // the last recentRestarts replacements
 	stopped  bool
+
+	dir     string  // where Start installed the Python runtime
+	zyg     zygotes // with Config.Preload (preload.go)
+	spawned atomic.Int64
 }
 
 // New returns a pool; Start starts its workers.
 func New(cfg Config) *Pool {
 	cfg.Workers = max(cfg.Workers, 1)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		procs:    make([]*worker.Process, cfg.Workers),
@@ -90,13 +103,20 @@ func New(cfg Config) *Pool {
 // fails (an app that does not import, say), all are stopped and its error
 // is returned: nothing is retried.
 func (p *Pool) Start(ctx context.Context) error {
+	if err := p.install(); err != nil {
+		return err
+	}
+	if err := p.startPreload(ctx); err != nil {
+		p.Close()
+		return err
+	}
 	errs := make([]error, p.cfg.Workers)
 	var wg sync.WaitGroup
 	for id := range p.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			proc, err := p.cfg.Spawn(ctx, id)
+			proc, err := p.spawn(ctx, id)
 			if err != nil {
 				errs[id] = err
 				return
@@ -148,9 +168,27 @@ type handoff struct {
 // once every one is ready, puts them in place of the old ones, which finish
 // the requests they have and leave. If any new worker fails to start, none
 // replaces anything, the old ones serve on, and the error is returned.
+//
+// With Config.Preload the new workers are forked from a new zygote, which
+// imported the new code; the loser of the old and new zygotes leaves once
+// its workers have.
 func (p *Pool) Reload(ctx context.Context) error {
 	p.reload.Lock()
 	defer p.reload.Unlock()
+	if !p.cfg.Preload {
+		return p.reloadWorkers(ctx)
+	}
+	settle, err := p.reloadZygote(ctx)
+	if err != nil {
+		return err
+	}
+	err = p.reloadWorkers(ctx)
+	settle(err == nil)
+	return err
+}
+
+// reloadWorkers is Reload's new set of workers; p.reload is held.
+func (p *Pool) reloadWorkers(ctx context.Context) error {
 	p.mu.Lock()
 	n := len(p.procs) // Resize also holds p.reload: n stays
 	p.mu.Unlock()
@@ -161,7 +199,7 @@ func (p *Pool) Reload(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next[id], errs[id] = p.cfg.Spawn(ctx, id)
+			next[id], errs[id] = p.spawn(ctx, id)
 		}()
 	}
 	wg.Wait()
@@ -362,6 +400,8 @@ func (p *Pool) Stop(ctx context.Context) error {
 		}
 	}
 	p.wg.Wait()
+	p.stopZygotes(ctx)
+	p.uninstall()
 	return err
 }
 
@@ -373,6 +413,8 @@ func (p *Pool) Close() error {
 		<-proc.Done()
 	}
 	p.wg.Wait()
+	p.killZygotes()
+	p.uninstall()
 	return nil
 }
 

@@ -21,21 +21,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// newPool returns a pool of fake workers playing part, and counts spawns.
-func newPool(t *testing.T, workers int, part string) (*Pool, *atomic.Int32) {
+// newPool returns a pool of fake workers playing part, and its count of
+// workers started.
+func newPool(t *testing.T, workers int, part string) (*Pool, *atomic.Int64) {
 	t.Helper()
-	var spawns atomic.Int32
 	p := New(Config{
 		Workers: workers,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Spawn: func(ctx context.Context, id int) (*worker.Process, error) {
-			spawns.Add(1)
-			return worker.Start(ctx, worker.Config{ID: id, Python: os.Args[0], App: part, Threads: 1,
-				Env: fakeworker.Env()})
-		},
+		Worker:  worker.Config{Python: os.Args[0], App: part, Threads: 1, Env: fakeworker.Env()},
 	})
 	t.Cleanup(func() { p.Close() })
-	return p, &spawns
+	return p, &p.spawned
 }
 
 func request() [][]byte { return [][]byte{frame.AppendHeader(nil, frame.Request, 0)} }

@@ -79,7 +79,7 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 
 // grow starts worker id, the next one, and supervises it.
 func (p *Pool) grow(ctx context.Context, id int) error {
-	proc, err := p.cfg.Spawn(ctx, id)
+	proc, err := p.spawn(ctx, id)
 	if err != nil {
 		return err
 	}

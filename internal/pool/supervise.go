@@ -141,7 +141,7 @@ func (p *Pool) respawn(ctx context.Context, id int, backoff *time.Duration) (*wo
 				return nil, false
 			}
 		}
-		proc, err := p.cfg.Spawn(ctx, id)
+		proc, err := p.spawn(ctx, id)
 		if err == nil {
 			return proc, true
 		}
