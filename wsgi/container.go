@@ -237,7 +237,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, pool.ErrNotSent):
 			// Nothing reached the worker: it is safe to try another.
-			c.pool.Discard(conn)
+			c.pool.Abandon(conn)
 			if attempt < maxAttempts {
 				continue
 			}

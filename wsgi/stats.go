@@ -71,9 +71,13 @@ func (c *Container) Stats() Stats {
 		return st
 	}
 	st.Waiting = c.pool.Waiting()
-	st.Restarts = c.pool.Restarts()
+	st.Restarts = map[string]int64{}
+	for reason, n := range c.pool.Restarts() {
+		st.Restarts[reason.String()] = n
+	}
 	for _, r := range c.pool.RecentRestarts() {
-		st.Recent = append(st.Recent, RestartStats(r))
+		st.Recent = append(st.Recent, RestartStats{Worker: r.Worker, PID: r.PID, Reason: r.Reason.String(),
+			Exit: r.Exit, At: r.At})
 	}
 	now := time.Now()
 	for _, p := range c.pool.Workers() {

@@ -62,13 +62,10 @@ type Pool struct {
 	mu       sync.Mutex
 	idle     []*worker.Conn
 	waiters  []*waiter
-	procs    []*worker.Process // by worker id; nil while one is being replaced
+	seats    []*seat // by worker id
 	retiring map[*worker.Process]struct{}
-	recycle  []chan struct{}  // by worker id: its worker served its share
-	swap     []chan swap      // by worker id: a reload's replacement
-	slots    []slot           // by worker id: its supervisor (resize.go)
 	reload   sync.Mutex       // one Reload at a time
-	restarts map[string]int64 // workers replaced, by reason
+	restarts map[Reason]int64 // workers replaced, by reason
 	recent   []Restart        // the last recentRestarts replacements
 	stopped  bool
 
@@ -85,16 +82,10 @@ func New(cfg Config) *Pool {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
-		procs:    make([]*worker.Process, cfg.Workers),
 		retiring: map[*worker.Process]struct{}{},
-		restarts: map[string]int64{},
-		recycle:  make([]chan struct{}, cfg.Workers),
-		swap:     make([]chan swap, cfg.Workers),
-		slots:    make([]slot, cfg.Workers)}
-	for i := range p.recycle {
-		p.recycle[i] = make(chan struct{}, 1)
-		p.swap[i] = make(chan swap)
-		p.slots[i] = newSlot(p.ctx)
+		restarts: map[Reason]int64{}}
+	for id := range cfg.Workers {
+		p.seats = append(p.seats, newSeat(p.ctx, id))
 	}
 	return p
 }
@@ -110,40 +101,49 @@ func (p *Pool) Start(ctx context.Context) error {
 		p.Close()
 		return err
 	}
-	errs := make([]error, p.cfg.Workers)
-	var wg sync.WaitGroup
-	for id := range p.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			proc, err := p.spawn(ctx, id)
-			if err != nil {
-				errs[id] = err
-				return
-			}
-			p.mu.Lock()
-			p.procs[id] = proc
-			p.mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, e := range errs {
-			// One traceback says it all when every worker failed alike.
-			if e != nil {
-				err = e
-				break
-			}
-		}
+	procs, err := p.spawnSet(ctx, 0, p.cfg.Workers)
+	if err != nil {
+		killAll(procs)
 		p.Close()
 		return err
 	}
-	for id, proc := range p.procs {
+	for id, proc := range procs {
 		p.add(proc)
 		p.wg.Add(1)
-		go p.supervise(id, proc)
+		go p.supervise(p.seats[id], proc)
 	}
 	return nil
+}
+
+// spawnSet starts workers from..to-1 at once and returns them, by id
+// minus from, once all are ready; if any fails, the error is that of the
+// first (one traceback says it all when every worker failed alike) and
+// the slice holds those that started, which the caller keeps or kills.
+func (p *Pool) spawnSet(ctx context.Context, from, to int) ([]*worker.Process, error) {
+	procs := make([]*worker.Process, to-from)
+	errs := make([]error, to-from)
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Go(func() { procs[i], errs[i] = p.spawn(ctx, from+i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return procs, err
+		}
+	}
+	return procs, nil
+}
+
+// killAll kills the processes of a set that is not used, and waits for
+// them to end.
+func killAll(procs []*worker.Process) {
+	for _, proc := range procs {
+		if proc != nil {
+			proc.Kill()
+			<-proc.Done()
+		}
+	}
 }
 
 // ErrNotSent is returned by Acquire when the request could not be written
@@ -190,32 +190,16 @@ func (p *Pool) Reload(ctx context.Context) error {
 // reloadWorkers is Reload's new set of workers; p.reload is held.
 func (p *Pool) reloadWorkers(ctx context.Context) error {
 	p.mu.Lock()
-	n := len(p.procs) // Resize also holds p.reload: n stays
+	n := len(p.seats) // Resize also holds p.reload: n stays
 	p.mu.Unlock()
-	next := make([]*worker.Process, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for id := range next {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			next[id], errs[id] = p.spawn(ctx, id)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			for _, proc := range next {
-				if proc != nil {
-					proc.Kill()
-				}
-			}
-			return err
-		}
+	next, err := p.spawnSet(ctx, 0, n)
+	if err != nil {
+		killAll(next)
+		return err
 	}
 	for id, proc := range next {
 		p.mu.Lock()
-		ch := p.swap[id]
+		ch := p.seats[id].swap
 		p.mu.Unlock()
 		// Wait until the new worker has taken over, so that every request
 		// after Reload returns runs the new code.
@@ -224,9 +208,7 @@ func (p *Pool) reloadWorkers(ctx context.Context) error {
 		case ch <- sw:
 			<-sw.done
 		case <-p.ctx.Done():
-			for _, proc := range next[id:] {
-				proc.Kill()
-			}
+			killAll(next[id:])
 			return ErrStopped
 		}
 	}
@@ -242,7 +224,7 @@ type swap struct {
 
 // Acquire writes the request frame req on an idle channel, waiting for one
 // until ctx is done, and returns the channel, on which the caller then reads
-// the response and which it gives back with Release or Discard.
+// the response and which it gives back with Release or Abandon.
 func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) {
 	p.mu.Lock()
 	if p.stopped {
@@ -314,8 +296,8 @@ func (p *Pool) Release(c *worker.Conn) {
 	if q := c.Proc.Quota; q > 0 && served == q {
 		var recycle chan struct{}
 		p.mu.Lock()
-		if id := c.Proc.ID; id < len(p.recycle) { // not removed by Resize
-			recycle = p.recycle[id]
+		if id := c.Proc.ID; id < len(p.seats) { // not removed by Resize
+			recycle = p.seats[id].recycle
 		}
 		p.mu.Unlock()
 		select {
@@ -345,9 +327,10 @@ func (p *Pool) put(c *worker.Conn) {
 	w.done <- handoff{c, err}
 }
 
-// Discard gives up a channel that broke mid-exchange: its worker cannot be
-// trusted and is killed; the supervisor replaces it.
-func (p *Pool) Discard(c *worker.Conn) {
+// Abandon gives up a channel that broke mid-exchange (or on which a
+// request could not be sent): its worker cannot be trusted and is killed;
+// the supervisor replaces it.
+func (p *Pool) Abandon(c *worker.Conn) {
 	c.Proc.Kill()
 }
 
@@ -361,7 +344,7 @@ func (p *Pool) add(proc *worker.Process) {
 		proc.Kill() // started as the pool stopped
 		return
 	}
-	p.procs[proc.ID] = proc
+	p.seats[proc.ID].proc = proc
 	p.mu.Unlock()
 	for _, c := range proc.Conns {
 		p.put(c)
@@ -373,9 +356,9 @@ func (p *Pool) Workers() []*worker.Process {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*worker.Process
-	for _, proc := range p.procs {
-		if proc != nil {
-			out = append(out, proc)
+	for _, s := range p.seats {
+		if s.proc != nil {
+			out = append(out, s.proc)
 		}
 	}
 	return out
@@ -429,9 +412,9 @@ func (p *Pool) shut() []*worker.Process {
 	p.waiters = nil
 	p.idle = nil
 	var procs []*worker.Process
-	for _, proc := range p.procs {
-		if proc != nil {
-			procs = append(procs, proc)
+	for _, s := range p.seats {
+		if s.proc != nil {
+			procs = append(procs, s.proc)
 		}
 	}
 	for proc := range p.retiring {
@@ -447,12 +430,36 @@ func (p *Pool) Waiting() int {
 	return len(p.waiters)
 }
 
-// Restarts returns how many workers were replaced, by reason: "died",
-// "max-requests", "memory" and "reload".
-func (p *Pool) Restarts() map[string]int64 {
+// Reason is why a worker was replaced.
+type Reason string
+
+const (
+	ReasonDied        Reason = "died"         // it exited, or was killed
+	ReasonMaxRequests Reason = "max-requests" // it was handed Config.MaxRequests
+	ReasonMemory      Reason = "memory"       // its RSS exceeded Config.MaxMemory
+	ReasonReload      Reason = "reload"       // Reload replaced it
+)
+
+func (r Reason) String() string { return string(r) }
+
+// explain says why a worker is recycled, in the log.
+func (r Reason) explain() string {
+	switch r {
+	case ReasonMaxRequests:
+		return "it served its max requests"
+	case ReasonMemory:
+		return "its memory exceeds the limit"
+	case ReasonReload:
+		return "the app is reloaded"
+	}
+	return string(r)
+}
+
+// Restarts returns how many workers were replaced, by reason.
+func (p *Pool) Restarts() map[Reason]int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int64, len(p.restarts))
+	out := make(map[Reason]int64, len(p.restarts))
 	for k, v := range p.restarts {
 		out[k] = v
 	}
@@ -463,7 +470,7 @@ func (p *Pool) Restarts() map[string]int64 {
 type Restart struct {
 	Worker int       // the worker's id
 	PID    int       // of the process replaced
-	Reason string    // "died", "max-requests", "memory" or "reload"
+	Reason Reason    // why
 	Exit   string    // how it ended, if it died
 	At     time.Time // when
 }
@@ -478,7 +485,7 @@ func (p *Pool) RecentRestarts() []Restart {
 	return append([]Restart(nil), p.recent...)
 }
 
-func (p *Pool) countRestart(id int, old *worker.Process, reason string) {
+func (p *Pool) countRestart(id int, old *worker.Process, reason Reason) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.restarts[reason]++
