@@ -12,6 +12,10 @@ type Stats struct {
 	Waiting  int              // requests waiting for a free worker thread
 	Restarts map[string]int64 // workers replaced, by reason: "died", "max-requests", "memory", "reload"
 	Recent   []RestartStats   // the last few replacements, oldest first
+
+	// Backoff is the longest delay a worker is restarted after, while it
+	// dies soon after each start (a crash loop); 0 if none is.
+	Backoff time.Duration
 }
 
 // RestartStats describes one worker replaced.
@@ -71,6 +75,7 @@ func (c *Container) Stats() Stats {
 		return st
 	}
 	st.Waiting = c.pool.Waiting()
+	st.Backoff = c.pool.Backoff()
 	st.Restarts = map[string]int64{}
 	for reason, n := range c.pool.Restarts() {
 		st.Restarts[reason.String()] = n

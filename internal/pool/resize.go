@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
@@ -12,6 +13,7 @@ import (
 type seat struct {
 	id      int
 	proc    *worker.Process // guarded by Pool.mu; nil while it is replaced
+	backoff time.Duration   // guarded by Pool.mu: the delay before proc (supervise.go)
 	recycle chan struct{}   // its worker has been handed its share
 	swap    chan swap       // a reload's replacement
 	ctx     context.Context // done when the pool stops or the seat is removed

@@ -8,15 +8,15 @@ import (
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
-// Restart backoff: a worker that fails to start, or dies before it served
-// anything, waits before the next try, longer each time; a worker that
-// served and then died is replaced at once.
+// Restart backoff: a worker that fails to start, or dies within settle of
+// its start (whether or not it served: an app that crashes a second in
+// is in a loop too), waits before the next try, twice as long for each
+// such death in a row, from minBackoff to maxBackoff. A worker that stays
+// up settle ends the run: its death is replaced at once.
 const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 10 * time.Second
-	// infant is how young a worker that never served must die to count as
-	// failing to start.
-	infant = time.Second
+	settle     = 10 * time.Second
 )
 
 // memoryCheck is how often a worker's RSS is compared with Config.MaxMemory.
@@ -68,19 +68,22 @@ func (p *Pool) supervise(s *seat, proc *worker.Process) {
 			}
 			return
 		}
+		uptime := proc.Uptime()
 		p.log.Warn("worker exited", "worker", s.id, "pid", proc.PID(), "exit", proc.Exit(),
-			"uptime", proc.Uptime().Round(time.Millisecond), "served", proc.Served.Load())
+			"uptime", uptime.Round(time.Millisecond), "served", proc.Served.Load())
 		p.mu.Lock()
 		s.proc = nil
 		p.mu.Unlock()
 		p.countRestart(s.id, proc, ReasonDied)
-		if proc.Served.Load() == 0 && proc.Uptime() < infant {
+		if uptime < settle {
 			backoff = grow(backoff)
+			p.log.Warn("worker died soon after it started: backing off before the restart",
+				"worker", s.id, "uptime", uptime.Round(time.Millisecond), "settle", settle, "retry_in", backoff)
 		} else {
 			backoff = 0
 		}
 		var ok bool
-		if proc, ok = p.respawn(ctx, s.id, &backoff); !ok {
+		if proc, ok = p.respawn(ctx, s, &backoff); !ok {
 			return
 		}
 		p.add(proc)
@@ -95,7 +98,7 @@ func (p *Pool) replace(ctx context.Context, s *seat, old *worker.Process, reason
 	p.log.Info("recycling worker", "worker", s.id, "pid", old.PID(), "reason", reason.explain(),
 		"served", old.Served.Load())
 	var backoff time.Duration
-	next, ok := p.respawn(ctx, s.id, &backoff)
+	next, ok := p.respawn(ctx, s, &backoff)
 	if !ok {
 		return nil, false
 	}
@@ -111,10 +114,15 @@ func (p *Pool) takeOver(s *seat, old, next *worker.Process) {
 	p.log.Info("worker started", "worker", s.id, "pid", next.PID())
 }
 
-// respawn starts worker id again, retrying with growing backoff; it fails
-// only when ctx is done: the pool stops, or the worker is removed.
-func (p *Pool) respawn(ctx context.Context, id int, backoff *time.Duration) (*worker.Process, bool) {
+// respawn starts the worker of seat s again, retrying with growing
+// backoff; it fails only when ctx is done: the pool stops, or the seat is
+// removed.
+func (p *Pool) respawn(ctx context.Context, s *seat, backoff *time.Duration) (*worker.Process, bool) {
+	id := s.id
 	for {
+		p.mu.Lock()
+		s.backoff = *backoff
+		p.mu.Unlock()
 		if *backoff > 0 {
 			t := time.NewTimer(*backoff)
 			select {
@@ -145,4 +153,20 @@ func (p *Pool) respawn(ctx context.Context, id int, backoff *time.Duration) (*wo
 
 func grow(d time.Duration) time.Duration {
 	return min(max(2*d, minBackoff), maxBackoff)
+}
+
+// Backoff returns the longest restart backoff a worker seat is in: the
+// delay before its current worker started, or before the next, while that
+// worker has not stayed up the settle time. 0: no worker is in a restart
+// loop.
+func (p *Pool) Backoff() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var d time.Duration
+	for _, s := range p.seats {
+		if s.proc == nil || s.proc.Uptime() < settle {
+			d = max(d, s.backoff)
+		}
+	}
+	return d
 }
