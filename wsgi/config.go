@@ -78,10 +78,12 @@ type Config struct {
 	// negative value means no limit.
 	QueueTimeout time.Duration
 
-	// MaxRequests recycles a worker after it has served this many
+	// MaxRequests recycles a worker once it has been handed this many
 	// requests, plus a random 0 to MaxRequestsJitter, so that workers do not
-	// all recycle at once: a guard against slow leaks. Its replacement is
-	// started first and takes over once ready. 0 means never.
+	// all recycle at once: a guard against slow leaks. It is a cap: the
+	// worker takes no more, finishes those it has and leaves; its
+	// replacement is started ahead, at three quarters of the count, and
+	// the other workers serve meanwhile. 0 means never.
 	MaxRequests       int64
 	MaxRequestsJitter int64
 

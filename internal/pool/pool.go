@@ -236,6 +236,7 @@ func (p *Pool) Acquire(ctx context.Context, req [][]byte) (*worker.Conn, error) 
 		p.idle[0] = nil
 		p.idle = p.idle[1:]
 		if c.Alive() {
+			p.hand(c)
 			p.mu.Unlock()
 			return begin(c, req)
 		}
@@ -292,20 +293,34 @@ func begin(c *worker.Conn, req [][]byte) (*worker.Conn, error) {
 
 // Release returns a channel whose exchange ended cleanly.
 func (p *Pool) Release(c *worker.Conn) {
-	served := c.Proc.Served.Add(1)
-	if q := c.Proc.Quota; q > 0 && served == q {
-		var recycle chan struct{}
-		p.mu.Lock()
-		if id := c.Proc.ID; id < len(p.seats) { // not removed by Resize
-			recycle = p.seats[id].recycle
-		}
-		p.mu.Unlock()
+	c.Proc.Served.Add(1)
+	p.put(c)
+}
+
+// hand counts a request handed to c's worker, with p.mu held. Config.
+// MaxRequests is a cap: the worker that has been handed its quota takes
+// no more (the others, or its replacement, take them), and its
+// replacement is started ahead, at three quarters of it, so that it is
+// ready by then.
+func (p *Pool) hand(c *worker.Conn) {
+	q := c.Proc.Quota
+	if q == 0 || c.Proc.ID >= len(p.seats) {
+		return
+	}
+	s := p.seats[c.Proc.ID]
+	if s.proc != c.Proc {
+		return
+	}
+	s.handed++
+	if s.handed == q-q/4 {
 		select {
-		case recycle <- struct{}{}:
+		case s.recycle <- struct{}{}:
 		default:
 		}
 	}
-	p.put(c)
+	if s.handed >= q {
+		c.Proc.Retire()
+	}
 }
 
 // put gives c to the first waiter, writing its request, or makes it idle.
@@ -322,6 +337,7 @@ func (p *Pool) put(c *worker.Conn) {
 	}
 	w := p.waiters[0]
 	p.waiters = p.waiters[1:]
+	p.hand(c)
 	p.mu.Unlock()
 	_, err := begin(c, w.req)
 	w.done <- handoff{c, err}
@@ -345,6 +361,7 @@ func (p *Pool) add(proc *worker.Process) {
 		return
 	}
 	p.seats[proc.ID].proc = proc
+	p.seats[proc.ID].handed = 0
 	p.mu.Unlock()
 	for _, c := range proc.Conns {
 		p.put(c)

@@ -14,6 +14,7 @@ type seat struct {
 	id      int
 	proc    *worker.Process // guarded by Pool.mu; nil while it is replaced
 	backoff time.Duration   // guarded by Pool.mu: the delay before proc (supervise.go)
+	handed  int64           // guarded by Pool.mu: requests handed to proc
 	recycle chan struct{}   // its worker has been handed its share
 	swap    chan swap       // a reload's replacement
 	ctx     context.Context // done when the pool stops or the seat is removed

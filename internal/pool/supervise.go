@@ -74,6 +74,10 @@ func (p *Pool) supervise(s *seat, proc *worker.Process) {
 		p.mu.Lock()
 		s.proc = nil
 		p.mu.Unlock()
+		select {
+		case <-s.recycle: // the dead worker's: not its replacement's
+		default:
+		}
 		p.countRestart(s.id, proc, ReasonDied)
 		if uptime < settle {
 			backoff = grow(backoff)
