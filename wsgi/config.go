@@ -68,6 +68,11 @@ type Config struct {
 	// value means no limit.
 	Timeout time.Duration
 
+	// ReloadTimeout bounds Reload: if the new workers have not all
+	// imported the app in time, they are killed and the old ones serve
+	// on. 0 means Timeout's value; a negative value means no limit.
+	ReloadTimeout time.Duration
+
 	// Backlog is how many requests may wait for a free worker thread;
 	// past it, a request gets 503 with Retry-After at once, rather than
 	// unbounded latency. 0 means 1024; a negative value means no limit.
@@ -156,6 +161,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
+	}
+	if cfg.ReloadTimeout == 0 {
+		cfg.ReloadTimeout = cfg.Timeout
 	}
 	if cfg.Backlog == 0 {
 		cfg.Backlog = defaultBacklog

@@ -83,8 +83,9 @@ func (c *Container) Start(ctx context.Context) error {
 			PythonPath: c.cfg.PythonPath,
 			Env:        c.cfg.workerEnv(),
 		},
-		Preload: c.cfg.Preload,
-		Logger:  c.log,
+		Preload:       c.cfg.Preload,
+		ReloadTimeout: max(c.cfg.ReloadTimeout, 0),
+		Logger:        c.log,
 	})
 	if err := c.pool.Start(ctx); err != nil {
 		c.mu.Lock()

@@ -6,6 +6,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -40,6 +41,11 @@ type Config struct {
 	// Preload imports the app once in a zygote and forks the workers
 	// from it (see package worker); Reload starts a new zygote.
 	Preload bool
+
+	// ReloadTimeout bounds a Reload: if the new workers (and zygote) are
+	// not all ready in time, they are killed and the old ones serve on.
+	// 0: no limit.
+	ReloadTimeout time.Duration
 
 	Logger *slog.Logger
 }
@@ -175,6 +181,26 @@ type handoff struct {
 func (p *Pool) Reload(ctx context.Context) error {
 	p.reload.Lock()
 	defer p.reload.Unlock()
+	d := p.cfg.ReloadTimeout
+	if d <= 0 {
+		return p.reloadAll(ctx)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, d, errReloadTimeout)
+	defer cancel()
+	err := p.reloadAll(ctx)
+	if err != nil && errors.Is(context.Cause(ctx), errReloadTimeout) {
+		p.log.Error("reload timed out: the new workers are killed, the old ones serve on",
+			"timeout", d, "err", err)
+		return fmt.Errorf("pool: reload: the new workers were not ready in %v (Config.ReloadTimeout): %w", d, err)
+	}
+	return err
+}
+
+// errReloadTimeout is the cause of a Reload's context past ReloadTimeout.
+var errReloadTimeout = errors.New("pool: reload timed out")
+
+// reloadAll is Reload, with p.reload held.
+func (p *Pool) reloadAll(ctx context.Context) error {
 	if !p.cfg.Preload {
 		return p.reloadWorkers(ctx)
 	}

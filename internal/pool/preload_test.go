@@ -30,8 +30,9 @@ func newPythonPool(t *testing.T, cfg Config, app string) (*Pool, *syncBuffer) {
 	}
 	logs := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
 	cfg.Worker = worker.Config{Python: python, App: app, Threads: 1, Dir: "testdata",
-		Env: append(os.Environ(), "PYTHONUNBUFFERED=1")}
+		Env: append(env, cfg.Worker.Env...)}
 	p := New(cfg)
 	t.Cleanup(func() { p.Close() })
 	return p, logs
