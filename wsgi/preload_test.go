@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,16 +43,6 @@ func parentOf(t *testing.T, pid int) int {
 	}
 	t.Fatalf("pid %d: no PPid", pid)
 	return 0
-}
-
-// alive reports whether pid is a running process (not gone, not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || i+2 >= len(b) || (b[i+2] != 'Z' && b[i+2] != 'X')
 }
 
 // servingPIDs calls the pid app until every worker answered, and returns
@@ -182,64 +171,4 @@ func childProcesses(t *testing.T) []int {
 		}
 	}
 	return out
-}
-
-func TestPreloadShutdown(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
-	z := zygoteOf(t, ts.c)
-	pids := []int{z.PID()}
-	for _, p := range ts.c.pool.Workers() {
-		pids = append(pids, p.PID())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := ts.c.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	for _, pid := range pids {
-		if alive(pid) {
-			t.Errorf("pid %d still running after Shutdown", pid)
-		}
-	}
-	for _, p := range ts.c.pool.Workers() {
-		if p.Exit() != "exit status 0" {
-			t.Errorf("%v: %q; want a clean exit reported by the zygote", p, p.Exit())
-		}
-	}
-}
-
-// TestZygoteDeath: with the zygote gone, the workers serve on; a worker
-// that then dies is still replaced, from a new zygote.
-func TestZygoteDeath(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
-	z := zygoteOf(t, ts.c)
-	before := servingPIDs(t, ts, 2)
-	syscall.Kill(z.PID(), syscall.SIGKILL)
-	<-z.Done()
-	ts.logs.await(t, "zygote exited", "signal: killed")
-	if now := servingPIDs(t, ts, 2); fmt.Sprint(now) != fmt.Sprint(before) {
-		t.Errorf("workers before the zygote died %v, after %v", before, now)
-	}
-	resp, body := ts.call(t, "die", "GET", "/?kill", nil)
-	if resp.StatusCode != 502 || !strings.Contains(body, "failed") {
-		t.Fatalf("killed worker: %s %q", resp.Status, body)
-	}
-	ts.logs.await(t, "starting a new zygote", "worker started")
-	z2 := zygoteOf(t, ts.c)
-	if z2 == z {
-		t.Fatal("no new zygote")
-	}
-	seen := servingPIDs(t, ts, 2)
-	if len(seen) != 2 {
-		t.Fatalf("served by %v", seen)
-	}
-	forked := 0
-	for pid := range seen {
-		if parentOf(t, pid) == z2.PID() {
-			forked++
-		}
-	}
-	if forked != 1 {
-		t.Errorf("%d workers forked from the new zygote %d; want the replacement", forked, z2.PID())
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,6 +278,103 @@ func waitFor(t *testing.T, cond func() bool) {
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met in 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPreloadShutdown: Stop ends the zygote and its workers, whose clean
+// exits the zygote reports.
+func TestPreloadShutdown(t *testing.T) {
+	p, _ := newPythonPool(t, Config{Workers: 2, Preload: true}, "preloadapp:app")
+	if err := p.Start(startCtx(t)); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	pids := []int{p.Zygote().PID()}
+	for _, w := range p.Workers() {
+		pids = append(pids, w.PID())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("pid %d still running after Stop", pid)
+		}
+	}
+	for _, w := range p.Workers() {
+		if w.Exit() != "exit status 0" {
+			t.Errorf("%v: %q; want a clean exit reported by the zygote", w, w.Exit())
+		}
+	}
+}
+
+// TestZygoteDeath: with the zygote gone, the workers serve on; a worker
+// that then dies is still replaced, from a new zygote.
+func TestZygoteDeath(t *testing.T) {
+	p, logs := newPythonPool(t, Config{Workers: 2, Preload: true}, "preloadapp:app")
+	if err := p.Start(startCtx(t)); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	z := p.Zygote()
+	before := servedBy(t, p, 2)
+	syscall.Kill(z.PID(), syscall.SIGKILL)
+	<-z.Done()
+	awaitLog(t, logs, "zygote exited", "signal: killed")
+	if now := servedBy(t, p, 2); fmt.Sprint(now) != fmt.Sprint(before) {
+		t.Errorf("workers before the zygote died %v, after %v", before, now)
+	}
+	victim := p.Workers()[0]
+	victim.Kill()
+	awaitLog(t, logs, "starting a new zygote", "worker started")
+	z2 := p.Zygote()
+	if z2 == z {
+		t.Fatal("no new zygote")
+	}
+	seen := servedBy(t, p, 2)
+	if len(seen) != 2 {
+		t.Fatalf("served by %v", seen)
+	}
+	forked := 0
+	for pid := range seen {
+		if parentOf(t, pid) == z2.PID() {
+			forked++
+		}
+	}
+	if forked != 1 {
+		t.Errorf("%d workers forked from the new zygote %d; want the replacement", forked, z2.PID())
+	}
+}
+
+// alive reports whether pid is a running process (not gone, not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || (b[i+2] != 'Z' && b[i+2] != 'X')
+}
+
+// awaitLog waits until the log holds every one of subs.
+func awaitLog(t *testing.T, logs *syncBuffer, subs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		missing := ""
+		for _, s := range subs {
+			if !strings.Contains(logs.String(), s) {
+				missing = s
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q; it says:\n%s", missing, logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
