@@ -30,6 +30,7 @@ func fakeStats() wsgi.Stats {
 	return wsgi.Stats{
 		Waiting:  3,
 		Restarts: map[string]int64{"died": 2, "memory": 1},
+		Backoff:  1600 * time.Millisecond,
 		Workers: []wsgi.WorkerStats{
 			{ID: 0, PID: 100, State: "ready", Threads: 4, Served: 10, RSS: 30 << 20, Uptime: time.Hour,
 				Requests: []wsgi.RequestStats{{Thread: 0, What: "GET /slow?<x>", Age: 1500 * time.Millisecond}, {Thread: 2, What: "POST /a", Age: time.Second}}},
@@ -70,6 +71,7 @@ func TestMetricsExposition(t *testing.T) {
 		`gowsgi_worker_restarts_total{reason="died"} 2`,
 		`gowsgi_worker_restarts_total{reason="memory"} 1`,
 		`gowsgi_worker_restarts_total{reason="reload"} 0`,
+		`gowsgi_worker_backoff_seconds 1.6`,
 		`gowsgi_worker_resident_memory_bytes{worker="0"} 3.145728e+07`,
 		`gowsgi_ready 1`,
 		"# TYPE gowsgi_http_request_duration_seconds histogram",

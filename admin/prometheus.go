@@ -69,6 +69,9 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 		e.sample("gowsgi_worker_restarts_total", labels{"reason", reason}, float64(restarts[reason]))
 	}
 
+	e.family("gowsgi_worker_backoff_seconds", "gauge", "Longest delay before a worker's restart while it dies soon after each start; 0 if none does.")
+	e.sample("gowsgi_worker_backoff_seconds", nil, st.Backoff.Seconds())
+
 	e.family("gowsgi_worker_resident_memory_bytes", "gauge", "Resident memory of each worker process.")
 	for _, ws := range st.Workers {
 		if ws.RSS > 0 {

@@ -82,6 +82,11 @@ type Config struct {
 	// value means no limit.
 	Timeout time.Duration
 
+	// ReloadTimeout bounds Reload: if the new workers have not all
+	// imported the app in time, they are killed and the old ones serve
+	// on. 0 means Timeout's value; a negative value means no limit.
+	ReloadTimeout time.Duration
+
 	// Backlog is how many requests may wait for a free worker thread;
 	// past it, a request gets 503 with Retry-After at once, rather than
 	// unbounded latency. 0 means 1024; a negative value means no limit.
@@ -92,10 +97,12 @@ type Config struct {
 	// negative value means no limit.
 	QueueTimeout time.Duration
 
-	// MaxRequests recycles a worker after it has served this many
+	// MaxRequests recycles a worker once it has been handed this many
 	// requests, plus a random 0 to MaxRequestsJitter, so that workers do not
-	// all recycle at once: a guard against slow leaks. Its replacement is
-	// started first and takes over once ready. 0 means never.
+	// all recycle at once: a guard against slow leaks. It is a cap: the
+	// worker takes no more, finishes those it has and leaves; its
+	// replacement is started ahead, at three quarters of the count, and
+	// the other workers serve meanwhile. 0 means never.
 	MaxRequests       int64
 	MaxRequestsJitter int64
 
@@ -187,6 +194,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
+	}
+	if cfg.ReloadTimeout == 0 {
+		cfg.ReloadTimeout = cfg.Timeout
 	}
 	if cfg.Backlog == 0 {
 		cfg.Backlog = defaultBacklog

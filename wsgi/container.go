@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 
 	"github.com/gowsgi/gowsgi/internal/environ"
 	"github.com/gowsgi/gowsgi/internal/pool"
-	"github.com/gowsgi/gowsgi/internal/pyruntime"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -22,8 +20,6 @@ type Container struct {
 	cfg  Config
 	log  *slog.Logger
 	pool *pool.Pool
-	dir  string  // where the Python runtime was installed
-	zyg  zygotes // with Config.Preload (preload.go)
 
 	bodies    memBudget // the request bodies in memory (body.go)
 	exchanges sync.Pool // *worker.Exchange, reused
@@ -72,15 +68,6 @@ func (c *Container) Start(ctx context.Context) error {
 		return errors.New("wsgi: Container started twice")
 	}
 	c.mu.Unlock()
-	dir, err := os.MkdirTemp("", "gowsgi-runtime-")
-	if err != nil {
-		return fmt.Errorf("wsgi: installing the Python runtime: %w", err)
-	}
-	if _, err := pyruntime.Install(dir); err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("wsgi: installing the Python runtime: %w", err)
-	}
-	c.dir = dir
 	c.multiprocess.Store(c.cfg.Workers > 1)
 	c.pool = pool.New(pool.Config{
 		Workers:    c.cfg.Workers,
@@ -91,16 +78,19 @@ func (c *Container) Start(ctx context.Context) error {
 		MaxRequestsJitter: c.cfg.MaxRequestsJitter,
 		MaxMemory:         c.cfg.MaxWorkerMemory,
 
-		Spawn:  c.spawn,
-		Logger: c.log,
+		Worker: worker.Config{
+			Python:     c.cfg.Python,
+			App:        c.cfg.App,
+			Threads:    c.cfg.Threads,
+			Dir:        c.cfg.Dir,
+			PythonPath: c.cfg.PythonPath,
+			Env:        c.cfg.workerEnv(),
+		},
+		Preload:       c.cfg.Preload,
+		ReloadTimeout: max(c.cfg.ReloadTimeout, 0),
+		Logger:        c.log,
 	})
-	err = c.startPreload(ctx)
-	if err == nil {
-		err = c.pool.Start(ctx)
-	}
-	if err != nil {
-		c.killZygotes()
-		os.RemoveAll(dir)
+	if err := c.pool.Start(ctx); err != nil {
 		c.mu.Lock()
 		c.state = closed
 		c.mu.Unlock()
@@ -118,28 +108,6 @@ func (c *Container) Start(ctx context.Context) error {
 	return nil
 }
 
-func (c *Container) spawn(ctx context.Context, id int) (*worker.Process, error) {
-	if c.cfg.Preload {
-		return c.fork(ctx, id)
-	}
-	return worker.Start(ctx, c.workerConfig(id))
-}
-
-// workerConfig is how worker (or zygote) id is started.
-func (c *Container) workerConfig(id int) worker.Config {
-	return worker.Config{
-		ID:         id,
-		Python:     c.cfg.Python,
-		RuntimeDir: c.dir,
-		App:        c.cfg.App,
-		Threads:    c.cfg.Threads,
-		Dir:        c.cfg.Dir,
-		PythonPath: c.cfg.PythonPath,
-		Env:        c.cfg.workerEnv(),
-		Logger:     c.log,
-	}
-}
-
 // Reload starts new workers, which import the app afresh (new code, new
 // settings), and once all are ready sends new requests to them while the
 // old workers finish theirs: no request fails. If the new version does not
@@ -152,7 +120,7 @@ func (c *Container) Reload(ctx context.Context) error {
 	if st != running {
 		return errors.New("wsgi: Reload of a Container that is not running")
 	}
-	if err := c.reload(ctx); err != nil {
+	if err := c.pool.Reload(ctx); err != nil {
 		c.log.Error("reload failed: the old workers serve on", "err", err)
 		return err
 	}
@@ -186,7 +154,6 @@ func (c *Container) Shutdown(ctx context.Context) error {
 	if perr := c.pool.Stop(ctx); err == nil {
 		err = perr
 	}
-	c.stopZygotes(ctx)
 	c.finish()
 	return err
 }
@@ -203,7 +170,6 @@ func (c *Container) Close() error {
 	if c.pool != nil {
 		c.pool.Close()
 	}
-	c.killZygotes()
 	c.finish()
 	return nil
 }
@@ -212,9 +178,6 @@ func (c *Container) finish() {
 	c.mu.Lock()
 	c.state = closed
 	c.mu.Unlock()
-	if c.dir != "" {
-		os.RemoveAll(c.dir)
-	}
 }
 
 // enter counts a request in, if the container is running.
@@ -279,7 +242,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, pool.ErrNotSent):
 			// Nothing reached the worker: it is safe to try another.
-			c.pool.Discard(conn)
+			c.pool.Abandon(conn)
 			if attempt < maxAttempts {
 				continue
 			}

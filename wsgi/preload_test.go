@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,12 +18,11 @@ import (
 // zygoteOf returns the Container's current zygote.
 func zygoteOf(t *testing.T, c *Container) *worker.Zygote {
 	t.Helper()
-	c.zyg.mu.Lock()
-	defer c.zyg.mu.Unlock()
-	if c.zyg.cur == nil {
+	z := c.pool.Zygote()
+	if z == nil {
 		t.Fatal("no zygote")
 	}
-	return c.zyg.cur
+	return z
 }
 
 // parentOf reads the PPid of pid from /proc.
@@ -45,16 +43,6 @@ func parentOf(t *testing.T, pid int) int {
 	}
 	t.Fatalf("pid %d: no PPid", pid)
 	return 0
-}
-
-// alive reports whether pid is a running process (not gone, not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || i+2 >= len(b) || (b[i+2] != 'Z' && b[i+2] != 'X')
 }
 
 // servingPIDs calls the pid app until every worker answered, and returns
@@ -146,7 +134,7 @@ func TestPreloadImportError(t *testing.T) {
 	if !errors.As(err, &le) || !strings.Contains(le.Traceback, "No module named 'this_module_does_not_exist'") {
 		t.Fatalf("Start: %v; want a *LoadError", err)
 	}
-	if c.zyg.cur != nil || len(c.zyg.retired) != 0 || len(c.pool.Workers()) != 0 {
+	if c.pool.Zygote() != nil || len(c.pool.Workers()) != 0 {
 		t.Error("processes left after a failed Start")
 	}
 	if n := strings.Count(logs.String(), "zygote started"); n != 0 {
@@ -181,87 +169,4 @@ func childProcesses(t *testing.T) []int {
 		}
 	}
 	return out
-}
-
-func TestPreloadShutdown(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
-	z := zygoteOf(t, ts.c)
-	pids := []int{z.PID()}
-	for _, p := range ts.c.pool.Workers() {
-		pids = append(pids, p.PID())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := ts.c.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	for _, pid := range pids {
-		if alive(pid) {
-			t.Errorf("pid %d still running after Shutdown", pid)
-		}
-	}
-	for _, p := range ts.c.pool.Workers() {
-		if p.Exit() != "exit status 0" {
-			t.Errorf("%v: %q; want a clean exit reported by the zygote", p, p.Exit())
-		}
-	}
-}
-
-// TestZygoteDeath: with the zygote gone, the workers serve on; a worker
-// that then dies is still replaced, from a new zygote.
-func TestZygoteDeath(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
-	z := zygoteOf(t, ts.c)
-	before := servingPIDs(t, ts, 2)
-	syscall.Kill(z.PID(), syscall.SIGKILL)
-	<-z.Done()
-	ts.logs.await(t, "zygote exited", "signal: killed")
-	if now := servingPIDs(t, ts, 2); fmt.Sprint(now) != fmt.Sprint(before) {
-		t.Errorf("workers before the zygote died %v, after %v", before, now)
-	}
-	resp, body := ts.call(t, "die", "GET", "/?kill", nil)
-	ts.awaitFailure(t, resp, body, 502, "worker failed during a request")
-	ts.logs.await(t, "starting a new zygote", "worker started")
-	z2 := zygoteOf(t, ts.c)
-	if z2 == z {
-		t.Fatal("no new zygote")
-	}
-	seen := servingPIDs(t, ts, 2)
-	if len(seen) != 2 {
-		t.Fatalf("served by %v", seen)
-	}
-	forked := 0
-	for pid := range seen {
-		if parentOf(t, pid) == z2.PID() {
-			forked++
-		}
-	}
-	if forked != 1 {
-		t.Errorf("%d workers forked from the new zygote %d; want the replacement", forked, z2.PID())
-	}
-}
-
-// TestPreloadReload: Reload starts a new zygote, forks the new workers
-// from it, and the old zygote leaves once its workers have.
-func TestPreloadReload(t *testing.T) {
-	ts := startApp(t, Config{App: "pep:dispatch", Preload: true, Workers: 2})
-	old := zygoteOf(t, ts.c)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := ts.c.Reload(ctx); err != nil {
-		t.Fatalf("Reload: %v", err)
-	}
-	z := zygoteOf(t, ts.c)
-	if z == old {
-		t.Fatal("Reload kept the zygote")
-	}
-	checkForked(t, ts, z, 2)
-	select {
-	case <-old.Done():
-	case <-ctx.Done():
-		t.Fatal("the old zygote did not leave")
-	}
-	if old.Exit() != "exit status 0" {
-		t.Errorf("old zygote: %q", old.Exit())
-	}
 }

@@ -73,7 +73,7 @@ func (c *Container) respond(w http.ResponseWriter, r *http.Request, ex *worker.E
 	if ok {
 		c.pool.Release(conn)
 	} else {
-		c.pool.Discard(conn)
+		c.pool.Abandon(conn)
 	}
 	// A wsgi.file_wrapper response: the worker has nothing more to say,
 	// so a slow client reading a large file holds no worker thread.

@@ -12,6 +12,10 @@ type Stats struct {
 	Waiting  int              // requests waiting for a free worker thread
 	Restarts map[string]int64 // workers replaced, by reason: "died", "max-requests", "memory", "reload"
 	Recent   []RestartStats   // the last few replacements, oldest first
+
+	// Backoff is the longest delay a worker is restarted after, while it
+	// dies soon after each start (a crash loop); 0 if none is.
+	Backoff time.Duration
 }
 
 // RestartStats describes one worker replaced.
@@ -71,9 +75,14 @@ func (c *Container) Stats() Stats {
 		return st
 	}
 	st.Waiting = c.pool.Waiting()
-	st.Restarts = c.pool.Restarts()
+	st.Backoff = c.pool.Backoff()
+	st.Restarts = map[string]int64{}
+	for reason, n := range c.pool.Restarts() {
+		st.Restarts[reason.String()] = n
+	}
 	for _, r := range c.pool.RecentRestarts() {
-		st.Recent = append(st.Recent, RestartStats(r))
+		st.Recent = append(st.Recent, RestartStats{Worker: r.Worker, PID: r.PID, Reason: r.Reason.String(),
+			Exit: r.Exit, At: r.At})
 	}
 	now := time.Now()
 	for _, p := range c.pool.Workers() {

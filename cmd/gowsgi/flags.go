@@ -40,6 +40,7 @@ type serveOptions struct {
 
 	// Worker lifecycle and overload (0 on the command line means no limit).
 	timeout           time.Duration
+	reloadTimeout     time.Duration // < 0: as timeout
 	maxRequests       int
 	maxRequestsJitter int
 	maxWorkerMemory   int64
@@ -75,6 +76,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o.gracefulTimeout = 30 * time.Second
 	o.timeout = 30 * time.Second
+	o.reloadTimeout = -1
 	o.backlog = 1024
 	o.queueTimeout = 30 * time.Second
 	o.headerTimeout = 30 * time.Second
@@ -110,7 +112,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"admin", (*stringValue)(&o.admin), "serve /metrics (Prometheus), /healthz, /readyz and a status page at `ADDRESS` (as --bind's; keep it private) (default: none)"},
 		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: key = value lines, the keys these flags' long names (see below) (default: none)"},
 		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
-		{"max-requests", (*intValue)(&o.maxRequests), "replace a worker after it served `N` requests, its replacement ready first; 0 means never (default 0)"},
+		{"reload-timeout", (*secondsValue)(&o.reloadTimeout), "a reload whose new workers are not all ready (the app imported) within `SECONDS` (or a duration) is given up: they are killed and the old ones serve on; 0 means no limit (default: --timeout's)"},
+		{"max-requests", (*intValue)(&o.maxRequests), "hand a worker at most `N` requests, then replace it (its replacement starts at 3/4 of N); 0 means never (default 0)"},
 		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
 		{"max-worker-memory", (*bytesValue)(&o.maxWorkerMemory), "replace a worker whose resident memory exceeds `BYTES` (512M, 1G: powers of 1024), checked each second; 0 means no limit (default 0)"},
 		{"backlog", (*intValue)(&o.backlog), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (default 1024)"},

@@ -89,6 +89,11 @@ func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 		return d
 	}
 	cfg.Timeout = time.Duration(noLimit(int64(o.timeout)))
+	if o.reloadTimeout < 0 {
+		cfg.ReloadTimeout = cfg.Timeout
+	} else {
+		cfg.ReloadTimeout = time.Duration(noLimit(int64(o.reloadTimeout)))
+	}
 	cfg.Backlog = int(noLimit(int64(o.backlog)))
 	cfg.QueueTimeout = time.Duration(noLimit(int64(o.queueTimeout)))
 	cfg.MaxRequests = int64(o.maxRequests)

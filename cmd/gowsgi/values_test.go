@@ -143,3 +143,27 @@ func TestBodyFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadTimeoutFlag: --reload-timeout follows --timeout unless given;
+// its 0 means no limit.
+func TestReloadTimeoutFlag(t *testing.T) {
+	cases := []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 30 * time.Second},
+		{[]string{"--timeout", "5"}, 5 * time.Second},
+		{[]string{"--timeout", "0"}, -1},
+		{[]string{"--timeout", "5", "--reload-timeout", "2m"}, 2 * time.Minute},
+		{[]string{"--reload-timeout", "0"}, -1},
+	}
+	for _, tc := range cases {
+		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
+		if o == nil {
+			t.Fatalf("parseServe(%q): status %d", tc.args, status)
+		}
+		if got := o.withLimits(wsgiConfig()).ReloadTimeout; got != tc.want {
+			t.Errorf("%q: ReloadTimeout %v; want %v", tc.args, got, tc.want)
+		}
+	}
+}

@@ -6,9 +6,11 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -16,9 +18,6 @@ import (
 
 // ErrStopped is returned by Acquire once the pool is stopping.
 var ErrStopped = errors.New("pool: stopped")
-
-// SpawnFunc starts worker id and returns it once its app is imported.
-type SpawnFunc func(ctx context.Context, id int) (*worker.Process, error)
 
 // Config configures a Pool.
 type Config struct {
@@ -33,7 +32,20 @@ type Config struct {
 	MaxRequestsJitter int64
 	MaxMemory         int64
 
-	Spawn  SpawnFunc
+	// Worker is how each worker (and the zygote) is started; the pool
+	// sets its ID, and RuntimeDir to where it installed the Python
+	// runtime at Start.
+	Worker worker.Config
+
+	// Preload imports the app once in a zygote and forks the workers
+	// from it (see package worker); Reload starts a new zygote.
+	Preload bool
+
+	// ReloadTimeout bounds a Reload: if the new workers (and zygote) are
+	// not all ready in time, they are killed and the old ones serve on.
+	// 0: no limit.
+	ReloadTimeout time.Duration
+
 	Logger *slog.Logger
 }
 
@@ -55,32 +67,30 @@ type Pool struct {
 	mu       sync.Mutex
 	idle     []*worker.Conn
 	waiters  []*waiter
-	procs    []*worker.Process // by worker id; nil while one is being replaced
+	seats    []*seat // by worker id
 	retiring map[*worker.Process]struct{}
-	recycle  []chan struct{}  // by worker id: its worker served its share
-	swap     []chan swap      // by worker id: a reload's replacement
-	slots    []slot           // by worker id: its supervisor (resize.go)
 	reload   sync.Mutex       // one Reload at a time
-	restarts map[string]int64 // workers replaced, by reason
+	restarts map[Reason]int64 // workers replaced, by reason
 	recent   []Restart        // the last recentRestarts replacements
 	stopped  bool
+
+	dir     string  // where Start installed the Python runtime
+	zyg     zygotes // with Config.Preload (preload.go)
+	spawned atomic.Int64
 }
 
 // New returns a pool; Start starts its workers.
 func New(cfg Config) *Pool {
 	cfg.Workers = max(cfg.Workers, 1)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
-		procs:    make([]*worker.Process, cfg.Workers),
 		retiring: map[*worker.Process]struct{}{},
-		restarts: map[string]int64{},
-		recycle:  make([]chan struct{}, cfg.Workers),
-		swap:     make([]chan swap, cfg.Workers),
-		slots:    make([]slot, cfg.Workers)}
-	for i := range p.recycle {
-		p.recycle[i] = make(chan struct{}, 1)
-		p.swap[i] = make(chan swap)
-		p.slots[i] = newSlot(p.ctx)
+		restarts: map[Reason]int64{}}
+	for id := range cfg.Workers {
+		p.seats = append(p.seats, newSeat(p.ctx, id))
 	}
 	return p
 }
@@ -89,40 +99,56 @@ func New(cfg Config) *Pool {
 // fails (an app that does not import, say), all are stopped and its error
 // is returned: nothing is retried.
 func (p *Pool) Start(ctx context.Context) error {
-	errs := make([]error, p.cfg.Workers)
-	var wg sync.WaitGroup
-	for id := range p.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			proc, err := p.cfg.Spawn(ctx, id)
-			if err != nil {
-				errs[id] = err
-				return
-			}
-			p.mu.Lock()
-			p.procs[id] = proc
-			p.mu.Unlock()
-		}()
+	if err := p.install(); err != nil {
+		return err
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, e := range errs {
-			// One traceback says it all when every worker failed alike.
-			if e != nil {
-				err = e
-				break
-			}
-		}
+	if err := p.startPreload(ctx); err != nil {
 		p.Close()
 		return err
 	}
-	for id, proc := range p.procs {
+	procs, err := p.spawnSet(ctx, 0, p.cfg.Workers)
+	if err != nil {
+		killAll(procs)
+		p.Close()
+		return err
+	}
+	for id, proc := range procs {
 		p.add(proc)
 		p.wg.Add(1)
-		go p.supervise(id, proc)
+		go p.supervise(p.seats[id], proc)
 	}
 	return nil
+}
+
+// spawnSet starts workers from..to-1 at once and returns them, by id
+// minus from, once all are ready; if any fails, the error is that of the
+// first (one traceback says it all when every worker failed alike) and
+// the slice holds those that started, which the caller keeps or kills.
+func (p *Pool) spawnSet(ctx context.Context, from, to int) ([]*worker.Process, error) {
+	procs := make([]*worker.Process, to-from)
+	errs := make([]error, to-from)
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Go(func() { procs[i], errs[i] = p.spawn(ctx, from+i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return procs, err
+		}
+	}
+	return procs, nil
+}
+
+// killAll kills the processes of a set that is not used, and waits for
+// them to end.
+func killAll(procs []*worker.Process) {
+	for _, proc := range procs {
+		if proc != nil {
+			proc.Kill()
+			<-proc.Done()
+		}
+	}
 }
 
 // ErrNotSent is returned by Acquire when the request could not be written
@@ -147,36 +173,58 @@ type handoff struct {
 // once every one is ready, puts them in place of the old ones, which finish
 // the requests they have and leave. If any new worker fails to start, none
 // replaces anything, the old ones serve on, and the error is returned.
+//
+// With Config.Preload the new workers are forked from a new zygote, which
+// imported the new code; the loser of the old and new zygotes leaves once
+// its workers have.
 func (p *Pool) Reload(ctx context.Context) error {
 	p.reload.Lock()
 	defer p.reload.Unlock()
-	p.mu.Lock()
-	n := len(p.procs) // Resize also holds p.reload: n stays
-	p.mu.Unlock()
-	next := make([]*worker.Process, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for id := range next {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			next[id], errs[id] = p.cfg.Spawn(ctx, id)
-		}()
+	d := p.cfg.ReloadTimeout
+	if d <= 0 {
+		return p.reloadAll(ctx)
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			for _, proc := range next {
-				if proc != nil {
-					proc.Kill()
-				}
-			}
-			return err
-		}
+	ctx, cancel := context.WithTimeoutCause(ctx, d, errReloadTimeout)
+	defer cancel()
+	err := p.reloadAll(ctx)
+	if err != nil && errors.Is(context.Cause(ctx), errReloadTimeout) {
+		p.log.Error("reload timed out: the new workers are killed, the old ones serve on",
+			"timeout", d, "err", err)
+		return fmt.Errorf("pool: reload: the new workers were not ready in %v (Config.ReloadTimeout): %w", d, err)
+	}
+	return err
+}
+
+// errReloadTimeout is the cause of a Reload's context past ReloadTimeout.
+var errReloadTimeout = errors.New("pool: reload timed out")
+
+// reloadAll is Reload, with p.reload held.
+func (p *Pool) reloadAll(ctx context.Context) error {
+	if !p.cfg.Preload {
+		return p.reloadWorkers(ctx)
+	}
+	settle, err := p.reloadZygote(ctx)
+	if err != nil {
+		return err
+	}
+	err = p.reloadWorkers(ctx)
+	settle(err == nil)
+	return err
+}
+
+// reloadWorkers is Reload's new set of workers; p.reload is held.
+func (p *Pool) reloadWorkers(ctx context.Context) error {
+	p.mu.Lock()
+	n := len(p.seats) // Resize also holds p.reload: n stays
+	p.mu.Unlock()
+	next, err := p.spawnSet(ctx, 0, n)
+	if err != nil {
+		killAll(next)
+		return err
 	}
 	for id, proc := range next {
 		p.mu.Lock()
-		ch := p.swap[id]
+		ch := p.seats[id].swap
 		p.mu.Unlock()
 		// Wait until the new worker has taken over, so that every request
 		// after Reload returns runs the new code.
@@ -185,9 +233,7 @@ func (p *Pool) Reload(ctx context.Context) error {
 		case ch <- sw:
 			<-sw.done
 		case <-p.ctx.Done():
-			for _, proc := range next[id:] {
-				proc.Kill()
-			}
+			killAll(next[id:])
 			return ErrStopped
 		}
 	}
@@ -203,7 +249,7 @@ type swap struct {
 
 // Acquire sends the request of ex on an idle channel, waiting for one
 // until ctx is done, and returns the channel; the caller then reads the
-// response from ex and gives the channel back with Release or Discard.
+// response from ex and gives the channel back with Release or Abandon.
 func (p *Pool) Acquire(ctx context.Context, ex *worker.Exchange) (*worker.Conn, error) {
 	p.mu.Lock()
 	if p.stopped {
@@ -215,6 +261,7 @@ func (p *Pool) Acquire(ctx context.Context, ex *worker.Exchange) (*worker.Conn, 
 		p.idle[0] = nil
 		p.idle = p.idle[1:]
 		if c.Alive() {
+			p.hand(c)
 			p.mu.Unlock()
 			return begin(c, ex)
 		}
@@ -270,20 +317,34 @@ func begin(c *worker.Conn, ex *worker.Exchange) (*worker.Conn, error) {
 
 // Release returns a channel whose exchange ended cleanly.
 func (p *Pool) Release(c *worker.Conn) {
-	served := c.Proc.Served.Add(1)
-	if q := c.Proc.Quota; q > 0 && served == q {
-		var recycle chan struct{}
-		p.mu.Lock()
-		if id := c.Proc.ID; id < len(p.recycle) { // not removed by Resize
-			recycle = p.recycle[id]
-		}
-		p.mu.Unlock()
+	c.Proc.Served.Add(1)
+	p.put(c)
+}
+
+// hand counts a request handed to c's worker, with p.mu held. Config.
+// MaxRequests is a cap: the worker that has been handed its quota takes
+// no more (the others, or its replacement, take them), and its
+// replacement is started ahead, at three quarters of it, so that it is
+// ready by then.
+func (p *Pool) hand(c *worker.Conn) {
+	q := c.Proc.Quota
+	if q == 0 || c.Proc.ID >= len(p.seats) {
+		return
+	}
+	s := p.seats[c.Proc.ID]
+	if s.proc != c.Proc {
+		return
+	}
+	s.handed++
+	if s.handed == q-q/4 {
 		select {
-		case recycle <- struct{}{}:
+		case s.recycle <- struct{}{}:
 		default:
 		}
 	}
-	p.put(c)
+	if s.handed >= q {
+		c.Proc.Retire()
+	}
 }
 
 // put gives c to the first waiter, writing its request, or makes it idle.
@@ -300,14 +361,16 @@ func (p *Pool) put(c *worker.Conn) {
 	}
 	w := p.waiters[0]
 	p.waiters = p.waiters[1:]
+	p.hand(c)
 	p.mu.Unlock()
 	_, err := begin(c, w.ex)
 	w.done <- handoff{c, err}
 }
 
-// Discard gives up a channel that broke mid-exchange: its worker cannot be
-// trusted and is killed; the supervisor replaces it.
-func (p *Pool) Discard(c *worker.Conn) {
+// Abandon gives up a channel that broke mid-exchange (or on which a
+// request could not be sent): its worker cannot be trusted and is killed;
+// the supervisor replaces it.
+func (p *Pool) Abandon(c *worker.Conn) {
 	c.Proc.Kill()
 }
 
@@ -321,7 +384,8 @@ func (p *Pool) add(proc *worker.Process) {
 		proc.Kill() // started as the pool stopped
 		return
 	}
-	p.procs[proc.ID] = proc
+	p.seats[proc.ID].proc = proc
+	p.seats[proc.ID].handed = 0
 	p.mu.Unlock()
 	for _, c := range proc.Conns {
 		p.put(c)
@@ -333,9 +397,9 @@ func (p *Pool) Workers() []*worker.Process {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*worker.Process
-	for _, proc := range p.procs {
-		if proc != nil {
-			out = append(out, proc)
+	for _, s := range p.seats {
+		if s.proc != nil {
+			out = append(out, s.proc)
 		}
 	}
 	return out
@@ -360,6 +424,8 @@ func (p *Pool) Stop(ctx context.Context) error {
 		}
 	}
 	p.wg.Wait()
+	p.stopZygotes(ctx)
+	p.uninstall()
 	return err
 }
 
@@ -371,6 +437,8 @@ func (p *Pool) Close() error {
 		<-proc.Done()
 	}
 	p.wg.Wait()
+	p.killZygotes()
+	p.uninstall()
 	return nil
 }
 
@@ -385,9 +453,9 @@ func (p *Pool) shut() []*worker.Process {
 	p.waiters = nil
 	p.idle = nil
 	var procs []*worker.Process
-	for _, proc := range p.procs {
-		if proc != nil {
-			procs = append(procs, proc)
+	for _, s := range p.seats {
+		if s.proc != nil {
+			procs = append(procs, s.proc)
 		}
 	}
 	for proc := range p.retiring {
@@ -403,12 +471,36 @@ func (p *Pool) Waiting() int {
 	return len(p.waiters)
 }
 
-// Restarts returns how many workers were replaced, by reason: "died",
-// "max-requests", "memory" and "reload".
-func (p *Pool) Restarts() map[string]int64 {
+// Reason is why a worker was replaced.
+type Reason string
+
+const (
+	ReasonDied        Reason = "died"         // it exited, or was killed
+	ReasonMaxRequests Reason = "max-requests" // it was handed Config.MaxRequests
+	ReasonMemory      Reason = "memory"       // its RSS exceeded Config.MaxMemory
+	ReasonReload      Reason = "reload"       // Reload replaced it
+)
+
+func (r Reason) String() string { return string(r) }
+
+// explain says why a worker is recycled, in the log.
+func (r Reason) explain() string {
+	switch r {
+	case ReasonMaxRequests:
+		return "it served its max requests"
+	case ReasonMemory:
+		return "its memory exceeds the limit"
+	case ReasonReload:
+		return "the app is reloaded"
+	}
+	return string(r)
+}
+
+// Restarts returns how many workers were replaced, by reason.
+func (p *Pool) Restarts() map[Reason]int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int64, len(p.restarts))
+	out := make(map[Reason]int64, len(p.restarts))
 	for k, v := range p.restarts {
 		out[k] = v
 	}
@@ -419,7 +511,7 @@ func (p *Pool) Restarts() map[string]int64 {
 type Restart struct {
 	Worker int       // the worker's id
 	PID    int       // of the process replaced
-	Reason string    // "died", "max-requests", "memory" or "reload"
+	Reason Reason    // why
 	Exit   string    // how it ended, if it died
 	At     time.Time // when
 }
@@ -434,7 +526,7 @@ func (p *Pool) RecentRestarts() []Restart {
 	return append([]Restart(nil), p.recent...)
 }
 
-func (p *Pool) countRestart(id int, old *worker.Process, reason string) {
+func (p *Pool) countRestart(id int, old *worker.Process, reason Reason) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.restarts[reason]++

@@ -20,21 +20,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// newPool returns a pool of fake workers playing part, and counts spawns.
-func newPool(t *testing.T, workers int, part string) (*Pool, *atomic.Int32) {
+// newPool returns a pool of fake workers playing part, and its count of
+// workers started.
+func newPool(t *testing.T, workers int, part string) (*Pool, *atomic.Int64) {
 	t.Helper()
-	var spawns atomic.Int32
 	p := New(Config{
 		Workers: workers,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Spawn: func(ctx context.Context, id int) (*worker.Process, error) {
-			spawns.Add(1)
-			return worker.Start(ctx, worker.Config{ID: id, Python: os.Args[0], App: part, Threads: 1,
-				Env: fakeworker.Env()})
-		},
+		Worker:  worker.Config{Python: os.Args[0], App: part, Threads: 1, Env: fakeworker.Env()},
 	})
 	t.Cleanup(func() { p.Close() })
-	return p, &spawns
+	return p, &p.spawned
 }
 
 // request returns an exchange with an empty request, which the fake
@@ -217,4 +213,78 @@ func TestStopEndsWaiters(t *testing.T) {
 	if err := <-errc; !errors.Is(err, ErrStopped) {
 		t.Errorf("waiter got %v, want ErrStopped", err)
 	}
+}
+
+// TestMaxRequestsIsACap: under concurrency, no worker is handed more than
+// Config.MaxRequests requests (its replacement is started ahead and the
+// other worker serves meanwhile), and no request fails.
+func TestMaxRequestsIsACap(t *testing.T) {
+	const workers, maxRequests, requests, clients = 2, 10, 200, 8
+	p := New(Config{
+		Workers:     workers,
+		MaxRequests: maxRequests,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Worker:      worker.Config{Python: os.Args[0], App: "hello", Threads: 1, Env: fakeworker.Env()},
+	})
+	t.Cleanup(func() { p.Close() })
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	handed := map[*worker.Process]int{}
+	var wg sync.WaitGroup
+	jobs := make(chan struct{})
+	for range clients {
+		wg.Go(func() {
+			for range jobs {
+				exchangeOn(t, p, func(c *worker.Conn) {
+					mu.Lock()
+					handed[c.Proc]++
+					mu.Unlock()
+				})
+			}
+		})
+	}
+	for range requests {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	wg.Wait()
+	total := 0
+	for proc, n := range handed {
+		total += n
+		if n > maxRequests || proc.Served.Load() > maxRequests {
+			t.Errorf("%v was handed %d requests and served %d; want at most %d", proc, n, proc.Served.Load(), maxRequests)
+		}
+	}
+	if total != requests {
+		t.Errorf("%d requests served; want %d", total, requests)
+	}
+}
+
+// exchangeOn is exchange, calling got with the channel it holds; it
+// reports a failed request with t.Error, as it runs off the test's
+// goroutine.
+func exchangeOn(t *testing.T, p *Pool, got func(*worker.Conn)) {
+	ex := request()
+	c, err := p.Acquire(context.Background(), ex)
+	if err != nil {
+		t.Errorf("Acquire: %v", err)
+		return
+	}
+	got(c)
+	for {
+		ev, err := ex.Next()
+		if err != nil {
+			t.Errorf("%v: reading the response: %v", c.Proc, err)
+			ex.Finish()
+			p.Abandon(c)
+			return
+		}
+		if ev.Kind == worker.EndEvent {
+			break
+		}
+	}
+	ex.Finish()
+	p.Release(c)
 }

@@ -3,47 +3,64 @@ package pool
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
-// A slot is the supervisor of one worker id. Resize cancels its context to
-// remove that worker.
-type slot struct {
-	ctx    context.Context // done when the pool stops or the worker is removed
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the supervisor has returned
+// A seat is one worker id: the worker in it and its supervisor. Resize
+// cancels its context to remove it.
+type seat struct {
+	id      int
+	proc    *worker.Process // guarded by Pool.mu; nil while it is replaced
+	backoff time.Duration   // guarded by Pool.mu: the delay before proc (supervise.go)
+	handed  int64           // guarded by Pool.mu: requests handed to proc
+	recycle chan struct{}   // its worker has been handed its share
+	swap    chan swap       // a reload's replacement
+	ctx     context.Context // done when the pool stops or the seat is removed
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the supervisor has returned
 }
 
-func newSlot(parent context.Context) slot {
+func newSeat(parent context.Context, id int) *seat {
 	ctx, cancel := context.WithCancel(parent)
-	return slot{ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	return &seat{id: id, recycle: make(chan struct{}, 1), swap: make(chan swap),
+		ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
 
-// end runs as worker id's supervisor returns. Unless the pool is stopping
-// (Stop and Close then deal with its workers), the worker was removed by
-// Resize: it takes no more requests and leaves once it has finished those
-// it has.
-func (s slot) end(p *Pool, id int) {
+// end runs as the seat's supervisor returns. Unless the pool is stopping
+// (Stop and Close then deal with its workers), the seat was removed by
+// Resize: its worker takes no more requests and leaves once it has
+// finished those it has.
+func (s *seat) end(p *Pool) {
 	defer close(s.done)
 	p.mu.Lock()
-	if p.stopped || p.ctx.Err() != nil || p.procs[id] == nil {
+	proc := s.proc
+	if p.stopped || p.ctx.Err() != nil || proc == nil {
 		p.mu.Unlock()
 		return
 	}
-	proc := p.procs[id]
-	p.procs[id] = nil
-	p.retiring[proc] = struct{}{}
+	s.proc = nil
 	p.mu.Unlock()
-	proc.Retire()
-	proc.Stop()
-	p.wg.Add(1) // the supervisor's own count keeps wg above 0 meanwhile
+	p.retire(s.id, proc, "worker removed")
+}
+
+// retire takes old out of service: it takes no more requests, finishes
+// those it has and leaves, which is logged with what.
+func (p *Pool) retire(id int, old *worker.Process, what string) {
+	old.Retire()
+	p.mu.Lock()
+	p.retiring[old] = struct{}{}
+	p.wg.Add(1) // under mu: Stop, which waits, sets stopped under it first
+	p.mu.Unlock()
+	old.Stop()
 	go func() {
 		defer p.wg.Done()
-		<-proc.Done()
+		<-old.Done()
 		p.mu.Lock()
-		delete(p.retiring, proc)
+		delete(p.retiring, old)
 		p.mu.Unlock()
-		p.log.Info("worker removed", "worker", id, "pid", proc.PID(), "exit", proc.Exit(),
-			"served", proc.Served.Load())
+		p.log.Info(what, "worker", id, "pid", old.PID(), "exit", old.Exit(), "served", old.Served.Load())
 	}()
 }
 
@@ -61,15 +78,13 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 	p.reload.Lock()
 	defer p.reload.Unlock()
 	p.mu.Lock()
-	cur, stopped := len(p.procs), p.stopped
+	cur, stopped := len(p.seats), p.stopped
 	p.mu.Unlock()
 	if stopped {
 		return ErrStopped
 	}
-	for id := cur; id < n; id++ {
-		if err := p.grow(ctx, id); err != nil {
-			return err
-		}
+	if n > cur {
+		return p.grow(ctx, cur, n)
 	}
 	for id := cur - 1; id >= n; id-- {
 		p.shrink(id)
@@ -77,49 +92,48 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 	return nil
 }
 
-// grow starts worker id, the next one, and supervises it.
-func (p *Pool) grow(ctx context.Context, id int) error {
-	proc, err := p.cfg.Spawn(ctx, id)
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	if p.stopped {
+// grow starts workers from..to-1, the next ones, and supervises them. If
+// one fails, those before it stay and the others are killed.
+func (p *Pool) grow(ctx context.Context, from, to int) error {
+	procs, err := p.spawnSet(ctx, from, to)
+	for i, proc := range procs {
+		if proc == nil {
+			killAll(procs[i:])
+			return err
+		}
+		p.mu.Lock()
+		if p.stopped {
+			p.mu.Unlock()
+			killAll(procs[i:])
+			return ErrStopped
+		}
+		s := newSeat(p.ctx, from+i)
+		p.seats = append(p.seats, s)
+		p.wg.Add(1) // before Stop, which waits: it sets stopped first
 		p.mu.Unlock()
-		proc.Kill()
-		return ErrStopped
+		p.add(proc)
+		go p.supervise(s, proc)
+		p.log.Info("worker added", "worker", s.id, "pid", proc.PID())
 	}
-	p.procs = append(p.procs, nil)
-	p.recycle = append(p.recycle, make(chan struct{}, 1))
-	p.swap = append(p.swap, make(chan swap))
-	p.slots = append(p.slots, newSlot(p.ctx))
-	p.wg.Add(1) // before Stop, which waits: it sets stopped first
-	p.mu.Unlock()
-	p.add(proc)
-	go p.supervise(id, proc)
-	p.log.Info("worker added", "worker", id, "pid", proc.PID())
-	return nil
+	return err
 }
 
 // shrink removes worker id, the last one: its supervisor retires it and
-// returns, then its slot goes.
+// returns, then its seat goes.
 func (p *Pool) shrink(id int) {
 	p.mu.Lock()
-	s := p.slots[id]
+	s := p.seats[id]
 	p.mu.Unlock()
 	s.cancel()
 	<-s.done
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.procs = p.procs[:id]
-	p.recycle = p.recycle[:id]
-	p.swap = p.swap[:id]
-	p.slots = p.slots[:id]
+	p.seats = p.seats[:id]
 }
 
 // Size returns the number of workers the pool keeps running.
 func (p *Pool) Size() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.procs)
+	return len(p.seats)
 }

@@ -1,0 +1,3 @@
+"""An app that fails to import."""
+
+import this_module_does_not_exist  # noqa: F401
