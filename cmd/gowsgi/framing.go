@@ -17,9 +17,25 @@ import (
 // after every chunked request and every HTTP/1.0 request with a body. Both
 // are rare (proxies send Content-Length), and the cost is one new
 // connection.
+//
+// An HTTP/1.0 request with Transfer-Encoding gets 400, as from gunicorn:
+// net/http drops the field and reads no body, so the chunked body would be
+// read as the next request. The rawConn of the connection (withRawConn)
+// says whether the field came; without one (TLS), every HTTP/1.0 request
+// closes the connection.
 func closeAfterRiskyFraming(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor == 1 && (len(r.TransferEncoding) > 0 || r.ProtoMinor == 0 && r.ContentLength != 0) {
+		if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+			rc, _ := r.Context().Value(rawConnKey{}).(*rawConn)
+			if rc != nil && rc.sawTE.Load() {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "Bad Request: Transfer-Encoding in an HTTP/1.0 request", http.StatusBadRequest)
+				return
+			}
+			if rc == nil || r.ContentLength != 0 {
+				w.Header().Set("Connection", "close")
+			}
+		} else if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
 			w.Header().Set("Connection", "close")
 		}
 		h.ServeHTTP(w, r)

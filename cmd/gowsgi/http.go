@@ -52,6 +52,7 @@ func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       o.keepAlive,
 		MaxHeaderBytes:    int(min(o.limitHeaderSize, 1<<30)),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext:       withRawConn,
 	}
 	if o.keepAlive == 0 {
 		srv.SetKeepAlivesEnabled(false)
@@ -67,7 +68,7 @@ func (w *web) serve(srv *http.Server, l net.Listener) error {
 	if w.cert != nil {
 		return srv.ServeTLS(l, "", "")
 	}
-	return srv.Serve(l)
+	return srv.Serve(rawListener{l})
 }
 
 // withLimits sets the worker lifecycle and overload fields of cfg from the
