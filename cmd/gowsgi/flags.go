@@ -114,7 +114,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"h2c", (*boolValue)(&o.h2c), "also accept HTTP/2 without TLS (prior knowledge), as from a proxy that speaks h2c"},
 		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration), and must not pause longer in its body; 0 means no limit (default 30)"},
 		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
-		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request line and header fields together, in `BYTES` (64K, 1M); larger gets 431 (default 64K)"},
+		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request head (request line, header fields, blank line; as \"Name: value\" lines) in `BYTES` (64K, 1M); larger gets 431 and a close (default 64K)"},
 		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
 	}
 	short := shortNames()

@@ -92,3 +92,38 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// limitHead answers 431 and closes the connection for a request whose head
+// (request line, header fields and the blank line, as HTTP/1.1 sends them:
+// "Name: value\r\n") is over max bytes, --limit-request-fields-size.
+// net/http reads up to 4096 bytes more than its MaxHeaderBytes before it
+// answers 431 itself, so that the limit would not be the one configured.
+func limitHead(h http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if headSize(r) > max {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// headSize is the size of r's head as HTTP/1.1 writes it, counting the
+// fields net/http took out of r.Header: Host and Transfer-Encoding.
+func headSize(r *http.Request) int64 {
+	const crlf, colon = 2, 2 // "\r\n", ": "
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + crlf
+	if r.Host != "" {
+		n += len("Host") + colon + len(r.Host) + crlf
+	}
+	for _, te := range r.TransferEncoding {
+		n += len("Transfer-Encoding") + colon + len(te) + crlf
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + colon + len(v) + crlf
+		}
+	}
+	return int64(n + crlf)
+}
