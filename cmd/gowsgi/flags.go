@@ -29,12 +29,13 @@ type serveOptions struct {
 	logLevel         slog.Level
 
 	// Static files, logs, the admin server (static.go, accesslog.go, admin.go).
-	static        staticValue
-	accessLog     formatValue
-	accessLogFile string
-	logFormat     logFormatValue
-	admin         string
-	configFile    string
+	static         staticValue
+	staticDotfiles bool
+	accessLog      formatValue
+	accessLogFile  string
+	logFormat      logFormatValue
+	admin          string
+	configFile     string
 
 	// Worker lifecycle and overload (0 on the command line means no limit).
 	timeout           time.Duration
@@ -94,7 +95,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},
 		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
-		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable"},
+		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable; hidden files and directories (.env, .git/) are not found"},
+		{"static-dotfiles", (*boolValue)(&o.staticDotfiles), "let --static serve files and directories whose names start with a dot"},
 		{"access-log", &o.accessLog, "access log `FORMAT`: off, common, combined or json, with request ID, worker and duration (default off; combined with --access-logfile)"},
 		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout; SIGHUP reopens it, after logrotate moved it (default stdout)"},
 		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
