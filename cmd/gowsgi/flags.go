@@ -55,6 +55,7 @@ type serveOptions struct {
 	keepAlive         time.Duration
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
+	umask             umaskValue
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -117,6 +118,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"header-timeout", (*secondsValue)(&o.headerTimeout), "a client must send a request's headers within `SECONDS` (or a duration), and must not pause longer in its body; 0 means no limit (default 30)"},
 		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
 		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request head (request line, header fields, blank line; as \"Name: value\" lines) in `BYTES` (64K, 1M); larger gets 431 and a close (default 64K)"},
+		{"umask", &o.umask, "a unix socket of --bind gets the mode 0777 less `MASK` (octal, as 007 or 0o077), as gunicorn's --umask (default 0: any local user may connect, the socket's directory guards it)"},
 		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
 	}
 	short := shortNames()

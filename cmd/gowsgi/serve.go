@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,6 +64,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		listeners = append(listeners, l)
+		if err := setSocketMode(b, fs.FileMode(o.umask)); err != nil {
+			log.Error("cannot listen", "err", err)
+			return exitFailure
+		}
 	}
 
 	var app http.Handler = c

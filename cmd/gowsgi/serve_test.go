@@ -284,12 +284,29 @@ func TestUnixSocket(t *testing.T) {
 	if code != 200 || body != "Hello world!\n" {
 		t.Errorf("GET over %s: %d %q", sock, code, body)
 	}
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Perm() != 0o777 {
+		t.Errorf("socket file: %v, %v; want mode 0777 (--umask 0, as gunicorn's default)", fi.Mode(), err)
+	}
 	c.Signal(syscall.SIGINT)
 	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d after SIGINT; want 0", status)
 	}
 	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("socket file left behind: %v", err)
+	}
+}
+
+// TestUmask: --umask 007 gives the unix socket the mode 0770, whatever the
+// process's own umask.
+func TestUmask(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "gowsgi.sock")
+	c := startCLI(t, nil, "serve", "--bind", "unix:"+sock, "--umask", "007", "--python", debianPython,
+		"--chdir", "testdata", "-w", "1", "apps:hello")
+	c.Addr()
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Perm() != 0o770 {
+		t.Errorf("socket file: %v, %v; want mode 0770", fi.Mode(), err)
 	}
 }
 
