@@ -114,11 +114,20 @@ func jsonAddr(t *testing.T, c *proctest.Process) string {
 }
 
 // TestAccessLogReopen rotates the access log as logrotate does: the file
-// is moved aside, SIGHUP makes the command create it anew, and the next
-// request's line goes there while the moved file keeps the earlier ones.
+// is moved aside, SIGHUP or SIGUSR1 makes the command create it anew, and
+// the next request's line goes there while the moved file keeps the
+// earlier ones. SIGUSR1 does not reload the app.
 func TestAccessLogReopen(t *testing.T) {
 	needPython(t)
-	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			testAccessLogReopen(t, sig)
+		})
+	}
+}
+
+func testAccessLogReopen(t *testing.T, sig syscall.Signal) {
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "access.log")
 	rotated := logFile + ".1"
@@ -145,10 +154,13 @@ func TestAccessLogReopen(t *testing.T) {
 	if err := os.Rename(logFile, rotated); err != nil {
 		t.Fatal(err)
 	}
-	c.Signal(syscall.SIGHUP)
+	c.Signal(sig)
 	c.WaitLine("access log reopened")
 	if code, _ := get(t, http.DefaultClient, addr+"/after"); code != 200 {
 		t.Fatalf("GET /after: %d", code)
+	}
+	if reloads := c.Count("reloading"); sig == syscall.SIGUSR1 && reloads > 0 {
+		t.Errorf("SIGUSR1 reloaded the app:\n%s", c.Stderr())
 	}
 	if got := fileHas(logFile, "GET /after "); strings.Count(got, "\n") != 1 {
 		t.Errorf("the new %s holds:\n%s\nwant the one line of GET /after", logFile, got)

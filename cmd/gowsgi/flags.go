@@ -136,10 +136,18 @@ const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 
 Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
 app:create_app()) from a pool of Python worker processes. Flags may come before or
-after it. SIGTERM or SIGINT stops gracefully: /readyz of --admin fails at once, the
-server serves on for --shutdown-delay, then finishes the requests in flight within
---graceful-timeout and exits; a second signal stops at once. SIGHUP reopens
---access-logfile and reloads the app; SIGTTIN and SIGTTOU add and remove a worker.
+after it.
+
+Signals:
+  SIGTERM, SIGINT   stop gracefully: /readyz of --admin fails at once, the server
+                    serves on for --shutdown-delay, then finishes the requests in
+                    flight within --graceful-timeout and exits; a second signal
+                    stops at once
+  SIGQUIT           stop at once: close the listeners and connections, kill the
+                    workers, remove the socket and runtime files, exit 0
+  SIGHUP            reopen --access-logfile, reload the TLS certificate and the app
+  SIGUSR1           reopen --access-logfile only
+  SIGTTIN, SIGTTOU  add a worker, remove one
 
 Every flag may also come from the environment, GOWSGI_ and its name in capitals
 (--max-requests: GOWSGI_MAX_REQUESTS; one value per line for repeatable flags), or

@@ -22,8 +22,9 @@
 // no failed request (new workers import it, take over once ready, and the
 // old ones drain; if the new code does not import, the old workers serve
 // on) and the TLS certificate, and first reopens the --access-logfile,
-// which log rotation moved aside; SIGTTIN adds a worker and SIGTTOU removes
-// one.
+// which log rotation moved aside; SIGUSR1 only reopens it; SIGTTIN adds a
+// worker and SIGTTOU removes one. SIGQUIT stops at once, as gunicorn's
+// quick shutdown: connections closed, workers killed, files removed.
 //
 // Exit status: 0 after a graceful stop; 1 if serving failed; 2 for a bad
 // command line; 4 if the application failed to import (as gunicorn's

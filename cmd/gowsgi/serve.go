@@ -83,9 +83,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	defer op.close()
 
 	// The first signal cancels start-up or starts a graceful stop; a
-	// second one cuts the graceful stop short.
+	// second one cuts the graceful stop short. SIGQUIT stops at once, as
+	// gunicorn's quick shutdown (and keeps Go from dumping its goroutines).
 	sigc := make(chan os.Signal, 2)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
 	defer signal.Stop(sigc)
 	hup := notifyHangup() // SIGHUP reloads, once started
 	defer signal.Stop(hup)
@@ -98,8 +99,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		s := <-sigc
 		first <- s
 		cancelStart()
-		s = <-sigc
-		log.Warn("second signal: stopping at once", "signal", s)
+		if s != syscall.SIGQUIT {
+			s = <-sigc
+			log.Warn("second signal: stopping at once", "signal", s)
+		}
 		cancelHard()
 	}()
 
@@ -130,6 +133,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	status = exitOK
 	select {
 	case s := <-first:
+		if s == syscall.SIGQUIT {
+			quickStop(srv, c, log)
+			return exitOK
+		}
 		op.setReady(false) // before the log line says so
 		log.Info("stopping gracefully", "signal", s, "delay", o.shutdownDelay, "timeout", o.gracefulTimeout)
 		lingerUnready(hardCtx, o.shutdownDelay, log)
@@ -152,6 +159,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return status
+}
+
+// quickStop stops at once, on SIGQUIT: it closes the listeners and the
+// connections, requests in flight or not, and kills the workers; the
+// deferred closes remove the socket files, Close the runtime directory.
+func quickStop(srv *http.Server, c *wsgi.Container, log *slog.Logger) {
+	log.Info("stopping at once", "signal", syscall.SIGQUIT)
+	srv.Close()
+	c.Close()
+	log.Info("stopped")
 }
 
 // lingerUnready returns after delay, --shutdown-delay, during which the

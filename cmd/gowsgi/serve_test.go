@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -359,6 +360,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--prefix", "app", "--python", "/bin/sh", "a:b"}, 2, `Prefix "app" must start with /`},
 		{[]string{"serve", "--python", "/nonexistent/python", "a:b"}, 2, "/nonexistent/python"},
 		{[]string{"serve", "-h"}, 0, "-b, --bind ADDRESS"},
+		{[]string{"serve", "-h"}, 0, "SIGQUIT           stop at once"},
+		{[]string{"serve", "-h"}, 0, "SIGUSR1           reopen --access-logfile only"},
 		{[]string{"help", "serve"}, 0, "--limit-request-body BYTES"},
 		{[]string{"help"}, 0, "gowsgi serve [flags] MODULE:CALLABLE"},
 		{[]string{"version"}, 0, "gowsgi "},
@@ -386,4 +389,70 @@ func TestBadFlagExit(t *testing.T) {
 	if out := c.Stderr(); !strings.Contains(out, "Usage: gowsgi serve") {
 		t.Errorf("no usage on stderr:\n%s", out)
 	}
+}
+
+// TestQuit sends SIGQUIT while a request is in flight (apps:slow, never
+// released): the command exits 0 at once, without Go's goroutine dump,
+// the request fails, and the worker, the socket file and the runtime
+// directory are gone.
+func TestQuit(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	sync, tmp := t.TempDir(), t.TempDir()
+	sock := filepath.Join(t.TempDir(), "gowsgi.sock")
+	c := startCLI(t, []string{"SYNC_DIR=" + sync, "TMPDIR=" + tmp}, "serve", "--bind", "unix:"+sock,
+		"--python", debianPython, "--chdir", "testdata", "-w", "1", "apps:slow")
+	c.Addr()
+	workers := childPIDs(c.Pid())
+	if len(workers) == 0 {
+		t.Fatal("no worker process")
+	}
+	failed := make(chan error, 1)
+	go func() {
+		_, err := unixClient(sock).Get("http://gowsgi/")
+		failed <- err
+	}()
+	waitFile(t, filepath.Join(sync, "started"))
+	start := time.Now()
+	c.Signal(syscall.SIGQUIT)
+	if status := c.Wait(); status != exitOK {
+		t.Errorf("exit status %d after SIGQUIT; want 0", status)
+	}
+	took := time.Since(start)
+	if took > 5*time.Second {
+		t.Errorf("SIGQUIT took %v to stop; want at once", took)
+	}
+	if out := c.Stderr(); strings.Contains(out, "goroutine ") || !strings.Contains(out, "stopping at once") {
+		t.Errorf("stderr after SIGQUIT:\n%s\nwant \"stopping at once\" and no goroutine dump", out)
+	}
+	if err := <-failed; err == nil {
+		t.Error("the request in flight did not fail")
+	}
+	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket file left behind: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "gowsgi-*")); len(left) > 0 {
+		t.Errorf("runtime files left behind: %q", left)
+	}
+	for _, pid := range workers {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("worker %d still running", pid)
+		}
+	}
+	t.Logf("stopped %v after SIGQUIT", took.Round(time.Millisecond))
+}
+
+// childPIDs returns the children of pid, from /proc/PID/task/*/children.
+func childPIDs(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var pids []int
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			var p int
+			fmt.Sscan(w, &p)
+			pids = append(pids, p)
+		}
+	}
+	return pids
 }
