@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/proctest"
 )
@@ -176,5 +178,24 @@ func testAccessLogReopen(t *testing.T, sig syscall.Signal) {
 	if n := strings.Count(string(old), "\n"); n != 2 || !strings.Contains(string(old), "GET /before-1 ") ||
 		!strings.Contains(string(old), "GET /before-2 ") {
 		t.Errorf("the rotated file holds:\n%s\nwant the two lines of GET /before-1 and /before-2", old)
+	}
+}
+
+// TestLogDurations: the server log writes durations as "30s" in text and
+// as seconds in JSON, groups included.
+func TestLogDurations(t *testing.T) {
+	for format, want := range map[logFormatValue]string{
+		"text": `level=INFO msg=stopping timeout=30s delay=250ms pool.wait=1m30s n=3`,
+		"json": `{"level":"INFO","msg":"stopping","timeout":30,"delay":0.25,"pool":{"wait":90},"n":3}`,
+	} {
+		var buf bytes.Buffer
+		h := newLogHandler(&serveOptions{logFormat: format}, &buf)
+		slog.New(h).Info("stopping", "timeout", 30*time.Second, "delay", 250*time.Millisecond,
+			slog.Group("pool", "wait", 90*time.Second), "n", 3)
+		got := strings.TrimSpace(buf.String())
+		got = regexp.MustCompile(`^time=\S+ |"time":"[^"]*",`).ReplaceAllString(got, "")
+		if got != want {
+			t.Errorf("--log-format %s:\n%s\nwant\n%s", format, got, want)
+		}
 	}
 }
