@@ -22,7 +22,7 @@ const checkTimeout = 5 * time.Minute
 // file, reports on stdout which Python ran it, and stops. Exit status 0 if
 // the app loaded, 4 (with the traceback on stderr) if it did not.
 func check(args []string, stdout, stderr io.Writer) int {
-	o, _, status := parseServe(args, stdout, stderr)
+	o, _, status := parseCommand("check", args, stdout, stderr)
 	if o == nil {
 		return status
 	}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,7 +93,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
 		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
-		{"limit-request-body", (*int64Value)(&o.limitRequestBody), "largest request body in `BYTES`, larger gets 413; 0 means 1 GiB, -1 no limit"},
+		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 means 1 GiB, -1 no limit"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},
@@ -158,17 +160,46 @@ The command line wins over the environment, which wins over the file.
 Flags:
 `
 
+const checkUsage = `Usage: gowsgi check [flags] MODULE:CALLABLE
+
+Import the WSGI application MODULE:CALLABLE in one worker process, as serve would
+with the same flags, environment (GOWSGI_*) and --config file, report which Python
+ran it, and exit: 0 if it loaded, 4 with the Python traceback on stderr if it did
+not. It takes every flag of serve, so that a command line or config file can be
+checked as is; those that change the import are:
+
+`
+
+// checkFlags are the flags that change how check imports the app.
+var checkFlags = []string{"chdir", "python", "pythonpath", "env", "config", "log-level", "log-format"}
+
+// printUsage writes the usage of cmd, serve or check, to w.
+func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
+	if cmd == "check" {
+		fmt.Fprint(w, checkUsage)
+		printFlags(w, fs, func(name string) bool { return slices.Contains(checkFlags, name) })
+		return
+	}
+	printServeUsage(w, fs)
+}
+
 // printServeUsage writes the serve command's usage to w, a flag and its
 // alias on one line.
 func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, serveUsage)
+	printFlags(w, fs, func(string) bool { return true })
+}
+
+// printFlags writes the flags of fs that show allows to w, a flag and its
+// alias on one line.
+func printFlags(w io.Writer, fs *flag.FlagSet, show func(name string) bool) {
 	short := shortNames()
 	aliases := make(map[string]bool)
 	for _, s := range short {
 		aliases[s] = true
 	}
 	fs.VisitAll(func(f *flag.Flag) {
-		if aliases[f.Name] {
+		if aliases[f.Name] || !show(f.Name) {
 			return
 		}
 		kind, usage := flag.UnquoteUsage(f)
@@ -181,6 +212,31 @@ func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "  %s\n    \t%s\n", names, usage)
 	})
+}
+
+// flagNameInError finds the flag named in the flag package's errors:
+// "flag provided but not defined: -foo", "invalid value "x" for flag -foo:
+// ...", "invalid boolean value "x" for -foo: ...", "flag needs an
+// argument: -foo".
+var flagNameInError = regexp.MustCompile(`(defined: |for flag |for |argument: )-([^\s:=]+)`)
+
+// flagError rewrites an error of the flag package to name the flag as
+// written in the usage, --name or -n: "unknown flag --foo".
+func flagError(err error) string {
+	msg := err.Error()
+	m := flagNameInError.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return msg
+	}
+	name := msg[m[4]:m[5]]
+	dashed := "--" + name
+	if len(name) == 1 {
+		dashed = "-" + name
+	}
+	if strings.HasPrefix(msg, "flag provided but not defined: ") {
+		return "unknown flag " + dashed
+	}
+	return msg[:m[4]-1] + dashed + msg[m[5]:]
 }
 
 // parseInterspersed parses args with fs, allowing flags after positional
@@ -246,19 +302,6 @@ func (n *intValue) Set(s string) error {
 		return fmt.Errorf("%q is not a whole number 0 or more", s)
 	}
 	*n = intValue(v)
-	return nil
-}
-
-type int64Value int64
-
-func (n *int64Value) String() string { return strconv.FormatInt(int64(*n), 10) }
-
-func (n *int64Value) Set(s string) error {
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a whole number of bytes", s)
-	}
-	*n = int64Value(v)
 	return nil
 }
 

@@ -199,34 +199,37 @@ func startApp(ctx context.Context, o *serveOptions, c *wsgi.Container) error {
 // parseServe parses serve's command line. It returns nil options and the
 // exit status if serve should not run: after -h, or a bad command line.
 func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
+	return parseCommand("serve", args, stdout, stderr)
+}
+
+// parseCommand parses the command line of cmd, serve or check, which take
+// the same flags. A bad command line gets one line on stderr, saying what
+// is wrong and where help is.
+func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
 	o := new(serveOptions)
 	fs := newServeFlags(o)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are said here, in one line
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		printServeUsage(stdout, fs)
+		printUsage(stdout, cmd, fs)
 		return nil, nil, exitOK
 	}
 	badUsage := func(format string, a ...any) (*serveOptions, []bindAddr, int) {
-		if format != "" {
-			fmt.Fprintf(stderr, "gowsgi serve: "+format+"\n", a...)
-		}
-		printServeUsage(stderr, fs)
+		fmt.Fprintf(stderr, "gowsgi %s: %s; see gowsgi %[1]s --help\n", cmd, fmt.Sprintf(format, a...))
 		return nil, nil, exitUsage
 	}
-	if err == nil {
-		// The environment and the --config file fill in what the command line did not.
-		app, cerr := applyConfig(fs, os.LookupEnv)
-		if cerr != nil {
-			return badUsage("%v", cerr)
-		}
-		if len(pos) == 0 && app != "" {
-			pos = []string{app}
-		}
+	if err != nil {
+		return badUsage("%s", flagError(err))
+	}
+	// The environment and the --config file fill in what the command line did not.
+	app, cerr := applyConfig(fs, os.LookupEnv)
+	if cerr != nil {
+		return badUsage("%v", cerr)
+	}
+	if len(pos) == 0 && app != "" {
+		pos = []string{app}
 	}
 	switch {
-	case err != nil:
-		return badUsage("") // the flag package has said what is wrong
 	case len(pos) == 0:
 		return badUsage("no application: want MODULE:CALLABLE")
 	case len(pos) > 1:

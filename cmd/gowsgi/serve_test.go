@@ -348,9 +348,14 @@ func TestUsage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"serve"}, 2, "no application"},
 		{[]string{"serve", "a:b", "c:d"}, 2, "one application, not 2"},
-		{[]string{"serve", "--nope", "a:b"}, 2, "flag provided but not defined: -nope"},
-		{[]string{"serve", "--workers", "-1", "a:b"}, 2, `invalid value "-1" for flag -workers`},
-		{[]string{"serve", "--threads", "many", "a:b"}, 2, `invalid value "many" for flag -threads`},
+		{[]string{"serve", "--nope", "a:b"}, 2, "gowsgi serve: unknown flag --nope; see gowsgi serve --help\n"},
+		{[]string{"serve", "-x", "a:b"}, 2, "gowsgi serve: unknown flag -x; see gowsgi serve --help\n"},
+		{[]string{"check", "--nope", "a:b"}, 2, "gowsgi check: unknown flag --nope; see gowsgi check --help\n"},
+		{[]string{"serve", "--workers", "-1", "a:b"}, 2, `invalid value "-1" for flag --workers`},
+		{[]string{"serve", "--threads", "many", "a:b"}, 2, `invalid value "many" for flag --threads`},
+		{[]string{"serve", "a:b", "--bind"}, 2, "flag needs an argument: --bind"},
+		{[]string{"serve", "--h2c=maybe", "a:b"}, 2, `invalid boolean value "maybe" for --h2c`},
+		{[]string{"serve", "--limit-request-body", "60X", "a:b"}, 2, `"60X" is not a size in bytes`},
 		{[]string{"serve", "--env", "NOEQUALS", "a:b"}, 2, `"NOEQUALS" is not KEY=VALUE`},
 		{[]string{"serve", "--bind", "localhost:http-nope", "a:b"}, 2, `bad port "http-nope"`},
 		{[]string{"serve", "--bind", "unix:", "a:b"}, 2, "no socket path"},
@@ -363,6 +368,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "-h"}, 0, "SIGQUIT           stop at once"},
 		{[]string{"serve", "-h"}, 0, "SIGUSR1           reopen --access-logfile only"},
 		{[]string{"help", "serve"}, 0, "--limit-request-body BYTES"},
+		{[]string{"check", "--help"}, 0, "Usage: gowsgi check [flags] MODULE:CALLABLE"},
+		{[]string{"help", "check"}, 0, "--python PYTHON"},
 		{[]string{"help"}, 0, "gowsgi serve [flags] MODULE:CALLABLE"},
 		{[]string{"version"}, 0, "gowsgi "},
 	}
@@ -377,6 +384,13 @@ func TestUsage(t *testing.T) {
 			t.Errorf("gowsgi %q: status %d, output:\n%s\nwant status %d and %q",
 				tc.args, status, out, tc.status, tc.want)
 		}
+		command := len(tc.args) > 0 && (tc.args[0] == "serve" || tc.args[0] == "check")
+		if command && tc.status != 0 && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("gowsgi %q: stderr has %d lines:\n%s\nwant one", tc.args, strings.Count(stderr.String(), "\n"), stderr.String())
+		}
+		if command && tc.args[0] == "check" && tc.status == 0 && strings.Contains(out, "--workers") {
+			t.Errorf("gowsgi %q prints serve's flags:\n%s", tc.args, out)
+		}
 	}
 }
 
@@ -386,8 +400,8 @@ func TestBadFlagExit(t *testing.T) {
 	if status := c.Wait(); status != exitUsage {
 		t.Errorf("exit status %d; want %d", status, exitUsage)
 	}
-	if out := c.Stderr(); !strings.Contains(out, "Usage: gowsgi serve") {
-		t.Errorf("no usage on stderr:\n%s", out)
+	if out := strings.TrimSpace(c.Stderr()); out != "gowsgi serve: unknown flag --no-such-flag; see gowsgi serve --help" {
+		t.Errorf("stderr:\n%s\nwant one line naming --no-such-flag", out)
 	}
 }
 

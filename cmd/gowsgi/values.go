@@ -23,6 +23,29 @@ func (b *bytesValue) Set(s string) error {
 	return nil
 }
 
+// limitValue is a size as bytesValue's, or -1 for no limit.
+type limitValue int64
+
+func (l *limitValue) String() string {
+	if *l < 0 {
+		return "-1"
+	}
+	return formatBytes(int64(*l))
+}
+
+func (l *limitValue) Set(s string) error {
+	if strings.TrimSpace(s) == "-1" {
+		*l = -1
+		return nil
+	}
+	v, err := parseBytes(s)
+	if err != nil {
+		return fmt.Errorf("%w, or -1 for no limit", err)
+	}
+	*l = limitValue(v)
+	return nil
+}
+
 // parseBytes parses a size: a whole number of bytes, or a number (maybe
 // with a fraction) followed by K, M, G or T.
 func parseBytes(s string) (int64, error) {
