@@ -21,22 +21,30 @@ import (
 // An HTTP/1.0 request with Transfer-Encoding gets 400, as from gunicorn:
 // net/http drops the field and reads no body, so the chunked body would be
 // read as the next request. The rawConn of the connection (withRawConn)
-// says whether the field came; without one (TLS), every HTTP/1.0 request
-// closes the connection.
+// says whether the field came; where it cannot (TLS, or it stopped
+// scanning after an HTTP/1.1 request), an HTTP/1.0 request closes the
+// connection, so that nothing after it is read.
 func closeAfterRiskyFraming(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
-			rc, _ := r.Context().Value(rawConnKey{}).(*rawConn)
-			if rc != nil && rc.sawTE.Load() {
-				w.Header().Set("Connection", "close")
-				http.Error(w, "Bad Request: Transfer-Encoding in an HTTP/1.0 request", http.StatusBadRequest)
-				return
-			}
-			if rc == nil || r.ContentLength != 0 {
-				w.Header().Set("Connection", "close")
-			}
-		} else if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		if r.ProtoMajor != 1 {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rc, _ := r.Context().Value(rawConnKey{}).(*rawConn)
+		switch {
+		case r.ProtoMinor == 0 && rc != nil && rc.sawTE.Load():
 			w.Header().Set("Connection", "close")
+			http.Error(w, "Bad Request: Transfer-Encoding in an HTTP/1.0 request", http.StatusBadRequest)
+			return
+		case r.ProtoMinor == 0 && (rc == nil || !rc.scanned() || r.ContentLength != 0):
+			w.Header().Set("Connection", "close")
+		case len(r.TransferEncoding) > 0:
+			w.Header().Set("Connection", "close")
+		}
+		if r.ProtoMinor > 0 && rc != nil {
+			// An HTTP/1.1 client: what follows is its body and more
+			// HTTP/1.1 requests, not worth a scan.
+			rc.stopScan()
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -27,25 +27,35 @@ func (l rawListener) Accept() (net.Conn, error) {
 
 // A rawConn notes whether a line starting with "Transfer-Encoding" (any
 // case) was read from the connection. It scans what net/http reads, in
-// place, with one IndexByte per line, and stops scanning once it has seen
-// one: it never copies a request.
+// place, with one IndexByte per line: it never copies a request. It stops
+// once it has seen one, and once an HTTP/1.1 request came (stopScan), so
+// that on the usual connection it scans the first head and no body; an
+// HTTP/1.0 request after that closes the connection instead of being
+// refused.
 //
 // It cannot tell a field from a body line that happens to start so; that
 // errs on the safe side, refusing an HTTP/1.0 request on a connection
 // that carried such a body before.
 type rawConn struct {
 	net.Conn
-	sawTE atomic.Bool // read by handlers while net/http reads on
-	tail  []byte      // the end of the last read, from its last '\n', if short
+	sawTE   atomic.Bool // read by handlers while net/http reads on
+	stopped atomic.Bool // by stopScan
+	tail    []byte      // the end of the last read, from its last '\n', if short
 }
 
 func (c *rawConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && !c.sawTE.Load() {
+	if n > 0 && !c.sawTE.Load() && !c.stopped.Load() {
 		c.scan(p[:n])
 	}
 	return n, err
 }
+
+// stopScan stops the scanning of what comes next.
+func (c *rawConn) stopScan() { c.stopped.Store(true) }
+
+// scanned reports whether everything read so far was scanned.
+func (c *rawConn) scanned() bool { return !c.stopped.Load() }
 
 // scan looks for a line starting with teField in b, which follows tail.
 func (c *rawConn) scan(b []byte) {
