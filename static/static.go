@@ -9,6 +9,10 @@
 // (206), by way of http.ServeContent, which sends an *os.File with
 // sendfile(2) on TCP connections.
 //
+// Hidden files and directories, whose names start with a dot (.env,
+// .git/config, .htpasswd), are not found unless Config.Dotfiles allows
+// them: they hold secrets more often than assets.
+//
 // Precompressed siblings are served in place of a file when the client
 // accepts them: for "app.css", "app.css.br" if Accept-Encoding allows br,
 // else "app.css.gz" if it allows gzip, with Content-Encoding set, the
@@ -47,6 +51,10 @@ type Config struct {
 	// content hash. 0 means 60 seconds; a negative value means "no-cache":
 	// clients revalidate (with the ETag) every time.
 	MaxAge time.Duration
+
+	// Dotfiles serves the files and directories whose names start with a
+	// dot, which are not found otherwise.
+	Dotfiles bool
 }
 
 // defaultMaxAge is the lifetime of a file without a content hash in its name.
@@ -63,6 +71,7 @@ var hashedName = regexp.MustCompile(`[.-][0-9a-f]{8,}\.[0-9A-Za-z]+$`)
 type Handler struct {
 	root         *os.Root
 	cacheControl string
+	dotfiles     bool
 }
 
 // New opens cfg.Root and returns a Handler serving it. The directory stays
@@ -83,7 +92,7 @@ func New(cfg Config) (*Handler, error) {
 	case cfg.MaxAge > 0:
 		cc = "public, max-age=" + strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)
 	}
-	return &Handler{root: root, cacheControl: cc}, nil
+	return &Handler{root: root, cacheControl: cc, dotfiles: cfg.Dotfiles}, nil
 }
 
 // Close closes the root directory.
@@ -100,8 +109,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
-	if name == "" || strings.HasSuffix(r.URL.Path, "/") {
-		http.NotFound(w, r) // a directory: no listings
+	if name == "" || strings.HasSuffix(r.URL.Path, "/") || !h.dotfiles && hidden(name) {
+		http.NotFound(w, r) // a directory (no listings), or hidden
 		return
 	}
 	f, fi, err := h.open(name)
@@ -159,6 +168,12 @@ func (h *Handler) open(name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, fs.ErrNotExist
 	}
 	return f, fi, nil
+}
+
+// hidden reports whether an element of the clean path name starts with a
+// dot.
+func hidden(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.Contains(name, "/.")
 }
 
 // etag is a strong validator from the file's size and modification time,

@@ -28,6 +28,10 @@ func tree(t *testing.T) string {
 		"root/report.v2.txt":         "not hashed",
 		"root/sub/dir/file.txt":      "0123456789",
 		"root/noext":                 "<html><body>hi</body></html>",
+		"root/.env":                  "SECRET_KEY=x",
+		"root/.git/config":           "[core]",
+		"root/sub/.htpasswd":         "admin:x",
+		"root/.well-known/x.txt":     "hidden dir",
 		"secret.txt":                 "outside",
 		"secretdir/inner.txt":        "outside too",
 	}
@@ -274,6 +278,37 @@ func TestAccepts(t *testing.T) {
 	for _, tc := range cases {
 		if got := accepts(tc.header, tc.coding); got != tc.want {
 			t.Errorf("accepts(%q, %q) = %v; want %v", tc.header, tc.coding, got, tc.want)
+		}
+	}
+}
+
+// TestDotfiles: hidden files and files in hidden directories are not found
+// by default, however the path spells them, and served with Dotfiles.
+func TestDotfiles(t *testing.T) {
+	root := tree(t)
+	paths := map[string]string{
+		"/.env":              "SECRET_KEY=x",
+		"/.git/config":       "[core]",
+		"/sub/.htpasswd":     "admin:x",
+		"/.well-known/x.txt": "hidden dir",
+		"/sub/../.env":       "SECRET_KEY=x",
+		"//.env":             "SECRET_KEY=x",
+		"/%2eenv":            "SECRET_KEY=x",
+	}
+	for _, dotfiles := range []bool{false, true} {
+		h := newHandler(t, Config{Root: root, Dotfiles: dotfiles})
+		for p, body := range paths {
+			resp := do(h, "GET", p, nil)
+			b, _ := io.ReadAll(resp.Body)
+			switch {
+			case !dotfiles && resp.StatusCode != http.StatusNotFound:
+				t.Errorf("GET %s: %s %q; want 404", p, resp.Status, b)
+			case dotfiles && (resp.StatusCode != http.StatusOK || string(b) != body):
+				t.Errorf("GET %s with Dotfiles: %s %q; want 200 %q", p, resp.Status, b, body)
+			}
+		}
+		if resp := do(h, "GET", "/app.css", nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /app.css, Dotfiles %v: %s", dotfiles, resp.Status)
 		}
 	}
 }

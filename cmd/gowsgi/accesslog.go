@@ -33,13 +33,24 @@ func (f *logFormatValue) Set(s string) error {
 }
 
 // newLogHandler returns the server log's handler, writing to w in o's
-// format.
+// format. Durations read as the flags take them: "30s" in text, and in
+// JSON seconds (30, 0.25), as the JSON access log's duration, not slog's
+// nanoseconds.
 func newLogHandler(o *serveOptions, w io.Writer) slog.Handler {
 	opts := &slog.HandlerOptions{Level: o.logLevel}
 	if o.logFormat == "json" {
+		opts.ReplaceAttr = durationSeconds
 		return slog.NewJSONHandler(w, opts)
 	}
 	return slog.NewTextHandler(w, opts)
+}
+
+// durationSeconds is a ReplaceAttr that writes a time.Duration as seconds.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 // accessLogOutput opens where the access log goes: stdout, or the file of

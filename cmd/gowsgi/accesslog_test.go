@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/proctest"
 )
@@ -114,11 +116,20 @@ func jsonAddr(t *testing.T, c *proctest.Process) string {
 }
 
 // TestAccessLogReopen rotates the access log as logrotate does: the file
-// is moved aside, SIGHUP makes the command create it anew, and the next
-// request's line goes there while the moved file keeps the earlier ones.
+// is moved aside, SIGHUP or SIGUSR1 makes the command create it anew, and
+// the next request's line goes there while the moved file keeps the
+// earlier ones. SIGUSR1 does not reload the app.
 func TestAccessLogReopen(t *testing.T) {
 	needPython(t)
-	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			testAccessLogReopen(t, sig)
+		})
+	}
+}
+
+func testAccessLogReopen(t *testing.T, sig syscall.Signal) {
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "access.log")
 	rotated := logFile + ".1"
@@ -145,10 +156,13 @@ func TestAccessLogReopen(t *testing.T) {
 	if err := os.Rename(logFile, rotated); err != nil {
 		t.Fatal(err)
 	}
-	c.Signal(syscall.SIGHUP)
+	c.Signal(sig)
 	c.WaitLine("access log reopened")
 	if code, _ := get(t, http.DefaultClient, addr+"/after"); code != 200 {
 		t.Fatalf("GET /after: %d", code)
+	}
+	if reloads := c.Count("reloading"); sig == syscall.SIGUSR1 && reloads > 0 {
+		t.Errorf("SIGUSR1 reloaded the app:\n%s", c.Stderr())
 	}
 	if got := fileHas(logFile, "GET /after "); strings.Count(got, "\n") != 1 {
 		t.Errorf("the new %s holds:\n%s\nwant the one line of GET /after", logFile, got)
@@ -164,5 +178,24 @@ func TestAccessLogReopen(t *testing.T) {
 	if n := strings.Count(string(old), "\n"); n != 2 || !strings.Contains(string(old), "GET /before-1 ") ||
 		!strings.Contains(string(old), "GET /before-2 ") {
 		t.Errorf("the rotated file holds:\n%s\nwant the two lines of GET /before-1 and /before-2", old)
+	}
+}
+
+// TestLogDurations: the server log writes durations as "30s" in text and
+// as seconds in JSON, groups included.
+func TestLogDurations(t *testing.T) {
+	for format, want := range map[logFormatValue]string{
+		"text": `level=INFO msg=stopping timeout=30s delay=250ms pool.wait=1m30s n=3`,
+		"json": `{"level":"INFO","msg":"stopping","timeout":30,"delay":0.25,"pool":{"wait":90},"n":3}`,
+	} {
+		var buf bytes.Buffer
+		h := newLogHandler(&serveOptions{logFormat: format}, &buf)
+		slog.New(h).Info("stopping", "timeout", 30*time.Second, "delay", 250*time.Millisecond,
+			slog.Group("pool", "wait", 90*time.Second), "n", 3)
+		got := strings.TrimSpace(buf.String())
+		got = regexp.MustCompile(`^time=\S+ |"time":"[^"]*",`).ReplaceAllString(got, "")
+		if got != want {
+			t.Errorf("--log-format %s:\n%s\nwant\n%s", format, got, want)
+		}
 	}
 }

@@ -29,7 +29,7 @@ type ops struct {
 // handler to serve, app behind the static mounts.
 func startOps(o *serveOptions, c *wsgi.Container, app http.Handler, log *slog.Logger, stdout io.Writer) (*ops, http.Handler, error) {
 	op := new(ops)
-	mux, err := newStaticMux(o.static, app)
+	mux, err := newStaticMux(o.static, o.staticDotfiles, app)
 	if err != nil {
 		return nil, nil, err
 	}

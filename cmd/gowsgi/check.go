@@ -22,7 +22,7 @@ const checkTimeout = 5 * time.Minute
 // file, reports on stdout which Python ran it, and stops. Exit status 0 if
 // the app loaded, 4 (with the traceback on stderr) if it did not.
 func check(args []string, stdout, stderr io.Writer) int {
-	o, _, status := parseServe(args, stdout, stderr)
+	o, _, status := parseCommand("check", args, stdout, stderr)
 	if o == nil {
 		return status
 	}
@@ -41,7 +41,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gowsgi check: %v\n", err)
 		return exitUsage
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
 	defer cancel()
 	ctx, cancelTimeout := context.WithTimeout(ctx, checkTimeout)
 	defer cancelTimeout()

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,12 +33,13 @@ type serveOptions struct {
 	logLevel         slog.Level
 
 	// Static files, logs, the admin server (static.go, accesslog.go, admin.go).
-	static        staticValue
-	accessLog     formatValue
-	accessLogFile string
-	logFormat     logFormatValue
-	admin         string
-	configFile    string
+	static         staticValue
+	staticDotfiles bool
+	accessLog      formatValue
+	accessLogFile  string
+	logFormat      logFormatValue
+	admin          string
+	configFile     string
 
 	// Worker lifecycle and overload (0 on the command line means no limit).
 	timeout           time.Duration
@@ -59,6 +62,7 @@ type serveOptions struct {
 	keepAlive         time.Duration
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
+	umask             umaskValue
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -98,14 +102,15 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
 		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
-		{"limit-request-body", (*int64Value)(&o.limitRequestBody), "largest request body in `BYTES`, larger gets 413; 0 means 1 GiB, -1 no limit"},
+		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 means 1 GiB, -1 no limit"},
 		{"body-memory-limit", (*bytesValue)(&o.bodyMemoryLimit), "hold request bodies up to `BYTES` (64K, 1M) in memory, spool larger ones to a file in $TMPDIR; 0 spools every body (default 1M)"},
 		{"body-memory-budget", (*bytesValue)(&o.bodyMemoryBudget), "the request bodies held in memory take at most `BYTES` (64M, 1G) together, until their worker is done with them; past it, bodies are spooled to $TMPDIR however small; 0 means no limit (default 64M, or --body-memory-limit if larger)"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},
 		{"log-level", (*levelValue)(&o.logLevel), "log `LEVEL`: debug, info, warning, error (default info)"},
-		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable"},
+		{"static", &o.static, "serve the files of `URL=DIR` (as /static=./staticfiles; DIR relative to the current directory) from Go, never Python; repeatable; hidden files and directories (.env, .git/) are not found"},
+		{"static-dotfiles", (*boolValue)(&o.staticDotfiles), "let --static serve files and directories whose names start with a dot"},
 		{"access-log", &o.accessLog, "access log `FORMAT`: off, common, combined or json, with request ID, worker and duration (default off; combined with --access-logfile)"},
 		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout; SIGHUP reopens it, after logrotate moved it (default stdout)"},
 		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
@@ -128,7 +133,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"body-timeout", (*secondsValue)(&o.bodyTimeout), "close the connection of a client that sends nothing of its request body for `SECONDS` (or a duration), as nginx's client_body_timeout; no worker is taken meanwhile; 0 means no limit (default: --header-timeout's)"},
 		{"body-min-rate", (*bytesValue)(&o.bodyMinRate), "with --body-timeout, also close the connection of a client whose request body arrives slower than `BYTES` (500, 1K) a second on average, after a grace of --body-timeout, as Apache's mod_reqtimeout MinRate: a byte sent before each timeout no longer holds a connection for ever; 0 means no minimum (default 0)"},
 		{"keep-alive", (*secondsValue)(&o.keepAlive), "close a keep-alive connection idle for `SECONDS` (or a duration); 0 turns keep-alive off (default 75)"},
-		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request line and header fields together, in `BYTES` (64K, 1M); larger gets 431 (default 64K)"},
+		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request head (request line, header fields, blank line; as \"Name: value\" lines) in `BYTES` (64K, 1M); larger gets 431 and a close (default 64K)"},
+		{"umask", &o.umask, "a unix socket of --bind gets the mode 0777 less `MASK` (octal, as 007 or 0o077), as gunicorn's --umask (default 0: any local user may connect, the socket's directory guards it)"},
 		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
 	}
 	short := shortNames()
@@ -146,10 +152,18 @@ const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 
 Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
 app:create_app()) from a pool of Python worker processes. Flags may come before or
-after it. SIGTERM or SIGINT stops gracefully: /readyz of --admin fails at once, the
-server serves on for --shutdown-delay, then finishes the requests in flight within
---graceful-timeout and exits; a second signal stops at once. SIGHUP reopens
---access-logfile and reloads the app; SIGTTIN and SIGTTOU add and remove a worker.
+after it.
+
+Signals:
+  SIGTERM, SIGINT   stop gracefully: /readyz of --admin fails at once, the server
+                    serves on for --shutdown-delay, then finishes the requests in
+                    flight within --graceful-timeout and exits; a second signal
+                    stops at once
+  SIGQUIT           stop at once: close the listeners and connections, kill the
+                    workers, remove the socket and runtime files, exit 0
+  SIGHUP            reopen --access-logfile, reload the TLS certificate and the app
+  SIGUSR1           reopen --access-logfile only
+  SIGTTIN, SIGTTOU  add a worker, remove one
 
 Every flag may also come from the environment, GOWSGI_ and its name in capitals
 (--max-requests: GOWSGI_MAX_REQUESTS; one value per line for repeatable flags), or
@@ -160,17 +174,46 @@ The command line wins over the environment, which wins over the file.
 Flags:
 `
 
+const checkUsage = `Usage: gowsgi check [flags] MODULE:CALLABLE
+
+Import the WSGI application MODULE:CALLABLE in one worker process, as serve would
+with the same flags, environment (GOWSGI_*) and --config file, report which Python
+ran it, and exit: 0 if it loaded, 4 with the Python traceback on stderr if it did
+not. It takes every flag of serve, so that a command line or config file can be
+checked as is; those that change the import are:
+
+`
+
+// checkFlags are the flags that change how check imports the app.
+var checkFlags = []string{"chdir", "python", "pythonpath", "env", "config", "log-level", "log-format"}
+
+// printUsage writes the usage of cmd, serve or check, to w.
+func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
+	if cmd == "check" {
+		fmt.Fprint(w, checkUsage)
+		printFlags(w, fs, func(name string) bool { return slices.Contains(checkFlags, name) })
+		return
+	}
+	printServeUsage(w, fs)
+}
+
 // printServeUsage writes the serve command's usage to w, a flag and its
 // alias on one line.
 func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, serveUsage)
+	printFlags(w, fs, func(string) bool { return true })
+}
+
+// printFlags writes the flags of fs that show allows to w, a flag and its
+// alias on one line.
+func printFlags(w io.Writer, fs *flag.FlagSet, show func(name string) bool) {
 	short := shortNames()
 	aliases := make(map[string]bool)
 	for _, s := range short {
 		aliases[s] = true
 	}
 	fs.VisitAll(func(f *flag.Flag) {
-		if aliases[f.Name] {
+		if aliases[f.Name] || !show(f.Name) {
 			return
 		}
 		kind, usage := flag.UnquoteUsage(f)
@@ -183,6 +226,31 @@ func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "  %s\n    \t%s\n", names, usage)
 	})
+}
+
+// flagNameInError finds the flag named in the flag package's errors:
+// "flag provided but not defined: -foo", "invalid value "x" for flag -foo:
+// ...", "invalid boolean value "x" for -foo: ...", "flag needs an
+// argument: -foo".
+var flagNameInError = regexp.MustCompile(`(defined: |for flag |for |argument: )-([^\s:=]+)`)
+
+// flagError rewrites an error of the flag package to name the flag as
+// written in the usage, --name or -n: "unknown flag --foo".
+func flagError(err error) string {
+	msg := err.Error()
+	m := flagNameInError.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return msg
+	}
+	name := msg[m[4]:m[5]]
+	dashed := "--" + name
+	if len(name) == 1 {
+		dashed = "-" + name
+	}
+	if strings.HasPrefix(msg, "flag provided but not defined: ") {
+		return "unknown flag " + dashed
+	}
+	return msg[:m[4]-1] + dashed + msg[m[5]:]
 }
 
 // parseInterspersed parses args with fs, allowing flags after positional
@@ -248,19 +316,6 @@ func (n *intValue) Set(s string) error {
 		return fmt.Errorf("%q is not a whole number 0 or more", s)
 	}
 	*n = intValue(v)
-	return nil
-}
-
-type int64Value int64
-
-func (n *int64Value) String() string { return strconv.FormatInt(int64(*n), 10) }
-
-func (n *int64Value) Set(s string) error {
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a whole number of bytes", s)
-	}
-	*n = int64Value(v)
 	return nil
 }
 

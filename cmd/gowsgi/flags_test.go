@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"slices"
 	"strings"
@@ -54,6 +55,10 @@ func TestParseFlags(t *testing.T) {
 				env: []string{"A=1", "B=x=y"}, limitRequestBody: -1, prefix: "/p", gracefulTimeout: 2500 * time.Millisecond,
 				chdir: ".", python: "py"}},
 		{[]string{"--graceful-timeout", "1m", "--", "-app:x"}, serveOptions{app: "-app:x", binds: []string{defaultBind}, gracefulTimeout: time.Minute}},
+		{[]string{"--limit-request-body", "60M", "app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, gracefulTimeout: 30 * time.Second,
+			limitRequestBody: 60 << 20}},
+		{[]string{"--limit-request-body=1.5GiB", "app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, gracefulTimeout: 30 * time.Second,
+			limitRequestBody: 3 << 29}},
 	}
 	for _, tc := range cases {
 		o, _, status := parseServe(tc.args, io.Discard, io.Discard)
@@ -68,5 +73,26 @@ func TestParseFlags(t *testing.T) {
 			o.chdir != tc.want.chdir || o.python != tc.want.python {
 			t.Errorf("parseServe(%q) =\n%+v\nwant\n%+v", tc.args, *o, tc.want)
 		}
+	}
+}
+
+// TestByteFlagsTakeSuffixes: every flag whose usage says BYTES takes the
+// size suffixes of --max-worker-memory.
+func TestByteFlagsTakeSuffixes(t *testing.T) {
+	fs := newServeFlags(new(serveOptions))
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if kind, _ := flag.UnquoteUsage(f); kind != "BYTES" {
+			return
+		}
+		n++
+		for in, want := range map[string]string{"60M": "60M", "64KiB": "64K", "1G": "1G", "1048576": "1M"} {
+			if err := f.Value.Set(in); err != nil || f.Value.String() != want {
+				t.Errorf("--%s %s: %v, reads back %q; want %q", f.Name, in, err, f.Value.String(), want)
+			}
+		}
+	})
+	if n < 3 {
+		t.Errorf("%d BYTES flags; want --limit-request-body, --limit-request-fields-size, --max-worker-memory at least", n)
 	}
 }

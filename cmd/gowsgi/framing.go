@@ -17,10 +17,34 @@ import (
 // after every chunked request and every HTTP/1.0 request with a body. Both
 // are rare (proxies send Content-Length), and the cost is one new
 // connection.
+//
+// An HTTP/1.0 request with Transfer-Encoding gets 400, as from gunicorn:
+// net/http drops the field and reads no body, so the chunked body would be
+// read as the next request. The rawConn of the connection (withRawConn)
+// says whether the field came; where it cannot (TLS, or it stopped
+// scanning after an HTTP/1.1 request), an HTTP/1.0 request closes the
+// connection, so that nothing after it is read.
 func closeAfterRiskyFraming(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor == 1 && (len(r.TransferEncoding) > 0 || r.ProtoMinor == 0 && r.ContentLength != 0) {
+		if r.ProtoMajor != 1 {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rc, _ := r.Context().Value(rawConnKey{}).(*rawConn)
+		switch {
+		case r.ProtoMinor == 0 && rc != nil && rc.sawTE.Load():
 			w.Header().Set("Connection", "close")
+			http.Error(w, "Bad Request: Transfer-Encoding in an HTTP/1.0 request", http.StatusBadRequest)
+			return
+		case r.ProtoMinor == 0 && (rc == nil || !rc.scanned() || r.ContentLength != 0):
+			w.Header().Set("Connection", "close")
+		case len(r.TransferEncoding) > 0:
+			w.Header().Set("Connection", "close")
+		}
+		if r.ProtoMinor > 0 && rc != nil {
+			// An HTTP/1.1 client: what follows is its body and more
+			// HTTP/1.1 requests, not worth a scan.
+			rc.stopScan()
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -102,4 +126,41 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		b.done = true
 	}
 	return n, err
+}
+
+// limitHead answers 431 and closes the connection for a request whose head
+// (request line, header fields and the blank line, as HTTP/1.1 sends them:
+// "Name: value\r\n") is over max bytes, --limit-request-fields-size.
+// net/http reads up to 4096 bytes more than its MaxHeaderBytes before it
+// answers 431 itself, so that the limit would not be the one configured.
+func limitHead(h http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if headSize(r) > max {
+			if r.ProtoMajor == 1 {
+				w.Header().Set("Connection", "close")
+			}
+			http.Error(w, "431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// headSize is the size of r's head as HTTP/1.1 writes it, counting the
+// fields net/http took out of r.Header: Host and Transfer-Encoding.
+func headSize(r *http.Request) int64 {
+	const crlf, colon = 2, 2 // "\r\n", ": "
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + crlf
+	if r.Host != "" {
+		n += len("Host") + colon + len(r.Host) + crlf
+	}
+	for _, te := range r.TransferEncoding {
+		n += len("Transfer-Encoding") + colon + len(te) + crlf
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + colon + len(v) + crlf
+		}
+	}
+	return int64(n + crlf)
 }

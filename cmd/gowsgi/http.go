@@ -46,12 +46,13 @@ func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(o.h2c)
 	srv := &http.Server{
-		Handler:           closeAfterRiskyFraming(bodyTimeout(forwarded.Handler(h, w.trusted), o.readBodyTimeout(), o.bodyMinRate)),
+		Handler:           limitHead(closeAfterRiskyFraming(bodyTimeout(forwarded.Handler(h, w.trusted), o.readBodyTimeout(), o.bodyMinRate)), o.limitHeaderSize),
 		Protocols:         protocols,
 		ReadHeaderTimeout: o.headerTimeout,
 		IdleTimeout:       o.keepAlive,
 		MaxHeaderBytes:    int(min(o.limitHeaderSize, 1<<30)),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext:       withRawConn,
 	}
 	if o.keepAlive == 0 {
 		srv.SetKeepAlivesEnabled(false)
@@ -67,7 +68,7 @@ func (w *web) serve(srv *http.Server, l net.Listener) error {
 	if w.cert != nil {
 		return srv.ServeTLS(l, "", "")
 	}
-	return srv.Serve(l)
+	return srv.Serve(rawListener{l})
 }
 
 // readBodyTimeout is --body-timeout, or --header-timeout without it.

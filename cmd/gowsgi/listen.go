@@ -80,6 +80,21 @@ func listen(b bindAddr) (net.Listener, error) {
 	return l, nil
 }
 
+// setSocketMode gives the socket file of a unix:PATH bind the mode 0777
+// less umask (--umask), as gunicorn binds it under os.umask: by default
+// 0777, so that a proxy running as another user (nginx as www-data) can
+// connect; the directory holding it guards it. A socket systemd passed
+// keeps the mode its unit gave it.
+func setSocketMode(b bindAddr, umask fs.FileMode) error {
+	if b.network != "unix" || strings.HasPrefix(b.address, "@") {
+		return nil // not a file: TCP, inherited, or an abstract socket
+	}
+	if err := os.Chmod(b.address, 0o777&^umask); err != nil {
+		return fmt.Errorf("--bind %s: --umask %#o: %w", b, umask, err)
+	}
+	return nil
+}
+
 // removeStaleSocket removes the unix socket at path if nothing listens on
 // it. It refuses to remove anything that is not a socket, or a socket that
 // is in use.

@@ -6,7 +6,7 @@
 //	gowsgi serve [flags] MODULE:CALLABLE
 //	gowsgi check [flags] MODULE:CALLABLE
 //	gowsgi version
-//	gowsgi help [serve]
+//	gowsgi help [serve|check]
 //
 // The serve command's flags take gunicorn's names where the concept is the
 // same:
@@ -22,8 +22,9 @@
 // no failed request (new workers import it, take over once ready, and the
 // old ones drain; if the new code does not import, the old workers serve
 // on) and the TLS certificate, and first reopens the --access-logfile,
-// which log rotation moved aside; SIGTTIN adds a worker and SIGTTOU removes
-// one.
+// which log rotation moved aside; SIGUSR1 only reopens it; SIGTTIN adds a
+// worker and SIGTTOU removes one. SIGQUIT stops at once, as gunicorn's
+// quick shutdown: connections closed, workers killed, files removed.
 //
 // Exit status: 0 after a graceful stop; 1 if serving failed; 2 for a bad
 // command line; 4 if the application failed to import (as gunicorn's
@@ -53,7 +54,7 @@ Usage:
 	gowsgi serve [flags] MODULE:CALLABLE   serve the app (see "gowsgi help serve")
 	gowsgi check [flags] MODULE:CALLABLE   import the app in one worker, report, and exit (4 if it fails)
 	gowsgi version                         print the version
-	gowsgi help [serve]                    print this help, or the serve command's
+	gowsgi help [serve|check]              print this help, or a command's
 
 MODULE:CALLABLE is gunicorn's form, e.g. mysite.wsgi:application or app:create_app().
 `
@@ -79,6 +80,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] == "serve" {
 			return serve([]string{"-h"}, stdout, stderr)
+		}
+		if len(rest) > 0 && rest[0] == "check" {
+			return check([]string{"-h"}, stdout, stderr)
 		}
 		if len(rest) > 0 {
 			fmt.Fprintf(stderr, "gowsgi help: unknown command %q\n\n%s", rest[0], usage)

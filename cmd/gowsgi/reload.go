@@ -18,7 +18,7 @@ import (
 // A reloader reloads the app, and the TLS certificate if any, on SIGHUP
 // and when --reload sees a source file change, and adds and removes
 // workers on SIGTTIN and SIGTTOU: one change at a time. SIGHUP also
-// reopens the log files (reopenLogs), first.
+// reopens the log files (reopenLogs), first; SIGUSR1 only reopens them.
 type reloader struct {
 	c          *wsgi.Container
 	cert       *certificate // nil without TLS
@@ -45,18 +45,18 @@ func (r *reloader) reload(ctx context.Context, why string) {
 	r.c.Reload(ctx)
 }
 
-// notifyHangup relays SIGHUP, which reloads, and SIGTTIN and SIGTTOU,
-// which add and remove a worker.
+// notifyHangup relays SIGHUP, which reloads, SIGUSR1, which reopens the
+// log files only, and SIGTTIN and SIGTTOU, which add and remove a worker.
 func notifyHangup() chan os.Signal {
 	hup := make(chan os.Signal, 8)
-	signal.Notify(hup, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	signal.Notify(hup, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGTTIN, syscall.SIGTTOU)
 	return hup
 }
 
-// run reopens the log files and reloads on each SIGHUP and, if watch is
-// not "", reloads whenever a *.py file under watch changes; it adds a
-// worker on SIGTTIN and removes one on SIGTTOU (never the last); until ctx
-// is done.
+// run reopens the log files and reloads on each SIGHUP, reopens them only
+// on SIGUSR1, and, if watch is not "", reloads whenever a *.py file under
+// watch changes; it adds a worker on SIGTTIN and removes one on SIGTTOU
+// (never the last); until ctx is done.
 func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) {
 	if watch != "" {
 		r.log.Info("reloading when the sources change", "dir", watch)
@@ -74,6 +74,10 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, watch string) 
 				r.resize(ctx, +1)
 			case syscall.SIGTTOU:
 				r.resize(ctx, -1)
+			case syscall.SIGUSR1:
+				if r.reopenLogs != nil {
+					r.reopenLogs()
+				}
 			default:
 				// Log rotation waits for nothing: the reload may take
 				// as long as the app's import.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,6 +64,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		listeners = append(listeners, l)
+		if err := setSocketMode(b, fs.FileMode(o.umask)); err != nil {
+			log.Error("cannot listen", "err", err)
+			return exitFailure
+		}
 	}
 
 	var app http.Handler = c
@@ -78,9 +83,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	defer op.close()
 
 	// The first signal cancels start-up or starts a graceful stop; a
-	// second one cuts the graceful stop short.
+	// second one cuts the graceful stop short. SIGQUIT stops at once, as
+	// gunicorn's quick shutdown (and keeps Go from dumping its goroutines).
 	sigc := make(chan os.Signal, 2)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
 	defer signal.Stop(sigc)
 	hup := notifyHangup() // SIGHUP reloads, once started
 	defer signal.Stop(hup)
@@ -93,8 +99,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		s := <-sigc
 		first <- s
 		cancelStart()
-		s = <-sigc
-		log.Warn("second signal: stopping at once", "signal", s)
+		if s != syscall.SIGQUIT {
+			s = <-sigc
+			log.Warn("second signal: stopping at once", "signal", s)
+		}
 		cancelHard()
 	}()
 
@@ -125,6 +133,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	status = exitOK
 	select {
 	case s := <-first:
+		if s == syscall.SIGQUIT {
+			quickStop(srv, c, log)
+			return exitOK
+		}
 		op.setReady(false) // before the log line says so
 		log.Info("stopping gracefully", "signal", s, "delay", o.shutdownDelay, "timeout", o.gracefulTimeout)
 		lingerUnready(hardCtx, o.shutdownDelay, log)
@@ -147,6 +159,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return status
+}
+
+// quickStop stops at once, on SIGQUIT: it closes the listeners and the
+// connections, requests in flight or not, and kills the workers; the
+// deferred closes remove the socket files, Close the runtime directory.
+func quickStop(srv *http.Server, c *wsgi.Container, log *slog.Logger) {
+	log.Info("stopping at once", "signal", syscall.SIGQUIT)
+	srv.Close()
+	c.Close()
+	log.Info("stopped")
 }
 
 // lingerUnready returns after delay, --shutdown-delay, during which the
@@ -177,34 +199,37 @@ func startApp(ctx context.Context, o *serveOptions, c *wsgi.Container) error {
 // parseServe parses serve's command line. It returns nil options and the
 // exit status if serve should not run: after -h, or a bad command line.
 func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
+	return parseCommand("serve", args, stdout, stderr)
+}
+
+// parseCommand parses the command line of cmd, serve or check, which take
+// the same flags. A bad command line gets one line on stderr, saying what
+// is wrong and where help is.
+func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
 	o := new(serveOptions)
 	fs := newServeFlags(o)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are said here, in one line
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		printServeUsage(stdout, fs)
+		printUsage(stdout, cmd, fs)
 		return nil, nil, exitOK
 	}
 	badUsage := func(format string, a ...any) (*serveOptions, []bindAddr, int) {
-		if format != "" {
-			fmt.Fprintf(stderr, "gowsgi serve: "+format+"\n", a...)
-		}
-		printServeUsage(stderr, fs)
+		fmt.Fprintf(stderr, "gowsgi %s: %s; see gowsgi %[1]s --help\n", cmd, fmt.Sprintf(format, a...))
 		return nil, nil, exitUsage
 	}
-	if err == nil {
-		// The environment and the --config file fill in what the command line did not.
-		app, cerr := applyConfig(fs, os.LookupEnv)
-		if cerr != nil {
-			return badUsage("%v", cerr)
-		}
-		if len(pos) == 0 && app != "" {
-			pos = []string{app}
-		}
+	if err != nil {
+		return badUsage("%s", flagError(err))
+	}
+	// The environment and the --config file fill in what the command line did not.
+	app, cerr := applyConfig(fs, os.LookupEnv)
+	if cerr != nil {
+		return badUsage("%v", cerr)
+	}
+	if len(pos) == 0 && app != "" {
+		pos = []string{app}
 	}
 	switch {
-	case err != nil:
-		return badUsage("") // the flag package has said what is wrong
 	case len(pos) == 0:
 		return badUsage("no application: want MODULE:CALLABLE")
 	case len(pos) > 1:

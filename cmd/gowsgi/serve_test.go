@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -284,12 +285,29 @@ func TestUnixSocket(t *testing.T) {
 	if code != 200 || body != "Hello world!\n" {
 		t.Errorf("GET over %s: %d %q", sock, code, body)
 	}
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Perm() != 0o777 {
+		t.Errorf("socket file: %v, %v; want mode 0777 (--umask 0, as gunicorn's default)", fi.Mode(), err)
+	}
 	c.Signal(syscall.SIGINT)
 	if status := c.Wait(); status != 0 {
 		t.Errorf("exit status %d after SIGINT; want 0", status)
 	}
 	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("socket file left behind: %v", err)
+	}
+}
+
+// TestUmask: --umask 007 gives the unix socket the mode 0770, whatever the
+// process's own umask.
+func TestUmask(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "gowsgi.sock")
+	c := startCLI(t, nil, "serve", "--bind", "unix:"+sock, "--umask", "007", "--python", debianPython,
+		"--chdir", "testdata", "-w", "1", "apps:hello")
+	c.Addr()
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Perm() != 0o770 {
+		t.Errorf("socket file: %v, %v; want mode 0770", fi.Mode(), err)
 	}
 }
 
@@ -330,9 +348,14 @@ func TestUsage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"serve"}, 2, "no application"},
 		{[]string{"serve", "a:b", "c:d"}, 2, "one application, not 2"},
-		{[]string{"serve", "--nope", "a:b"}, 2, "flag provided but not defined: -nope"},
-		{[]string{"serve", "--workers", "-1", "a:b"}, 2, `invalid value "-1" for flag -workers`},
-		{[]string{"serve", "--threads", "many", "a:b"}, 2, `invalid value "many" for flag -threads`},
+		{[]string{"serve", "--nope", "a:b"}, 2, "gowsgi serve: unknown flag --nope; see gowsgi serve --help\n"},
+		{[]string{"serve", "-x", "a:b"}, 2, "gowsgi serve: unknown flag -x; see gowsgi serve --help\n"},
+		{[]string{"check", "--nope", "a:b"}, 2, "gowsgi check: unknown flag --nope; see gowsgi check --help\n"},
+		{[]string{"serve", "--workers", "-1", "a:b"}, 2, `invalid value "-1" for flag --workers`},
+		{[]string{"serve", "--threads", "many", "a:b"}, 2, `invalid value "many" for flag --threads`},
+		{[]string{"serve", "a:b", "--bind"}, 2, "flag needs an argument: --bind"},
+		{[]string{"serve", "--h2c=maybe", "a:b"}, 2, `invalid boolean value "maybe" for --h2c`},
+		{[]string{"serve", "--limit-request-body", "60X", "a:b"}, 2, `"60X" is not a size in bytes`},
 		{[]string{"serve", "--env", "NOEQUALS", "a:b"}, 2, `"NOEQUALS" is not KEY=VALUE`},
 		{[]string{"serve", "--bind", "localhost:http-nope", "a:b"}, 2, `bad port "http-nope"`},
 		{[]string{"serve", "--bind", "unix:", "a:b"}, 2, "no socket path"},
@@ -342,7 +365,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--prefix", "app", "--python", "/bin/sh", "a:b"}, 2, `Prefix "app" must start with /`},
 		{[]string{"serve", "--python", "/nonexistent/python", "a:b"}, 2, "/nonexistent/python"},
 		{[]string{"serve", "-h"}, 0, "-b, --bind ADDRESS"},
+		{[]string{"serve", "-h"}, 0, "SIGQUIT           stop at once"},
+		{[]string{"serve", "-h"}, 0, "SIGUSR1           reopen --access-logfile only"},
 		{[]string{"help", "serve"}, 0, "--limit-request-body BYTES"},
+		{[]string{"check", "--help"}, 0, "Usage: gowsgi check [flags] MODULE:CALLABLE"},
+		{[]string{"help", "check"}, 0, "--python PYTHON"},
 		{[]string{"help"}, 0, "gowsgi serve [flags] MODULE:CALLABLE"},
 		{[]string{"version"}, 0, "gowsgi "},
 	}
@@ -357,6 +384,13 @@ func TestUsage(t *testing.T) {
 			t.Errorf("gowsgi %q: status %d, output:\n%s\nwant status %d and %q",
 				tc.args, status, out, tc.status, tc.want)
 		}
+		command := len(tc.args) > 0 && (tc.args[0] == "serve" || tc.args[0] == "check")
+		if command && tc.status != 0 && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("gowsgi %q: stderr has %d lines:\n%s\nwant one", tc.args, strings.Count(stderr.String(), "\n"), stderr.String())
+		}
+		if command && tc.args[0] == "check" && tc.status == 0 && strings.Contains(out, "--workers") {
+			t.Errorf("gowsgi %q prints serve's flags:\n%s", tc.args, out)
+		}
 	}
 }
 
@@ -366,7 +400,73 @@ func TestBadFlagExit(t *testing.T) {
 	if status := c.Wait(); status != exitUsage {
 		t.Errorf("exit status %d; want %d", status, exitUsage)
 	}
-	if out := c.Stderr(); !strings.Contains(out, "Usage: gowsgi serve") {
-		t.Errorf("no usage on stderr:\n%s", out)
+	if out := strings.TrimSpace(c.Stderr()); out != "gowsgi serve: unknown flag --no-such-flag; see gowsgi serve --help" {
+		t.Errorf("stderr:\n%s\nwant one line naming --no-such-flag", out)
 	}
+}
+
+// TestQuit sends SIGQUIT while a request is in flight (apps:slow, never
+// released): the command exits 0 at once, without Go's goroutine dump,
+// the request fails, and the worker, the socket file and the runtime
+// directory are gone.
+func TestQuit(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	sync, tmp := t.TempDir(), t.TempDir()
+	sock := filepath.Join(t.TempDir(), "gowsgi.sock")
+	c := startCLI(t, []string{"SYNC_DIR=" + sync, "TMPDIR=" + tmp}, "serve", "--bind", "unix:"+sock,
+		"--python", debianPython, "--chdir", "testdata", "-w", "1", "apps:slow")
+	c.Addr()
+	workers := childPIDs(c.Pid())
+	if len(workers) == 0 {
+		t.Fatal("no worker process")
+	}
+	failed := make(chan error, 1)
+	go func() {
+		_, err := unixClient(sock).Get("http://gowsgi/")
+		failed <- err
+	}()
+	waitFile(t, filepath.Join(sync, "started"))
+	start := time.Now()
+	c.Signal(syscall.SIGQUIT)
+	if status := c.Wait(); status != exitOK {
+		t.Errorf("exit status %d after SIGQUIT; want 0", status)
+	}
+	took := time.Since(start)
+	if took > 5*time.Second {
+		t.Errorf("SIGQUIT took %v to stop; want at once", took)
+	}
+	if out := c.Stderr(); strings.Contains(out, "goroutine ") || !strings.Contains(out, "stopping at once") {
+		t.Errorf("stderr after SIGQUIT:\n%s\nwant \"stopping at once\" and no goroutine dump", out)
+	}
+	if err := <-failed; err == nil {
+		t.Error("the request in flight did not fail")
+	}
+	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket file left behind: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "gowsgi-*")); len(left) > 0 {
+		t.Errorf("runtime files left behind: %q", left)
+	}
+	for _, pid := range workers {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("worker %d still running", pid)
+		}
+	}
+	t.Logf("stopped %v after SIGQUIT", took.Round(time.Millisecond))
+}
+
+// childPIDs returns the children of pid, from /proc/PID/task/*/children.
+func childPIDs(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var pids []int
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			var p int
+			fmt.Sscan(w, &p)
+			pids = append(pids, p)
+		}
+	}
+	return pids
 }

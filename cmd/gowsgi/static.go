@@ -65,11 +65,12 @@ type mountedHandler struct {
 }
 
 // newStaticMux opens the directories of mounts and returns a handler that
-// serves them in front of next. Close it to close the directories.
-func newStaticMux(mounts []staticMount, next http.Handler) (*staticMux, error) {
+// serves them in front of next, hidden files too if dotfiles. Close it to
+// close the directories.
+func newStaticMux(mounts []staticMount, dotfiles bool, next http.Handler) (*staticMux, error) {
 	m := &staticMux{next: next}
 	for _, sm := range mounts {
-		h, err := static.New(static.Config{Root: sm.dir})
+		h, err := static.New(static.Config{Root: sm.dir, Dotfiles: dotfiles})
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("--static %s=%s: %w", sm.prefix, sm.dir, err)

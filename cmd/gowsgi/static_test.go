@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,4 +104,34 @@ func TestStaticFlag(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// TestStaticDotfilesFlag: --static does not serve a hidden file, and does
+// with --static-dotfiles; the app behind gets neither request.
+func TestStaticDotfilesFlag(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("SECRET=1"), 0o644)
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Errorf("the app got %s", r.URL.Path) })
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--static", "/s=" + dir}, 404},
+		{[]string{"--static", "/s=" + dir, "--static-dotfiles"}, 200},
+	} {
+		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
+		if o == nil {
+			t.Fatalf("%q: status %d", tc.args, status)
+		}
+		mux, err := newStaticMux(o.static, o.staticDotfiles, app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest("GET", "/s/.env", nil))
+		mux.Close()
+		if w.Code != tc.code {
+			t.Errorf("%q: GET /s/.env: %d %q; want %d", tc.args, w.Code, w.Body, tc.code)
+		}
+	}
 }

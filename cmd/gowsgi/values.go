@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
 	"strconv"
 	"strings"
@@ -19,6 +20,29 @@ func (b *bytesValue) Set(s string) error {
 		return err
 	}
 	*b = bytesValue(v)
+	return nil
+}
+
+// limitValue is a size as bytesValue's, or -1 for no limit.
+type limitValue int64
+
+func (l *limitValue) String() string {
+	if *l < 0 {
+		return "-1"
+	}
+	return formatBytes(int64(*l))
+}
+
+func (l *limitValue) Set(s string) error {
+	if strings.TrimSpace(s) == "-1" {
+		*l = -1
+		return nil
+	}
+	v, err := parseBytes(s)
+	if err != nil {
+		return fmt.Errorf("%w, or -1 for no limit", err)
+	}
+	*l = limitValue(v)
 	return nil
 }
 
@@ -85,4 +109,20 @@ func (r *replaceList) Set(s string) error {
 		r.list, r.set = nil, true
 	}
 	return (*listValue)(&r.list).Set(s)
+}
+
+// umaskValue is a file mode mask, octal as for umask(1) (022, 0o022),
+// or hexadecimal or decimal with 0x or none of a leading 0, as gunicorn's
+// --umask.
+type umaskValue fs.FileMode
+
+func (u *umaskValue) String() string { return fmt.Sprintf("%#o", fs.FileMode(*u)) }
+
+func (u *umaskValue) Set(s string) error {
+	v, err := strconv.ParseUint(s, 0, 32)
+	if err != nil || v > 0o777 {
+		return fmt.Errorf("%q is not a mask of permission bits, as 0o007 or 022", s)
+	}
+	*u = umaskValue(v)
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,21 @@ func TestReloadTimeoutFlag(t *testing.T) {
 		}
 		if got := o.withLimits(wsgiConfig()).ReloadTimeout; got != tc.want {
 			t.Errorf("%q: ReloadTimeout %v; want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestUmaskValue(t *testing.T) {
+	for in, want := range map[string]fs.FileMode{"0": 0, "007": 0o7, "022": 0o22, "0o077": 0o77, "0777": 0o777, "18": 0o22, "0x12": 0o22} {
+		var u umaskValue
+		if err := u.Set(in); err != nil || fs.FileMode(u) != want {
+			t.Errorf("umask %q = %#o, %v; want %#o", in, fs.FileMode(u), err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "0o1000", "08", "rwx"} {
+		var u umaskValue
+		if err := u.Set(in); err == nil {
+			t.Errorf("umask %q = %#o; want an error", in, fs.FileMode(u))
 		}
 	}
 }
