@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/environ"
+	"github.com/gowsgi/gowsgi/internal/lograte"
 	"github.com/gowsgi/gowsgi/internal/pool"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
@@ -21,9 +23,10 @@ type Container struct {
 	log  *slog.Logger
 	pool *pool.Pool
 
-	bodies    memBudget // the request bodies in memory (body.go)
-	exchanges sync.Pool // *worker.Exchange, reused
-	gathers   sync.Pool // *[]byte: gatherMax buffers, for small Data payloads
+	bodies    memBudget        // the request bodies in memory (body.go)
+	refusals  *lograte.Limiter // the log lines of 503s: one a second
+	exchanges sync.Pool        // *worker.Exchange, reused
+	gathers   sync.Pool        // *[]byte: gatherMax buffers, for small Data payloads
 
 	// multiprocess is the wsgi.multiprocess of new requests: whether more
 	// than one worker takes requests (see SetWorkers). resize serializes
@@ -53,7 +56,7 @@ func NewContainer(cfg Config) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{cfg: cfg, log: cfg.Logger}
+	c := &Container{cfg: cfg, log: cfg.Logger, refusals: lograte.New(cfg.Logger, time.Second)}
 	c.bodies.limit = cfg.MaxMemoryBodies
 	return c, nil
 }
@@ -178,6 +181,7 @@ func (c *Container) finish() {
 	c.mu.Lock()
 	c.state = closed
 	c.mu.Unlock()
+	c.refusals.Close() // what it held back is logged now
 }
 
 // enter counts a request in, if the container is running.

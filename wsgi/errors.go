@@ -61,8 +61,14 @@ func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, s
 	if status < 500 {
 		level = slog.LevelInfo
 	}
-	c.log.Log(r.Context(), level, err.Error(),
-		append([]any{"request_id", e.RequestID, "status", status, "method", r.Method, "path", r.URL.Path}, attrs...)...)
+	attrs = append([]any{"request_id", e.RequestID, "status", status, "method", r.Method, "path", r.URL.Path}, attrs...)
+	if status == http.StatusServiceUnavailable {
+		// Under overload every refused request would have its line (75,163
+		// in 2 s were seen): one a second, then how many more.
+		c.refusals.Log(r.Context(), slog.LevelWarn, err.Error(), err.Error(), attrs...)
+	} else {
+		c.log.Log(r.Context(), level, err.Error(), attrs...)
+	}
 	if started {
 		return true
 	}

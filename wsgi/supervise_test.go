@@ -319,6 +319,21 @@ func TestOverload(t *testing.T) {
 		t.Errorf("after the queue timeout: %s", resp.Status)
 	}
 	ts.logs.await(t, "too many requests waiting", "no worker was free in time")
+	// A burst of refusals is one log line a second, then how many more.
+	const burst = 200
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			if resp, _ := ts.call(t, "hello", "GET", "/refused", nil); resp.StatusCode != 503 {
+				t.Errorf("queue full: %s", resp.Status)
+			}
+		})
+	}
+	wg.Wait()
+	ts.logs.await(t, "…and ", "more=")
+	if n := strings.Count(ts.logs.String(), "too many requests waiting"); n > 10 {
+		t.Errorf("%d log lines for %d refused requests; want them rate-limited", n, burst+1)
+	}
 	writeFile(t, fifo, "done\n")
 	io.ReadAll(busy.Body)
 	if resp, body := ts.call(t, "hello", "GET", "/", nil); resp.StatusCode != 200 {
