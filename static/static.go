@@ -11,7 +11,8 @@
 //
 // Hidden files and directories, whose names start with a dot (.env,
 // .git/config, .htpasswd), are not found unless Config.Dotfiles allows
-// them: they hold secrets more often than assets.
+// them: they hold secrets more often than assets. The top-level
+// .well-known directory (RFC 8615) is the exception.
 //
 // Precompressed siblings are served in place of a file when the client
 // accepts them: for "app.css", "app.css.br" if Accept-Encoding allows br,
@@ -171,8 +172,10 @@ func (h *Handler) open(name string) (*os.File, fs.FileInfo, error) {
 }
 
 // hidden reports whether an element of the clean path name starts with a
-// dot.
+// dot. The top-level ".well-known" directory (RFC 8615: ACME challenges,
+// security.txt) is public, though dotfiles inside it are not.
 func hidden(name string) bool {
+	name = strings.TrimPrefix(name, ".well-known/")
 	return strings.HasPrefix(name, ".") || strings.Contains(name, "/.")
 }
 

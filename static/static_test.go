@@ -32,6 +32,8 @@ func tree(t *testing.T) string {
 		"root/.git/config":           "[core]",
 		"root/sub/.htpasswd":         "admin:x",
 		"root/.well-known/x.txt":     "hidden dir",
+		"root/.well-known/.x":        "hidden in .well-known",
+		"root/sub/.well-known/x":     "not the top level",
 		"secret.txt":                 "outside",
 		"secretdir/inner.txt":        "outside too",
 	}
@@ -290,7 +292,8 @@ func TestDotfiles(t *testing.T) {
 		"/.env":              "SECRET_KEY=x",
 		"/.git/config":       "[core]",
 		"/sub/.htpasswd":     "admin:x",
-		"/.well-known/x.txt": "hidden dir",
+		"/sub/.well-known/x": "not the top level",
+		"/.well-known/.x":    "hidden in .well-known",
 		"/sub/../.env":       "SECRET_KEY=x",
 		"//.env":             "SECRET_KEY=x",
 		"/%2eenv":            "SECRET_KEY=x",
@@ -309,6 +312,11 @@ func TestDotfiles(t *testing.T) {
 		}
 		if resp := do(h, "GET", "/app.css", nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /app.css, Dotfiles %v: %s", dotfiles, resp.Status)
+		}
+		// RFC 8615's /.well-known/ (ACME challenges, security.txt) is public.
+		resp := do(h, "GET", "/.well-known/x.txt", nil)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || string(b) != "hidden dir" {
+			t.Errorf("GET /.well-known/x.txt, Dotfiles %v: %s %q; want 200", dotfiles, resp.Status, b)
 		}
 	}
 }
