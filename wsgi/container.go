@@ -58,6 +58,30 @@ func NewContainer(cfg Config) (*Container, error) {
 	}
 	c := &Container{cfg: cfg, log: cfg.Logger, refusals: lograte.New(cfg.Logger, time.Second)}
 	c.bodies.limit = cfg.MaxMemoryBodies
+	// The pool exists, not started, from the first: Stats and Info, which
+	// an admin server may call while Start runs, read it without a lock.
+	c.multiprocess.Store(cfg.Workers > 1)
+	c.pool = pool.New(pool.Config{
+		Workers:    cfg.Workers,
+		MaxWaiting: max(cfg.Backlog, 0),
+		MaxWait:    max(cfg.QueueTimeout, 0),
+
+		MaxRequests:       cfg.MaxRequests,
+		MaxRequestsJitter: cfg.MaxRequestsJitter,
+		MaxMemory:         cfg.MaxWorkerMemory,
+
+		Worker: worker.Config{
+			Python:     cfg.Python,
+			App:        cfg.App,
+			Threads:    cfg.Threads,
+			Dir:        cfg.Dir,
+			PythonPath: cfg.PythonPath,
+			Env:        cfg.workerEnv(),
+		},
+		Preload:       cfg.Preload,
+		ReloadTimeout: max(cfg.ReloadTimeout, 0),
+		Logger:        cfg.Logger,
+	})
 	return c, nil
 }
 
@@ -71,28 +95,6 @@ func (c *Container) Start(ctx context.Context) error {
 		return errors.New("wsgi: Container started twice")
 	}
 	c.mu.Unlock()
-	c.multiprocess.Store(c.cfg.Workers > 1)
-	c.pool = pool.New(pool.Config{
-		Workers:    c.cfg.Workers,
-		MaxWaiting: max(c.cfg.Backlog, 0),
-		MaxWait:    max(c.cfg.QueueTimeout, 0),
-
-		MaxRequests:       c.cfg.MaxRequests,
-		MaxRequestsJitter: c.cfg.MaxRequestsJitter,
-		MaxMemory:         c.cfg.MaxWorkerMemory,
-
-		Worker: worker.Config{
-			Python:     c.cfg.Python,
-			App:        c.cfg.App,
-			Threads:    c.cfg.Threads,
-			Dir:        c.cfg.Dir,
-			PythonPath: c.cfg.PythonPath,
-			Env:        c.cfg.workerEnv(),
-		},
-		Preload:       c.cfg.Preload,
-		ReloadTimeout: max(c.cfg.ReloadTimeout, 0),
-		Logger:        c.log,
-	})
 	if err := c.pool.Start(ctx); err != nil {
 		c.mu.Lock()
 		c.state = closed

@@ -59,7 +59,9 @@ func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, s
 	e := &Error{Status: status, RequestID: requestID(w, r), Err: err}
 	level := slog.LevelError
 	if status < 500 {
-		level = slog.LevelInfo
+		// The client's fault, and in the access log already: thousands of
+		// clients that give up in their bodies must not flood the log.
+		level = slog.LevelDebug
 	}
 	attrs = append([]any{"request_id", e.RequestID, "status", status, "method", r.Method, "path", r.URL.Path}, attrs...)
 	if status == http.StatusServiceUnavailable {

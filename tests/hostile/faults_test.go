@@ -158,8 +158,8 @@ func TestSpoolFailures(t *testing.T) {
 		if err := os.Rename(tmp, aside); err != nil {
 			t.Fatal(err)
 		}
-		check(500, "cannot store the request body")
-		s.WaitLine("cannot spool request body", "no such file or directory")
+		check(500, "500 Internal Server Error\nrequest id: ")
+		s.WaitLine("cannot spool the request body", "no such file or directory", "request_id=")
 		if err := os.Rename(aside, tmp); err != nil {
 			t.Fatal(err)
 		}
@@ -174,8 +174,8 @@ func TestSpoolFailures(t *testing.T) {
 		if out, err := exec.Command(prlimit, "--pid", pid, "--fsize=65536:unlimited").CombinedOutput(); err != nil {
 			t.Fatalf("prlimit: %v %s", err, out)
 		}
-		check(500, "cannot store the request body")
-		s.WaitLine("cannot spool request body", "file too large")
+		check(500, "500 Internal Server Error\nrequest id: ")
+		s.WaitLine("cannot spool the request body", "file too large", "request_id=")
 		if out, err := exec.Command(prlimit, "--pid", pid, "--fsize=unlimited").CombinedOutput(); err != nil {
 			t.Fatalf("prlimit: %v %s", err, out)
 		}
