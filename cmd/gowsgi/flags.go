@@ -51,7 +51,6 @@ type serveOptions struct {
 	queueTimeout      time.Duration
 	reload            bool
 	preload           bool
-	goHello           bool
 
 	// HTTP.
 	certFile, keyFile string
@@ -124,7 +123,6 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"backlog", (*intValue)(&o.backlog), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (default 1024)"},
 		{"queue-timeout", (*secondsValue)(&o.queueTimeout), "a request that waited `SECONDS` (or a duration) for a free worker gets 503 with Retry-After; 0 means no limit (default 30)"},
 		{"preload", (*boolValue)(&o.preload), "import the app once in a template process and fork the workers from it: less memory, workers start in milliseconds"},
-		{"go-hello", (*boolValue)(&o.goHello), "benchmarking: start no Python and answer the app's requests with a Go handler's \"Hello, World!\" (and /download with 10 MB), to measure what HTTP alone costs in this server"},
 		{"reload", (*boolValue)(&o.reload), "development: reload the app when a *.py file under --chdir changes (polled each second)"},
 		{"certfile", (*stringValue)(&o.certFile), "serve HTTPS (and HTTP/2) with the PEM certificate chain in `FILE`; needs --keyfile; both are read again on SIGHUP"},
 		{"keyfile", (*stringValue)(&o.keyFile), "the PEM private key `FILE` of --certfile"},

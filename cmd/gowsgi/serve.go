@@ -70,12 +70,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	var app http.Handler = c
-	if o.goHello {
-		app = newGoHello()
-		log.Warn("--go-hello: Go answers every request for the app; no Python is started", "app", o.app)
-	}
-	op, handler, err := startOps(o, c, app, log, stdout)
+	op, handler, err := startOps(o, c, c, log, stdout)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
@@ -106,7 +101,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		cancelHard()
 	}()
 
-	if err := startApp(startCtx, o, c); err != nil {
+	if err := c.Start(startCtx); err != nil {
 		var le *wsgi.LoadError
 		switch {
 		case errors.As(err, &le):
@@ -186,14 +181,6 @@ func lingerUnready(hard context.Context, delay time.Duration, log *slog.Logger) 
 		log.Info("shutdown delay over: draining")
 	case <-hard.Done():
 	}
-}
-
-// startApp starts the container, unless --go-hello stands in for it.
-func startApp(ctx context.Context, o *serveOptions, c *wsgi.Container) error {
-	if o.goHello {
-		return nil
-	}
-	return c.Start(ctx)
 }
 
 // parseServe parses serve's command line. It returns nil options and the

@@ -19,6 +19,7 @@ type runEnv struct {
 	static   string // the static app's file
 	postLua  string
 	gowsgi   string // built binary, or ""
+	gohello  string // the Go-native server (bench/cmd/gohello), or ""
 	gowsgiNo string // why gowsgi is not available
 	prebuilt bool   // gowsgi came from -gowsgi, not from this checkout
 	duration time.Duration

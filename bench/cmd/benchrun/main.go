@@ -195,6 +195,9 @@ func setupGowsgi(ctx context.Context, env *runEnv, prebuilt string) {
 		return
 	}
 	env.gowsgi = bin
+	if bin, err := goBuild(ctx, env, "./bench/cmd/gohello", "gohello"); err == nil {
+		env.gohello = bin
+	}
 }
 
 // runCell starts srv on a, runs sc against it and stops it. nil: srv does
@@ -207,6 +210,9 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 	argv := srv.argv(env, a, addr)
 	if argv != nil && argv[0] == env.gowsgi {
 		argv = append(argv, sc.gowsgiArgs...)
+	}
+	if argv != nil && argv[0] == env.gohello && slices.Contains(sc.gowsgiArgs, "--h2c") {
+		argv = append(argv, "-h2c")
 	}
 	if srv.path != nil {
 		a.path = srv.path(env, a)

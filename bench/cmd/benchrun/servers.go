@@ -79,15 +79,12 @@ func servers() []server {
 		},
 		{
 			name: "go-native",
-			note: "limit: the same gowsgi command with --go-hello, a Go handler's response (hello's, or download's 10 MB at /download) and no Python: what HTTP alone costs",
+			note: "limit: bench/cmd/gohello, a Go handler's response (hello's, or download's 10 MB at /download) on net/http and no Python: what HTTP alone costs",
 			argv: func(env *runEnv, a app, addr string) []string {
-				if a.name != "hello" && a.name != "download" {
+				if env.gohello == "" || a.name != "hello" && a.name != "download" {
 					return nil
 				}
-				if argv := gowsgiArgv(env, a, addr, 1); argv != nil {
-					return append(argv, "--go-hello")
-				}
-				return nil
+				return []string{env.gohello, "-bind", addr}
 			},
 			path: func(env *runEnv, a app) string {
 				if a.name == "download" {

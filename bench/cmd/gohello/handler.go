@@ -19,11 +19,10 @@ const (
 )
 
 // goHello answers every request with the response of bench/apps/hello.py,
-// from Go: with --go-hello it takes the app's place, so that the benchmark
-// measures what HTTP alone costs in this binary, behind the same listeners,
-// proxies, static mounts and access log. Like the Python app it sleeps
-// 100 ms for /sleep, the slow request of the mixed scenario; /download is
-// bench/apps/download.py's response, what moving 10 MB alone costs.
+// from Go, so that the benchmark measures what Go's HTTP alone costs on
+// this machine. Like the Python app it sleeps 100 ms for /sleep, the slow
+// request of the mixed scenario; /download is bench/apps/download.py's
+// response, what moving 10 MB alone costs.
 type goHello struct {
 	piece []byte // one piece of /download, made once
 }
