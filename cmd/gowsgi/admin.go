@@ -21,17 +21,18 @@ type ops struct {
 	// readiness, admin.Config.Ready should read that instead.)
 	ready     atomic.Bool
 	mux       *staticMux
+	alog      accesslog.Config
 	accessLog *accesslog.File // nil unless --access-logfile names a file
 	closers   []io.Closer
 }
 
-// startOps prepares what o asks for around c and returns it with the
-// handler to serve, app behind the static mounts.
-func startOps(o *serveOptions, c *wsgi.Container, app http.Handler, log *slog.Logger, stdout io.Writer) (*ops, http.Handler, error) {
+// startOps prepares what o asks for around c: the static mounts, the
+// access log and the admin server. (web.handler composes them.)
+func startOps(o *serveOptions, c *wsgi.Container, log *slog.Logger, stdout io.Writer) (*ops, error) {
 	op := new(ops)
-	mux, err := newStaticMux(o.static, o.staticDotfiles, app)
+	mux, err := newStaticMux(o.static, o.staticDotfiles)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	op.mux = mux
 	op.closers = append(op.closers, mux)
@@ -41,22 +42,22 @@ func startOps(o *serveOptions, c *wsgi.Container, app http.Handler, log *slog.Lo
 	format, out, file, err := accessLogOutput(o, stdout)
 	if err != nil {
 		op.close()
-		return nil, nil, err
+		return nil, err
 	}
 	if file != nil {
 		op.accessLog = file
 		op.closers = append(op.closers, file)
 	}
-	alog := accesslog.Config{Format: format, Output: out}
+	op.alog = accesslog.Config{Format: format, Output: out}
 	if o.admin != "" {
 		m := admin.NewMetrics()
-		alog.Observe = func(r *accesslog.Record) { m.Observe(r.Method, r.Status, r.Duration) }
+		op.alog.Observe = func(r *accesslog.Record) { m.Observe(r.Method, r.Status, r.Duration) }
 		if err := op.serveAdmin(o.admin, admin.Config{Stats: c.Stats, Metrics: m, Ready: op.ready.Load, Title: o.app}, log); err != nil {
 			op.close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return op, accesslog.New(alog, mux), nil
+	return op, nil
 }
 
 // serveAdmin serves the admin endpoints on addr (as --bind's) until close.

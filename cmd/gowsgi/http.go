@@ -46,7 +46,7 @@ func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(o.h2c)
 	srv := &http.Server{
-		Handler:           limitHead(closeAfterRiskyFraming(bodyTimeout(forwarded.Handler(h, w.trusted), o.readBodyTimeout(), o.bodyMinRate)), o.limitHeaderSize),
+		Handler:           h,
 		Protocols:         protocols,
 		ReadHeaderTimeout: o.headerTimeout,
 		IdleTimeout:       o.keepAlive,

@@ -70,7 +70,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	op, handler, err := startOps(o, c, c, log, stdout)
+	op, err := startOps(o, c, log, stdout)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
@@ -116,7 +116,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 
 	op.setReady(true)
-	srv := web.server(handler, log)
+	srv := web.server(web.handler(op, c), log)
 	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log) }, log: log}
 	go reloading.run(startCtx, hup, o.watchDir())
 	served := make(chan error, len(listeners))

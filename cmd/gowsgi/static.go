@@ -67,8 +67,8 @@ type mountedHandler struct {
 // newStaticMux opens the directories of mounts and returns a handler that
 // serves them in front of next, hidden files too if dotfiles. Close it to
 // close the directories.
-func newStaticMux(mounts []staticMount, dotfiles bool, next http.Handler) (*staticMux, error) {
-	m := &staticMux{next: next}
+func newStaticMux(mounts []staticMount, dotfiles bool) (*staticMux, error) {
+	m := new(staticMux)
 	for _, sm := range mounts {
 		h, err := static.New(static.Config{Root: sm.dir, Dotfiles: dotfiles})
 		if err != nil {

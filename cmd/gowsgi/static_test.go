@@ -123,10 +123,11 @@ func TestStaticDotfilesFlag(t *testing.T) {
 		if o == nil {
 			t.Fatalf("%q: status %d", tc.args, status)
 		}
-		mux, err := newStaticMux(o.static, o.staticDotfiles, app)
+		mux, err := newStaticMux(o.static, o.staticDotfiles)
 		if err != nil {
 			t.Fatal(err)
 		}
+		mux.next = app
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, httptest.NewRequest("GET", "/s/.env", nil))
 		mux.Close()
