@@ -14,7 +14,8 @@ import (
 )
 
 // Config configures a Container. Only App is required: the zero value of
-// every other field is the documented default.
+// every other field is the documented default. Every limit is spelled the
+// same way: 0 is its default, and NoLimit (any negative value) lifts it.
 type Config struct {
 	// App names the WSGI application as MODULE:CALLABLE, gunicorn's form:
 	// "mysite.wsgi:application", "app:create_app()" (a factory, called once
@@ -135,6 +136,10 @@ type Config struct {
 	// slog.Default().
 	Logger *slog.Logger
 }
+
+// NoLimit, as the value of a Config limit (MaxRequestBody, Timeout,
+// ReloadTimeout, Backlog, QueueTimeout, MaxMemoryBodies), lifts it.
+const NoLimit = -1
 
 // Defaults, as documented on Config.
 const (

@@ -63,8 +63,8 @@ func NewContainer(cfg Config) (*Container, error) {
 	c.multiprocess.Store(cfg.Workers > 1)
 	c.pool = pool.New(pool.Config{
 		Workers:    cfg.Workers,
-		MaxWaiting: max(cfg.Backlog, 0),
-		MaxWait:    max(cfg.QueueTimeout, 0),
+		MaxWaiting: cfg.Backlog,
+		MaxWait:    cfg.QueueTimeout,
 
 		MaxRequests:       cfg.MaxRequests,
 		MaxRequestsJitter: cfg.MaxRequestsJitter,
@@ -79,7 +79,7 @@ func NewContainer(cfg Config) (*Container, error) {
 			Env:        cfg.workerEnv(),
 		},
 		Preload:       cfg.Preload,
-		ReloadTimeout: max(cfg.ReloadTimeout, 0),
+		ReloadTimeout: cfg.ReloadTimeout,
 		Logger:        cfg.Logger,
 	})
 	return c, nil

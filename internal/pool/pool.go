@@ -1,6 +1,10 @@
-// Package pool keeps a fixed number of worker processes running and hands
-// their channels to requests: an idle channel at once, else, in arrival
-// order, the next one freed. Its supervisor replaces a worker that dies.
+// Package pool keeps a set of worker processes running, as many as
+// Config.Workers and then as Resize sets, and hands their channels to
+// requests: an idle channel at once, else, in arrival order, the next one
+// freed. It installs the Python runtime, starts the workers (or, with
+// Config.Preload, a zygote that forks them), and supervises each worker
+// seat: a worker that dies is replaced, one that served its share or grew
+// too big is recycled, and Reload replaces them all.
 package pool
 
 import (
@@ -20,10 +24,13 @@ import (
 var ErrStopped = errors.New("pool: stopped")
 
 // Config configures a Pool.
+//
+// As in wsgi.Config, a negative limit means no limit; here 0, the
+// default, means no limit too.
 type Config struct {
 	Workers    int           // number of worker processes; at least 1
-	MaxWaiting int           // requests that may wait for a channel; 0: no limit
-	MaxWait    time.Duration // how long one may wait; 0: no limit
+	MaxWaiting int           // requests that may wait for a channel
+	MaxWait    time.Duration // how long one may wait
 
 	// A worker is recycled after MaxRequests requests, plus a random
 	// 0 to MaxRequestsJitter so that workers do not all recycle at once,
@@ -43,7 +50,6 @@ type Config struct {
 
 	// ReloadTimeout bounds a Reload: if the new workers (and zygote) are
 	// not all ready in time, they are killed and the old ones serve on.
-	// 0: no limit.
 	ReloadTimeout time.Duration
 
 	Logger *slog.Logger

@@ -77,7 +77,7 @@ type LoadError struct {
 }
 
 func (e *LoadError) Error() string {
-	return fmt.Sprintf("worker: cannot load app %q:\n%s", e.App, strings.TrimRight(e.Traceback, "\n"))
+	return fmt.Sprintf("cannot load app %q:\n%s", e.App, strings.TrimRight(e.Traceback, "\n"))
 }
 
 // Process is a running worker.
