@@ -16,6 +16,11 @@
 // handler records it with FromContext; "-" (or -1 in JSON) when none did.
 //
 // A File, as Output, is a log file that can be reopened after log rotation.
+//
+// It is one of the four middleware packages (forwarded, accesslog, static,
+// admin) that gowsgi serve composes in front of a wsgi.Container, in that
+// order, and that a Go program composes the same way: see the wsgi
+// package's Example (middleware).
 package accesslog
 
 import (

@@ -12,6 +12,11 @@
 //     a load balancer stops sending traffic first.
 //   - /: a status page for a person: workers, requests in flight with
 //     their age, restarts.
+//
+// It is one of the four middleware packages (forwarded, accesslog, static,
+// admin) that gowsgi serve composes in front of a wsgi.Container, in that
+// order, and that a Go program composes the same way: see the wsgi
+// package's Example (middleware).
 package admin
 
 import (

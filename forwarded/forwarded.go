@@ -17,6 +17,11 @@
 // The client is the rightmost address in the chain that is not a trusted
 // proxy: each proxy appends the address it saw, and only those appended by
 // trusted proxies can be believed. Headers themselves are left as they are.
+//
+// It is one of the four middleware packages (forwarded, accesslog, static,
+// admin) that gowsgi serve composes in front of a wsgi.Container, in that
+// order, and that a Go program composes the same way: see the wsgi
+// package's Example (middleware).
 package forwarded
 
 import (

@@ -26,6 +26,11 @@
 // digits, then the extension), never change under that name, so they are
 // sent with "Cache-Control: public, max-age=31536000, immutable"; other
 // files get a short lifetime (Config.MaxAge).
+//
+// It is one of the four middleware packages (forwarded, accesslog, static,
+// admin) that gowsgi serve composes in front of a wsgi.Container, in that
+// order, and that a Go program composes the same way: see the wsgi
+// package's Example (middleware).
 package static
 
 import (
