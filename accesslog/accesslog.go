@@ -17,10 +17,10 @@
 //
 // A File, as Output, is a log file that can be reopened after log rotation.
 //
-// It is one of the four middleware packages (forwarded, accesslog, static,
-// admin) that gowsgi serve composes in front of a wsgi.Container, in that
-// order, and that a Go program composes the same way: see the wsgi
-// package's Example (middleware).
+// It is one of the four packages that gowsgi serve composes around a
+// wsgi.Container, and a Go program composes the same way (see the wsgi
+// package's Example (middleware)): forwarded, accesslog and static in front
+// of it, in that order, and admin beside it, on an address of its own.
 package accesslog
 
 import (

@@ -18,10 +18,10 @@
 // proxy: each proxy appends the address it saw, and only those appended by
 // trusted proxies can be believed. Headers themselves are left as they are.
 //
-// It is one of the four middleware packages (forwarded, accesslog, static,
-// admin) that gowsgi serve composes in front of a wsgi.Container, in that
-// order, and that a Go program composes the same way: see the wsgi
-// package's Example (middleware).
+// It is one of the four packages that gowsgi serve composes around a
+// wsgi.Container, and a Go program composes the same way (see the wsgi
+// package's Example (middleware)): forwarded, accesslog and static in front
+// of it, in that order, and admin beside it, on an address of its own.
 package forwarded
 
 import (

@@ -27,10 +27,10 @@
 // sent with "Cache-Control: public, max-age=31536000, immutable"; other
 // files get a short lifetime (Config.MaxAge).
 //
-// It is one of the four middleware packages (forwarded, accesslog, static,
-// admin) that gowsgi serve composes in front of a wsgi.Container, in that
-// order, and that a Go program composes the same way: see the wsgi
-// package's Example (middleware).
+// It is one of the four packages that gowsgi serve composes around a
+// wsgi.Container, and a Go program composes the same way (see the wsgi
+// package's Example (middleware)): forwarded, accesslog and static in front
+// of it, in that order, and admin beside it, on an address of its own.
 package static
 
 import (
