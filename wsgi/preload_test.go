@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -28,21 +29,11 @@ func zygoteOf(t *testing.T, c *Container) *worker.Zygote {
 // parentOf reads the PPid of pid from /proc.
 func parentOf(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	ppid, err := proctest.ParentOf(pid)
 	if err != nil {
 		t.Fatalf("pid %d: %v", pid, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "PPid:"); ok {
-			ppid, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ppid
-		}
-	}
-	t.Fatalf("pid %d: no PPid", pid)
-	return 0
+	return ppid
 }
 
 // servingPIDs calls the pid app until every worker answered, and returns
@@ -148,25 +139,9 @@ func TestPreloadImportError(t *testing.T) {
 // childProcesses lists the live children of the test process.
 func childProcesses(t *testing.T) []int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	kids, err := proctest.Children(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) > 1 && fields[1] == strconv.Itoa(os.Getpid()) && fields[0] != "Z" {
-			out = append(out, pid)
-		}
-	}
-	return out
+	return kids
 }

@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -119,21 +119,11 @@ func checkForked(t *testing.T, p *Pool, z *worker.Zygote, workers int) {
 // parentOf reads the PPid of pid from /proc.
 func parentOf(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	ppid, err := proctest.ParentOf(pid)
 	if err != nil {
 		t.Fatalf("pid %d: %v", pid, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "PPid:"); ok {
-			ppid, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ppid
-		}
-	}
-	t.Fatalf("pid %d: no PPid", pid)
-	return 0
+	return ppid
 }
 
 func startCtx(t *testing.T) context.Context {

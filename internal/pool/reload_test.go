@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,25 +79,9 @@ func pids(p *Pool) string {
 // children lists the live child processes of pid.
 func children(t *testing.T, pid int) []int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	kids, err := proctest.Children(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []int
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) && fields[0] != "Z" {
-			out = append(out, child)
-		}
-	}
-	return out
+	return kids
 }
