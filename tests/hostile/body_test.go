@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,16 +187,11 @@ func TestBodyTimeout(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.SetReadDeadline(time.Now().Add(timeout))
-			io.Copy(io.Discard, c) // until the server closes it
-			cut[i] = time.Since(start)
+			cut[i] = awaitCut(c, timeout, start)
 		}()
 	}
 	wg.Wait()
-	first, last := cut[0], cut[0]
-	for _, d := range cut {
-		first, last = min(first, d), max(last, d)
-	}
+	first, last := slices.Min(cut), slices.Max(cut)
 	t.Logf("%d stalled bodies (sent within %v) cut after %v to %v (--body-timeout %v)", conns, sentAt, first, last, limit)
 	if first < limit-100*time.Millisecond {
 		t.Errorf("a stalled body was cut after %v, before its %v timeout", first, limit)
@@ -253,16 +249,11 @@ func TestBodyMinRate(t *testing.T) {
 					}
 				}
 			}()
-			c.SetReadDeadline(time.Now().Add(timeout))
-			io.Copy(io.Discard, c) // until the server closes it
-			cut[i] = time.Since(start)
+			cut[i] = awaitCut(c, timeout, start)
 		}()
 	}
 	wg.Wait()
-	first, last := cut[0], cut[0]
-	for _, d := range cut {
-		first, last = min(first, d), max(last, d)
-	}
+	first, last := slices.Min(cut), slices.Max(cut)
 	t.Logf("%d bodies trickled at 5 bytes a second, cut after %v to %v (--body-timeout 1s --body-min-rate 100)", conns, first, last)
 	if first < 900*time.Millisecond || last > 5*time.Second {
 		t.Errorf("trickled bodies cut after %v to %v; want between 0.9 s and 5 s", first, last)
@@ -279,4 +270,12 @@ func TestBodyMinRate(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "ok 1048576\n" {
 		t.Errorf("upload of 1 MiB: %s %q", resp.Status, b)
 	}
+}
+
+// awaitCut reads c until the server closes it (at most timeout) and
+// returns when that was, since start.
+func awaitCut(c net.Conn, timeout time.Duration, start time.Time) time.Duration {
+	c.SetReadDeadline(time.Now().Add(timeout))
+	io.Copy(io.Discard, c)
+	return time.Since(start)
 }
