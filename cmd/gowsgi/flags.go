@@ -20,6 +20,7 @@ type serveOptions struct {
 	binds            []string
 	workers          int
 	threads          int
+	goProcs          int
 	chdir            string
 	python           string
 	pythonPath       []string
@@ -97,6 +98,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"bind", (*listValue)(&o.binds), "listen on `ADDRESS`: HOST:PORT, :PORT, [IPv6]:PORT or unix:PATH; repeatable (default " + defaultBind + ")"},
 		{"workers", (*intValue)(&o.workers), "`N` worker processes (default: the number of CPUs, " + strconv.Itoa(runtime.NumCPU()) + " here)"},
 		{"threads", (*intValue)(&o.threads), "`N` threads in each worker (default 1)"},
+		{"go-procs", (*intValue)(&o.goProcs), "run the server's Go code on `N` CPUs at once (GOMAXPROCS), leaving the others to the workers (default: $GOMAXPROCS if set, else half the CPUs, at least 1)"},
 		{"chdir", (*stringValue)(&o.chdir), "run the workers in `DIR`, which is also first on sys.path (default: the current directory)"},
 		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +29,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	log := slog.New(newLogHandler(o, stderr))
+	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
 	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
 		App:            o.app,
 		Python:         o.python,
@@ -242,4 +245,23 @@ func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOp
 		}
 	}
 	return o, binds, exitOK
+}
+
+// goProcs is the GOMAXPROCS of the server: --go-procs, else $GOMAXPROCS,
+// else half the CPUs, at least one. The Go side of a request is a fraction
+// of the app's, and Ps it does not need cost more than they give: between
+// the workers' answers they go idle and are woken again, a futex hand-off
+// each time. Measured on 2 CPUs with an app burning 0, 100, 300 and
+// 1,000 µs (2 workers, wrk -c64, two rounds alternated): 1 P instead of 2
+// cut the Go process's CPU per request from 41-46 to 33, 74-87 to 61-63,
+// 105-122 to 77-81 and 129-141 to 99-116 µs, and served 1.05-1.28x the
+// requests at up to 300 µs.
+func goProcs(flag int, env string, cpus int) int {
+	if flag > 0 {
+		return flag
+	}
+	if n, err := strconv.Atoi(env); err == nil && n > 0 {
+		return n
+	}
+	return max(1, cpus/2)
 }

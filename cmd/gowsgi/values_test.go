@@ -183,3 +183,21 @@ func TestUmaskValue(t *testing.T) {
 		}
 	}
 }
+
+// TestGoProcs: --go-procs, else $GOMAXPROCS, else half the CPUs, at least
+// one.
+func TestGoProcs(t *testing.T) {
+	for _, tc := range []struct {
+		flag       int
+		env        string
+		cpus, want int
+	}{
+		{0, "", 2, 1}, {0, "", 1, 1}, {0, "", 8, 4}, {0, "", 3, 1},
+		{0, "3", 8, 3}, {0, "x", 8, 4}, {0, "0", 8, 4},
+		{2, "3", 8, 2},
+	} {
+		if got := goProcs(tc.flag, tc.env, tc.cpus); got != tc.want {
+			t.Errorf("goProcs(%d, %q, %d) = %d; want %d", tc.flag, tc.env, tc.cpus, got, tc.want)
+		}
+	}
+}
