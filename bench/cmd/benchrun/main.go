@@ -228,7 +228,7 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: err.Error()}
 	}
 	logPath := filepath.Join(env.tmp, fmt.Sprintf("%s-%s-%s.log", srv.name, a.name, sc.name))
-	p, err := startProc(argv, env.apps, serverEnv(env), logPath)
+	p, err := startProc(argv, env.apps, append(serverEnv(env), a.env...), logPath)
 	if err != nil {
 		return fail(err)
 	}
@@ -251,18 +251,36 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 	return &c
 }
 
-// pyLoop measures each app called in a tight Python loop on one core.
+// pyLoop measures each app called in a tight Python loop on one core. Apps
+// with an environment of their own get a loop.py process each: the busy
+// apps are one module, imported once per process.
 func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
+	var shared []app
+	var cells []cell
+	for _, a := range as {
+		switch {
+		case a.mem:
+		case len(a.env) > 0:
+			cells = append(cells, pyLoopRun(ctx, env, []app{a}, secs)...)
+		default:
+			shared = append(shared, a)
+		}
+	}
+	if len(shared) > 0 {
+		cells = append(pyLoopRun(ctx, env, shared, secs), cells...)
+	}
+	return cells
+}
+
+// pyLoopRun runs loop.py once on as, with the first app's environment.
+func pyLoopRun(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 	args := []string{filepath.Join(env.apps, "loop.py"), strconv.FormatFloat(secs, 'g', -1, 64)}
 	for _, a := range as {
-		if a.mem {
-			continue
-		}
 		args = append(args, a.name+"="+a.target)
 	}
 	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Dir = env.apps
-	cmd.Env = append(os.Environ(), serverEnv(env)...)
+	cmd.Env = append(append(os.Environ(), serverEnv(env)...), as[0].env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.Output()
 	var cells []cell
@@ -277,7 +295,7 @@ func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 			note: "limit: the app alone, one core, no HTTP"})
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchrun: python loop:", err)
+		fmt.Fprintf(os.Stderr, "benchrun: python loop (%s): %v\n", strings.Join(args[2:], " "), err)
 	}
 	return cells
 }
