@@ -147,7 +147,7 @@ func run(ctx context.Context, o options) int {
 	cells = medianCells(cells)
 	derive(cells)
 	descs["keepalive"] += fmt.Sprintf("; a %d-connection probe mid-load marks STARVED the servers that leave new connections unanswered for %v (or 0.6x a shorter load)", probeConns, probeWait)
-	table := render(cells, o.base, descs) + renderTargets(cells)
+	table := render(cells, o.base, descs) + renderTargets(cells) + renderCPU(cells)
 	head := fmt.Sprintf("## %s — `bench/run %s`\n\n- machine: %s; load average before %s, after %s (others share these cores: indicative only)\n- %s\n- ratios: each figure divided by %s's in the same table; a STARVED figure does not count\n- duration %v per cell, %d round(s) (median shown), total %v\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(os.Args[1:], " "), machine(ctx), loadStart, loadavg(),
 		versions(ctx, env), o.base, o.duration, o.repeat, time.Since(started).Round(time.Second))
