@@ -157,7 +157,8 @@ func run(ctx context.Context, o options) int {
 	cmds := "\nCommands (ADDR is a free loopback port, $BUILD the run's build directory; cwd bench/apps, PYTHONPATH=bench/apps):\n\n" + strings.Join(commands, "\n") +
 		"\n- load: `wrk " + shellJoin(wrkArgs(env, "ADDR", app{path: "/"}, nil)) + "` (echo adds `-s bench/lua/post.lua`, close adds `-H 'Connection: close'`); h2: `h2load " +
 		shellJoin(h2loadArgs(env, "ADDR", app{path: "/"})) + "`\n" +
-		fmt.Sprintf("- Python-loop limit: `%s bench/apps/loop.py %g NAME=MODULE:APP...`\n", python, o.loop)
+		fmt.Sprintf("- Python-loop limit: `%s bench/apps/loop.py %g NAME=MODULE:APP...`\n", python, o.loop) +
+		"- busyN apps: the same commands (and a loop.py of their own) on busy:application with `BUSY_US=N` in the environment\n"
 	// Paths of this machine's checkout and scratch directory mean nothing
 	// in RESULTS.md.
 	cmds = strings.NewReplacer(env.tmp+"/", "$BUILD/", env.root+"/", "").Replace(cmds)
