@@ -22,7 +22,7 @@ import (
 
 func main() {
 	var (
-		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 150 cells in a full run")
+		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 185 cells in a full run")
 		quick     = flag.Bool("quick", false, "smoke test: hello app, keep-alive scenario only")
 		appsF     = flag.String("apps", "", "comma-separated apps to run (default all)")
 		serversF  = flag.String("servers", "", "comma-separated servers to run (default all)")
@@ -147,7 +147,7 @@ func run(ctx context.Context, o options) int {
 	cells = medianCells(cells)
 	derive(cells)
 	descs["keepalive"] += fmt.Sprintf("; a %d-connection probe mid-load marks STARVED the servers that leave new connections unanswered for %v (or 0.6x a shorter load)", probeConns, probeWait)
-	table := render(cells, o.base, descs) + renderTargets(cells)
+	table := render(cells, o.base, descs) + renderTargets(cells) + renderCPU(cells)
 	head := fmt.Sprintf("## %s — `bench/run %s`\n\n- machine: %s; load average before %s, after %s (others share these cores: indicative only)\n- %s\n- ratios: each figure divided by %s's in the same table; a STARVED figure does not count\n- duration %v per cell, %d round(s) (median shown), total %v\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(os.Args[1:], " "), machine(ctx), loadStart, loadavg(),
 		versions(ctx, env), o.base, o.duration, o.repeat, time.Since(started).Round(time.Second))
@@ -157,7 +157,8 @@ func run(ctx context.Context, o options) int {
 	cmds := "\nCommands (ADDR is a free loopback port, $BUILD the run's build directory; cwd bench/apps, PYTHONPATH=bench/apps):\n\n" + strings.Join(commands, "\n") +
 		"\n- load: `wrk " + shellJoin(wrkArgs(env, "ADDR", app{path: "/"}, nil)) + "` (echo adds `-s bench/lua/post.lua`, close adds `-H 'Connection: close'`); h2: `h2load " +
 		shellJoin(h2loadArgs(env, "ADDR", app{path: "/"})) + "`\n" +
-		fmt.Sprintf("- Python-loop limit: `%s bench/apps/loop.py %g NAME=MODULE:APP...`\n", python, o.loop)
+		fmt.Sprintf("- Python-loop limit: `%s bench/apps/loop.py %g NAME=MODULE:APP...`\n", python, o.loop) +
+		"- busyN apps: the same commands (and a loop.py of their own) on busy:application with `BUSY_US=N` in the environment\n"
 	// Paths of this machine's checkout and scratch directory mean nothing
 	// in RESULTS.md.
 	cmds = strings.NewReplacer(env.tmp+"/", "$BUILD/", env.root+"/", "").Replace(cmds)
@@ -228,7 +229,7 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: err.Error()}
 	}
 	logPath := filepath.Join(env.tmp, fmt.Sprintf("%s-%s-%s.log", srv.name, a.name, sc.name))
-	p, err := startProc(argv, env.apps, serverEnv(env), logPath)
+	p, err := startProc(argv, env.apps, append(serverEnv(env), a.env...), logPath)
 	if err != nil {
 		return fail(err)
 	}
@@ -251,18 +252,36 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 	return &c
 }
 
-// pyLoop measures each app called in a tight Python loop on one core.
+// pyLoop measures each app called in a tight Python loop on one core. Apps
+// with an environment of their own get a loop.py process each: the busy
+// apps are one module, imported once per process.
 func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
+	var shared []app
+	var cells []cell
+	for _, a := range as {
+		switch {
+		case a.mem:
+		case len(a.env) > 0:
+			cells = append(cells, pyLoopRun(ctx, env, []app{a}, secs)...)
+		default:
+			shared = append(shared, a)
+		}
+	}
+	if len(shared) > 0 {
+		cells = append(pyLoopRun(ctx, env, shared, secs), cells...)
+	}
+	return cells
+}
+
+// pyLoopRun runs loop.py once on as, with the first app's environment.
+func pyLoopRun(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 	args := []string{filepath.Join(env.apps, "loop.py"), strconv.FormatFloat(secs, 'g', -1, 64)}
 	for _, a := range as {
-		if a.mem {
-			continue
-		}
 		args = append(args, a.name+"="+a.target)
 	}
 	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Dir = env.apps
-	cmd.Env = append(os.Environ(), serverEnv(env)...)
+	cmd.Env = append(append(os.Environ(), serverEnv(env)...), as[0].env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.Output()
 	var cells []cell
@@ -277,7 +296,7 @@ func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 			note: "limit: the app alone, one core, no HTTP"})
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchrun: python loop:", err)
+		fmt.Fprintf(os.Stderr, "benchrun: python loop (%s): %v\n", strings.Join(args[2:], " "), err)
 	}
 	return cells
 }

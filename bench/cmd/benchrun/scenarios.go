@@ -18,10 +18,12 @@ type cell struct {
 	rps                   float64
 	p50, p99              time.Duration
 	errors                int64
-	rss                   int64 // bytes, server's process tree near the end of the load
-	starved, conns        int   // connections never answered, out of conns
-	memUp, memDown        int64 // the memory scenario: RSS growth in bytes
-	topIdle               int64 // the memory scenario: the top process's idle RSS
+	rss                   int64  // bytes, server's process tree near the end of the load
+	starved, conns        int    // connections never answered, out of conns
+	memUp, memDown        int64  // the memory scenario: RSS growth in bytes
+	topIdle               int64  // the memory scenario: the top process's idle RSS
+	cpu                   cpuUse // the process tree's CPU during the wrk load
+	requests              int64  // wrk's completed requests, the CPU table's divisor
 	note                  string
 	failed                string // why there is no figure at all
 }
@@ -127,7 +129,9 @@ func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extr
 	probeDone := during(ctx, env.duration, 0.2, func() {
 		answered = load.Probe(ctx, addr, a.path, probeConns, wait)
 	})
+	cpu0 := sampleCPU(p.cmd.Process.Pid)
 	out, rss, err := runLoad(ctx, env, p, "wrk", wrkArgs(env, addr, a, extra))
+	cpu := cpuBetween(cpu0, sampleCPU(p.cmd.Process.Pid))
 	<-probeDone
 	if err != nil && strings.Contains(string(out), "unable to connect") && answered >= 0 {
 		// wrk gives up when its first connect fails: a server that stopped
@@ -149,6 +153,7 @@ func wrkCell(ctx context.Context, env *runEnv, p *proc, addr string, a app, extr
 		return c
 	}
 	c.rps, c.p50, c.p99, c.errors, c.rss = r.RPS, r.P50, r.P99, r.Errors, rss
+	c.cpu, c.requests = cpu, r.Requests
 	if answered >= 0 {
 		c.starved, c.conns = probeConns-answered, probeConns
 	}

@@ -17,6 +17,9 @@ type app struct {
 	path   string
 	post   bool // a 1 KB POST body (the echo app)
 	mem    bool // only for the memory scenario
+	// env is added to the server's environment (and loop.py's) for this
+	// app alone: the busy apps are one module with four settings.
+	env []string
 }
 
 var apps = []app{
@@ -28,6 +31,14 @@ var apps = []app{
 	{name: "download", target: "download:application", path: "/"},
 	{name: "static", target: "static:application", path: "/"},
 	{name: "big", target: "big:application", path: "/ready", mem: true},
+	busyApp(0), busyApp(100), busyApp(300), busyApp(1000),
+}
+
+// busyApp is bench/apps/busy.py burning us microseconds of CPU per
+// request: how a server's overhead weighs against the app's own work.
+func busyApp(us int) app {
+	n := strconv.Itoa(us)
+	return app{name: "busy" + n, target: "busy:application", path: "/", env: []string{"BUSY_US=" + n}}
 }
 
 // server is one way of serving the apps. argv returns nil when the server
@@ -192,7 +203,7 @@ func gowsgiArgv(env *runEnv, a app, addr string, threads int) []string {
 		"--log-level", "warning", "--chdir", env.apps, "--python", python, a.target}
 }
 
-// serverEnv is added to every server's environment.
+// serverEnv is added to every server's environment, before the app's own.
 func serverEnv(env *runEnv) []string {
 	return []string{
 		"PYTHONPATH=" + env.apps,
