@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // python is Debian's interpreter, which has the servers' packages; the
@@ -102,13 +104,10 @@ func (l *logBuffer) String() string {
 // waitFor polls the log until it contains s, or fails after d.
 func (l *logBuffer) waitFor(t testing.TB, s string, d time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !strings.Contains(l.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log has no %q after %v:\n%s", s, d, l)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	proctest.Poll(t, d, fmt.Sprintf("the log to hold %q", s), func() (string, bool) {
+		log := l.String()
+		return "log:\n" + log, strings.Contains(log, s)
+	})
 }
 
 // A server is a WSGI server process serving testdata/wsgiapp.py.
@@ -203,31 +202,25 @@ func freePort(t *testing.T) string {
 // waitReady polls GET /pid until the server answers, for at most 20s.
 func (s *server) waitReady(t *testing.T, exited <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	proctest.Poll(t, 20*time.Second, s.name+" to serve", func() (*logBuffer, bool) {
 		select {
 		case <-exited:
 			t.Fatalf("%s exited before serving:\n%s", s.name, s.log)
 		default:
 		}
 		c, err := net.DialTimeout("tcp", s.url[len("http://"):], time.Second)
+		if err != nil {
+			return s.log, false
+		}
+		c.Close()
+		// Any answer will do, even a dropped connection: the server is
+		// up, though the application may fail.
+		resp, err := client.Get(s.url + "/pid")
 		if err == nil {
-			c.Close()
-			// Any answer will do, even a dropped connection: the server is
-			// up, though the application may fail.
-			resp, err := client.Get(s.url + "/pid")
-			if err == nil {
-				resp.Body.Close()
-			}
-			if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
-				return
-			}
+			resp.Body.Close()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not serving after 20s:\n%s", s.name, s.log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return s.log, err == nil || !errors.Is(err, syscall.ECONNREFUSED)
+	})
 }
 
 // waitWorkers asks for /pid until every worker process has answered, so
@@ -235,14 +228,13 @@ func (s *server) waitReady(t *testing.T, exited <-chan struct{}) {
 func (s *server) waitWorkers(t *testing.T) {
 	t.Helper()
 	seen := map[string]bool{}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(seen) < s.workers {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d workers answered in 10s:\n%s", len(seen), s.workers, s.log)
+	proctest.Poll(t, 10*time.Second, fmt.Sprintf("all %d workers to answer", s.workers), func() (string, bool) {
+		if len(seen) < s.workers {
+			_, pid := s.do(t, "GET", "/pid", nil)
+			seen[pid] = true
 		}
-		_, pid := s.do(t, "GET", "/pid", nil)
-		seen[pid] = true
-	}
+		return fmt.Sprintf("%d answered; log:\n%s", len(seen), s.log), len(seen) >= s.workers
+	})
 }
 
 // client opens a connection per request: some servers close idle ones

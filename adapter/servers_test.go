@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // TestAdapterServers serves testdata/app under every server and mode, and
@@ -209,18 +211,11 @@ func testCancel(t *testing.T, s *server) {
 	}
 	io.ReadFull(resp.Body, make([]byte, 1000))
 	resp.Body.Close() // the server's writes fail; it closes the iterable
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// Ask every worker: the answer is in the one that served it.
+	// Ask every worker: the answer is in the one that served it.
+	proctest.Eventually(t, 10*time.Second, "the handler's context to be cancelled after the client left", func() bool {
 		_, body := s.do(t, "GET", "/cancelled?id="+id, nil)
-		if body == "true" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the handler's context was not cancelled 10s after the client left")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return body == "true"
+	})
 }
 
 // testConcurrency shows handlers overlapping under threaded servers: each

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/accesslog"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
@@ -215,16 +216,10 @@ func TestRealContainer(t *testing.T) {
 		}
 		held <- err
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(sync, "started")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/hold never started")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	proctest.Eventually(t, 20*time.Second, "/hold to start", func() bool {
+		_, err := os.Stat(filepath.Join(sync, "started"))
+		return err == nil
+	})
 	_, body, _ := get(t, h, "/metrics")
 	for _, want := range []string{
 		`gowsgi_http_requests_total{method="GET",code="2xx"} 2`,

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // bodyContainer is a Container that can read bodies but runs no worker.
@@ -120,10 +122,7 @@ func TestBodyBufferGrows(t *testing.T) {
 		done <- ok
 	}()
 	pw.Write(make([]byte, 1000))
-	deadline := time.Now().Add(5 * time.Second)
-	for c.bodies.used.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	proctest.Eventually(t, 5*time.Second, "the body to take budget", func() bool { return c.bodies.used.Load() != 0 })
 	if used := c.bodies.used.Load(); used != firstBodyBuffer {
 		t.Errorf("1,000 bytes of a declared 1 MiB hold %d bytes of budget; want %d", used, firstBodyBuffer)
 	}

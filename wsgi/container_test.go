@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // call sends a request to the pep.py app named app and returns the
@@ -489,15 +491,13 @@ func testFileWrapper(t *testing.T, ts *testServer) {
 	if resp, body := ts.call(t, "file_kept", "GET", "/?serve", nil); body != string(src[100:]) {
 		t.Errorf("file_kept: %s, %d bytes, want %d", resp.Status, len(body), len(src)-100)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	proctest.Poll(t, 10*time.Second, "the kept file's position 100 after it was sent", func() (string, bool) {
 		_, where := ts.call(t, "file_kept", "GET", "/?where", nil)
-		if where == "100" {
-			break
-		}
-		if where != "none" || time.Now().After(deadline) {
+		if where != "100" && where != "none" {
 			t.Fatalf("the kept file's position is %s after it was sent, want 100", where)
 		}
-	}
+		return where, where == "100"
+	})
 
 	// A file far larger than the socket buffers, which the app closes (and
 	// which has no name) while Go is still sending it.
@@ -512,12 +512,10 @@ func testFileWrapper(t *testing.T, ts *testServer) {
 	}
 
 	// Each descriptor the worker passed is closed once its response is sent.
-	for deadline := time.Now().Add(10 * time.Second); openFDs(t) > fds+4; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d descriptors open after the file responses, %d before", openFDs(t), fds)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	proctest.Poll(t, 10*time.Second, fmt.Sprintf("at most %d descriptors open after the file responses (%d before)", fds+4, fds), func() (int, bool) {
+		n := openFDs(t)
+		return n, n <= fds+4
+	})
 }
 
 // openFDs counts this process's open descriptors.

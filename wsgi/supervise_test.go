@@ -3,6 +3,7 @@ package wsgi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -350,11 +352,8 @@ func TestRecycle(t *testing.T) {
 		// until three processes have served, and none may fail.
 		pids := map[string]int{}
 		first := ""
-		deadline := time.Now().Add(20 * time.Second)
-		for n := 0; len(pids) < 3; n++ {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d requests served by %d processes", n, len(pids))
-			}
+		n := 0
+		proctest.Poll(t, 20*time.Second, "three processes to serve", func() (string, bool) {
 			resp, body := ts.call(t, "pid", "GET", "/", nil)
 			if resp.StatusCode != 200 {
 				t.Fatalf("request %d: %s %q", n, resp.Status, body)
@@ -363,7 +362,9 @@ func TestRecycle(t *testing.T) {
 				first = body
 			}
 			pids[body]++
-		}
+			n++
+			return fmt.Sprintf("%d requests served by %d processes", n, len(pids)), len(pids) >= 3
+		})
 		if pids[first] < 5 {
 			t.Errorf("the first worker served %d requests, fewer than MaxRequests", pids[first])
 		}

@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -59,29 +62,19 @@ func writeFile(t *testing.T, path, s string) {
 // waitState waits until c is in state s.
 func waitState(t *testing.T, c *Container, s state) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	proctest.Poll(t, 10*time.Second, fmt.Sprintf("container state %d", s), func() (state, bool) {
 		c.mu.Lock()
 		got := c.state
 		c.mu.Unlock()
-		if got == s {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("container state %d, want %d", got, s)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return got, got == s
+	})
 }
 
 // waitWaiting waits until n requests wait for a worker in c.
 func waitWaiting(t *testing.T, c *Container, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.pool.Waiting() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d requests waiting, want %d", c.pool.Waiting(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	proctest.Poll(t, 10*time.Second, fmt.Sprintf("%d requests waiting", n), func() (int, bool) {
+		got := c.pool.Waiting()
+		return got, got == n
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 const python = "/usr/bin/python3"
@@ -59,18 +62,18 @@ func serve(t *testing.T, dir string, argv []string, env ...string) string {
 			t.Logf("%v:\n%s", argv, log)
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	proctest.Poll(t, 20*time.Second, fmt.Sprintf("%v to serve", argv), func() (error, bool) {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
-			return "http://" + addr
+			return nil, true
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("%v not serving: %v", argv, err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err, false
+	})
+	return "http://" + addr
 }
 
 func get(t *testing.T, url string) (int, string) {

@@ -3,11 +3,14 @@ package lograte
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // lockedBuffer is a log destination safe for the Limiter's timers.
@@ -31,17 +34,14 @@ func (b *lockedBuffer) lines() []string {
 // waitLines polls until buf holds n lines, for up to 5 seconds.
 func waitLines(t *testing.T, buf *lockedBuffer, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	got := proctest.Poll(t, 5*time.Second, fmt.Sprintf("%d log lines", n), func() ([]string, bool) {
 		got := buf.lines()
-		if len(got) >= n || time.Now().After(deadline) {
-			if len(got) != n {
-				t.Fatalf("the log holds %d lines; want %d:\n%s", len(got), n, strings.Join(got, "\n"))
-			}
-			return got
-		}
-		time.Sleep(5 * time.Millisecond)
+		return got, len(got) >= n
+	})
+	if len(got) != n {
+		t.Fatalf("the log holds %d lines; want %d:\n%s", len(got), n, strings.Join(got, "\n"))
 	}
+	return got
 }
 
 func newLimiter(every time.Duration) (*Limiter, *lockedBuffer) {
@@ -90,16 +90,12 @@ func TestQuiet(t *testing.T) {
 	ctx := context.Background()
 	lim.Log(ctx, slog.LevelWarn, "k", "first")
 	// Wait until the key is forgotten: one interval with nothing held.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	proctest.Eventually(t, 5*time.Second, "the key forgotten", func() bool {
 		lim.mu.Lock()
 		_, held := lim.keys["k"]
 		lim.mu.Unlock()
-		if !held || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return !held
+	})
 	lim.Log(ctx, slog.LevelWarn, "k", "second")
 	lim.Log(ctx, slog.LevelWarn, "k", "third")
 	lim.Log(ctx, slog.LevelWarn, "k", "fourth")

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/fakeworker"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -120,17 +122,10 @@ func TestServeInOrder(t *testing.T) {
 
 func waitWaiters(t *testing.T, p *Pool, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	proctest.Poll(t, 5*time.Second, fmt.Sprintf("%d waiters", n), func() (int, bool) {
 		got := p.Waiting()
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d waiters, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return got, got == n
+	})
 }
 
 func TestAcquireGivesUp(t *testing.T) {
@@ -161,13 +156,10 @@ func TestCrashLoopBacksOff(t *testing.T) {
 	began := time.Now()
 	// It crashes right after Ready, so Start may or may not see it alive.
 	p.Start(context.Background())
-	deadline := began.Add(20 * time.Second)
-	for spawns.Load() < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d spawns: the crashed worker is not replaced", spawns.Load())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	proctest.Poll(t, time.Until(began.Add(20*time.Second)), "4 spawns of the crashing worker", func() (int64, bool) {
+		n := spawns.Load()
+		return n, n >= 4
+	})
 	// Backoff 100, 200 and 400 ms before the 2nd, 3rd and 4th: a tight
 	// loop would spawn four in a few tens of milliseconds.
 	if d := time.Since(began); d < 600*time.Millisecond {
@@ -183,13 +175,10 @@ func TestReplacedAfterDeath(t *testing.T) {
 	victim := p.Workers()[0]
 	victim.Kill()
 	<-victim.Done()
-	deadline := time.Now().Add(10 * time.Second)
-	for spawns.Load() < 3 || len(p.Workers()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("not replaced: %d spawns, %d workers", spawns.Load(), len(p.Workers()))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	proctest.Poll(t, 10*time.Second, "the victim replaced (3 spawns, 2 workers)", func() (string, bool) {
+		n, w := spawns.Load(), len(p.Workers())
+		return fmt.Sprintf("%d spawns, %d workers", n, w), n >= 3 && w >= 2
+	})
 	for range 10 {
 		exchange(t, p)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -152,7 +153,7 @@ func TestPreload(t *testing.T) {
 
 	victim := p.Workers()[0]
 	victim.Kill()
-	waitFor(t, func() bool {
+	proctest.Eventually(t, 20*time.Second, "the killed worker replaced", func() bool {
 		ws := p.Workers()
 		return len(ws) == workers && !containsProc(ws, victim)
 	})
@@ -254,18 +255,6 @@ func containsProc(ws []*worker.Process, p *worker.Process) bool {
 	return false
 }
 
-// waitFor polls cond until it holds, failing the test after 20 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 20 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestPreloadShutdown: Stop ends the zygote and its workers, whose clean
 // exits the zygote reports.
 func TestPreloadShutdown(t *testing.T) {
@@ -344,21 +333,13 @@ func alive(pid int) bool {
 // awaitLog waits until the log holds every one of subs.
 func awaitLog(t *testing.T, logs *syncBuffer, subs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		missing := ""
+	proctest.Poll(t, 20*time.Second, fmt.Sprintf("the log to say %q", subs), func() (string, bool) {
+		log := logs.String()
 		for _, s := range subs {
-			if !strings.Contains(logs.String(), s) {
-				missing = s
-				break
+			if !strings.Contains(log, s) {
+				return fmt.Sprintf("log never said %q; it says:\n%s", s, log), false
 			}
 		}
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log never said %q; it says:\n%s", missing, logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return "", true
+	})
 }

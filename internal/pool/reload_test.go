@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowsgi/gowsgi/internal/proctest"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -53,7 +54,10 @@ func TestReloadTimeout(t *testing.T) {
 			if preload {
 				want = 1 // the zygote; the workers are its children
 			}
-			waitFor(t, func() bool { return len(children(t, os.Getpid())) == want })
+			proctest.Poll(t, 20*time.Second, fmt.Sprintf("%d children of this process", want), func() (int, bool) {
+				n := len(children(t, os.Getpid()))
+				return n, n == want
+			})
 
 			os.Remove(marker)
 			if err := p.Reload(startCtx(t)); err != nil {

@@ -3,7 +3,8 @@
 // starts a command, and the Process it returns waits for a line, for the
 // address gowsgi logs it listens on, or for the exit, each within Timeout,
 // and kills the program when the test ends. Main and GoBuild build the
-// programs for a TestMain. Only tests import it.
+// programs for a TestMain. Eventually and Poll wait for any condition
+// within a timeout, in place of a loop of sleeps. Only tests import it.
 package proctest
 
 import (
@@ -258,4 +259,50 @@ func GoBuild(dir, pkg string, env ...string) (string, error) {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin, nil
+}
+
+// Eventually calls cond every few milliseconds, backing off to 50 ms,
+// until it returns true, and fails the test with t.Fatalf naming what it
+// awaited if that takes longer than timeout. what says what holds once
+// cond does, as in "the pool to hold 2 workers".
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !poll(timeout, cond) {
+		t.Fatalf("timed out after %v waiting for %s", timeout.Round(time.Millisecond), what)
+	}
+}
+
+// Poll is Eventually for a condition that has a value: it calls f until
+// f's second result is true and returns f's first. If that takes longer
+// than timeout it fails the test, naming what and the last value f
+// returned.
+func Poll[T any](t testing.TB, timeout time.Duration, what string, f func() (T, bool)) T {
+	t.Helper()
+	var last T
+	ok := poll(timeout, func() bool {
+		var done bool
+		last, done = f()
+		return done
+	})
+	if !ok {
+		t.Fatalf("timed out after %v waiting for %s; last seen: %v", timeout.Round(time.Millisecond), what, last)
+	}
+	return last
+}
+
+// poll calls cond until it returns true, sleeping 1 ms after the first
+// false and twice as long after each one after, up to 50 ms. It reports
+// whether cond held before timeout passed; the last call is made once the
+// deadline has passed, so a slow sleep does not cost the last look.
+func poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(min(wait, time.Until(deadline)+time.Millisecond))
+	}
 }

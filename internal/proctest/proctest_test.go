@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // helperEnv names what the test binary, run again by helper, does as the
@@ -105,5 +106,50 @@ func TestWaitLineExited(t *testing.T) {
 	<-done
 	if want := `exited (exit status 3) without logging ["one" "b"]`; !strings.Contains(f.msg, want) {
 		t.Errorf("failure %q; want one saying %q", f.msg, want)
+	}
+}
+
+// fakeTB is a testing.TB that records Fatalf instead of ending the test.
+type fakeTB struct {
+	testing.TB
+	fatal string
+}
+
+func (f *fakeTB) Helper() {}
+
+func (f *fakeTB) Fatalf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
+
+func TestEventually(t *testing.T) {
+	calls := 0
+	ft := &fakeTB{TB: t}
+	Eventually(ft, 5*time.Second, "the fifth call", func() bool { calls++; return calls == 5 })
+	if ft.fatal != "" || calls != 5 {
+		t.Errorf("after %d calls, Fatalf(%q); want 5 calls and no failure", calls, ft.fatal)
+	}
+
+	calls = 0
+	start := time.Now()
+	Eventually(ft, 100*time.Millisecond, "the never", func() bool { calls++; return false })
+	took := time.Since(start)
+	if want := "timed out after 100ms waiting for the never"; ft.fatal != want {
+		t.Errorf("Fatalf(%q), want %q", ft.fatal, want)
+	}
+	if took < 100*time.Millisecond || calls < 3 {
+		t.Errorf("gave up after %v and %d calls; want at least 100ms and 3 calls", took, calls)
+	}
+}
+
+func TestPoll(t *testing.T) {
+	ft := &fakeTB{TB: t}
+	n := 0
+	got := Poll(ft, 5*time.Second, "n to reach 3", func() (int, bool) { n++; return n, n == 3 })
+	if ft.fatal != "" || got != 3 {
+		t.Errorf("Poll = %d, Fatalf(%q); want 3 and no failure", got, ft.fatal)
+	}
+
+	n = 0
+	got = Poll(ft, 50*time.Millisecond, "n to be negative", func() (int, bool) { n++; return n, false })
+	if want := fmt.Sprintf("timed out after 50ms waiting for n to be negative; last seen: %d", n); ft.fatal != want || got != n {
+		t.Errorf("Poll = %d, Fatalf(%q); want %d and %q", got, ft.fatal, n, want)
 	}
 }
