@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gowsgi/gowsgi/internal/proctest"
 	"log/slog"
 	"os"
 	"strings"

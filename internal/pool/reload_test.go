@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gowsgi/gowsgi/internal/proctest"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 

@@ -80,6 +80,11 @@ func Start(t testing.TB, cmd *exec.Cmd) *Process {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-p.done
+		// A program built with -race (the test binary run again, as
+		// cmd/gowsgi's tests do) reports a race on its stderr only.
+		if n := p.Count("WARNING: DATA RACE"); n > 0 {
+			t.Errorf("%s reported %d data races", p.name, n)
+		}
 		if t.Failed() {
 			what := "stderr"
 			if n := len(p.lines); n > logLines {

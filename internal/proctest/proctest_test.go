@@ -24,6 +24,9 @@ func TestHelperProcess(t *testing.T) {
 	case "log":
 		fmt.Fprint(os.Stderr, "one a\ntwo b\none c\nlevel=INFO msg=listening addr=127.0.0.1:1234 x=y\nlast")
 		os.Exit(3)
+	case "race":
+		fmt.Fprint(os.Stderr, "==================\nWARNING: DATA RACE\nRead at 0x00c000012345 by goroutine 7:\n")
+		os.Exit(66)
 	case "serve":
 		term := make(chan os.Signal, 1)
 		signal.Notify(term, syscall.SIGTERM)
@@ -151,5 +154,32 @@ func TestPoll(t *testing.T) {
 	got = Poll(ft, 50*time.Millisecond, "n to be negative", func() (int, bool) { n++; return n, false })
 	if want := fmt.Sprintf("timed out after 50ms waiting for n to be negative; last seen: %d", n); ft.fatal != want || got != n {
 		t.Errorf("Poll = %d, Fatalf(%q); want %d and %q", got, ft.fatal, n, want)
+	}
+}
+
+// raceTB records what a Process reports to its test, and runs its cleanups
+// when asked.
+type raceTB struct {
+	testing.TB
+	errors   []string
+	cleanups []func()
+}
+
+func (r *raceTB) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+func (r *raceTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+
+// TestRaceReported: a program that reports a data race on its stderr fails
+// its test when the test ends, even though the test never looked.
+func TestRaceReported(t *testing.T) {
+	tb := &raceTB{TB: t}
+	p := Start(tb, helper("race"))
+	p.Wait()
+	for _, f := range tb.cleanups {
+		f()
+	}
+	if len(tb.errors) != 1 || !strings.Contains(tb.errors[0], "reported 1 data races") {
+		t.Errorf("errors reported to the test: %q; want one saying it reported 1 data races", tb.errors)
 	}
 }
