@@ -25,9 +25,10 @@ type Exchange struct {
 	bufs  [2][]byte   // what Send writes: frame, body
 	wbufs net.Buffers // over bufs, consumed by the write
 
-	conn *Conn
-	seq  uint64 // the Conn's exchange, for Abort
-	data int    // payload bytes of the current Data frame not consumed
+	conn    *Conn
+	seq     uint64   // the Conn's exchange, for Abort
+	data    int      // payload bytes of the current Data frame not consumed
+	headers []Header // a StartEvent's, reused by the next exchange
 }
 
 // StartRequest begins a new request: the environ's variables follow with
@@ -110,7 +111,7 @@ type Event struct {
 	Err error
 
 	Status  string   // StartEvent: the status line, as "200 OK"
-	Headers []Header // StartEvent
+	Headers []Header // StartEvent; valid until the Exchange is reused
 
 	Len int // DataEvent: payload bytes, consumed with Copy, Gather or Skip
 
@@ -170,7 +171,8 @@ func (ex *Exchange) Next() (Event, error) {
 	switch t {
 	case frame.Start:
 		ev := Event{Kind: StartEvent}
-		ev.Status, ev.Headers, ev.Err = decodeStart(meta)
+		ev.Status, ev.Headers, ev.Err = decodeStart(meta, ex.headers[:0])
+		ex.headers = ev.Headers
 		return ev, nil
 	case frame.File:
 		return ex.file(meta)
@@ -253,10 +255,10 @@ func startErrorf(format string, a ...any) error {
 	return &StartError{fmt.Sprintf(format, a...)}
 }
 
-// decodeStart decodes a Start frame's (status, [(name, value), ...]),
-// checking the types PEP 3333 requires and turning each str into its
-// latin-1 bytes.
-func decodeStart(meta []byte) (string, []Header, error) {
+// decodeStart decodes a Start frame's (status, [(name, value), ...]) into
+// headers, checking the types PEP 3333 requires and turning each str into
+// its latin-1 bytes.
+func decodeStart(meta []byte, headers []Header) (string, []Header, error) {
 	v, err := marshal.Decode(meta)
 	if err != nil {
 		return "", nil, &StartError{err.Error()}
@@ -276,7 +278,6 @@ func decodeStart(meta []byte) (string, []Header, error) {
 	if !ok {
 		return "", nil, startErrorf("start_response(): headers must be a list (PEP 3333), not %s", pyType(t[1]))
 	}
-	headers := make([]Header, 0, len(list))
 	for _, item := range list {
 		h, err := decodeHeader(item)
 		if err != nil {
