@@ -86,6 +86,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	o.headerTimeout = 30 * time.Second
 	o.bodyTimeout = -1
 	o.bodyMemoryLimit = 1 << 20
+	o.limitRequestBody = 1 << 30
 	o.bodyMemoryBudget = -1
 	o.keepAlive = 75 * time.Second
 	o.limitHeaderSize = 64 << 10
@@ -103,7 +104,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
 		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
-		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 means 1 GiB, -1 no limit"},
+		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 (or -1) means no limit (default 1G)"},
 		{"body-memory-limit", (*bytesValue)(&o.bodyMemoryLimit), "hold request bodies up to `BYTES` (64K, 1M) in memory, spool larger ones to a file in $TMPDIR; 0 spools every body (default 1M)"},
 		{"body-memory-budget", (*bytesValue)(&o.bodyMemoryBudget), "the request bodies held in memory take at most `BYTES` (64M, 1G) together, until their worker is done with them; past it, bodies are spooled to $TMPDIR however small; 0 means no limit (default 64M, or --body-memory-limit if larger)"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},

@@ -89,6 +89,7 @@ func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 		}
 		return d
 	}
+	cfg.MaxRequestBody = noLimit(o.limitRequestBody)
 	cfg.Timeout = time.Duration(noLimit(int64(o.timeout)))
 	if o.reloadTimeout < 0 {
 		cfg.ReloadTimeout = cfg.Timeout

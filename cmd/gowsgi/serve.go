@@ -31,16 +31,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(newLogHandler(o, stderr))
 	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
 	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
-		App:            o.app,
-		Python:         o.python,
-		Dir:            o.chdir,
-		PythonPath:     o.pythonPath,
-		Env:            o.env,
-		Workers:        o.workers,
-		Threads:        o.threads,
-		Prefix:         o.prefix,
-		MaxRequestBody: o.limitRequestBody,
-		Logger:         log,
+		App:        o.app,
+		Python:     o.python,
+		Dir:        o.chdir,
+		PythonPath: o.pythonPath,
+		Env:        o.env,
+		Workers:    o.workers,
+		Threads:    o.threads,
+		Prefix:     o.prefix,
+		Logger:     log,
 	}))
 	if err != nil {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)

@@ -201,3 +201,25 @@ func TestGoProcs(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitRequestBodyFlag: like every limit flag, --limit-request-body's
+// 0 means no limit (and so does -1); its default is 1 GiB.
+func TestLimitRequestBodyFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int64
+	}{
+		{nil, 1 << 30},
+		{[]string{"--limit-request-body", "0"}, -1},
+		{[]string{"--limit-request-body", "-1"}, -1},
+		{[]string{"--limit-request-body", "60M"}, 60 << 20},
+	} {
+		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
+		if o == nil {
+			t.Fatalf("parseServe(%q): status %d", tc.args, status)
+		}
+		if got := o.withLimits(wsgiConfig()).MaxRequestBody; got != tc.want {
+			t.Errorf("%q: MaxRequestBody %d; want %d", tc.args, got, tc.want)
+		}
+	}
+}
