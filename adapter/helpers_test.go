@@ -1,7 +1,6 @@
 package adapter_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -84,22 +83,7 @@ func pythonEnv(t testing.TB, extra ...string) []string {
 }
 
 // logBuffer collects a process's output for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ proctest.Buffer }
 
 // waitFor polls the log until it contains s, or fails after d.
 func (l *logBuffer) waitFor(t testing.TB, s string, d time.Duration) {

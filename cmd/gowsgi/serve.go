@@ -250,11 +250,12 @@ func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOp
 // else half the CPUs, at least one. The Go side of a request is a fraction
 // of the app's, and Ps it does not need cost more than they give: between
 // the workers' answers they go idle and are woken again, a futex hand-off
-// each time. Measured on 2 CPUs with an app burning 0, 100, 300 and
-// 1,000 µs (2 workers, wrk -c64, two rounds alternated): 1 P instead of 2
-// cut the Go process's CPU per request from 41-46 to 33, 74-87 to 61-63,
-// 105-122 to 77-81 and 129-141 to 99-116 µs, and served 1.05-1.28x the
-// requests at up to 300 µs.
+// each time. On 2 CPUs, two rounds of
+// "bench/percall -app busy:application -env BUSY_US=N -go-procs P" with P 2
+// and 1 alternated: the Go process's CPU per request went from 42-45 to
+// 33-37 us (N 0), 73-87 to 58-59 (100), 96-116 to 72-78 (300) and 116-118
+// to 87-98 (1000), and it served 1.05-1.18x the requests up to 300 us,
+// 0.97-0.98x at 1000.
 func goProcs(flag int, env string, cpus int) int {
 	if flag > 0 {
 		return flag

@@ -1,41 +1,27 @@
 package lograte
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
-// lockedBuffer is a log destination safe for the Limiter's timers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Split(strings.TrimSuffix(b.b.String(), "\n"), "\n")[:strings.Count(b.b.String(), "\n")]
+// lines returns the complete lines logged to buf so far.
+func lines(buf *proctest.Buffer) []string {
+	s := buf.String()
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")[:strings.Count(s, "\n")]
 }
 
 // waitLines polls until buf holds n lines, for up to 5 seconds.
-func waitLines(t *testing.T, buf *lockedBuffer, n int) []string {
+func waitLines(t *testing.T, buf *proctest.Buffer, n int) []string {
 	t.Helper()
 	got := proctest.Poll(t, 5*time.Second, fmt.Sprintf("%d log lines", n), func() ([]string, bool) {
-		got := buf.lines()
+		got := lines(buf)
 		return got, len(got) >= n
 	})
 	if len(got) != n {
@@ -44,8 +30,8 @@ func waitLines(t *testing.T, buf *lockedBuffer, n int) []string {
 	return got
 }
 
-func newLimiter(every time.Duration) (*Limiter, *lockedBuffer) {
-	buf := new(lockedBuffer)
+func newLimiter(every time.Duration) (*Limiter, *proctest.Buffer) {
+	buf := new(proctest.Buffer)
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -69,7 +55,7 @@ func TestBurst(t *testing.T) {
 		lim.Log(ctx, slog.LevelWarn, "refused", "request refused", "n", i)
 	}
 	lim.Log(ctx, slog.LevelInfo, "other", "another line")
-	got := buf.lines()
+	got := lines(buf)
 	if time.Since(start) < 100*time.Millisecond {
 		want := []string{`level=WARN msg="request refused" n=0`, `level=INFO msg="another line"`}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -100,7 +86,7 @@ func TestQuiet(t *testing.T) {
 	lim.Log(ctx, slog.LevelWarn, "k", "third")
 	lim.Log(ctx, slog.LevelWarn, "k", "fourth")
 	lim.Close()
-	got := buf.lines()
+	got := lines(buf)
 	want := []string{`level=WARN msg=first`, `level=WARN msg=second`, `level=WARN msg="fourth …and 2 more" more=2`}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the log holds:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

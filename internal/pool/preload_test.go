@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,12 +21,12 @@ const python = "/usr/bin/python3"
 
 // newPythonPool returns a pool of real workers serving app from testdata,
 // with its log.
-func newPythonPool(t *testing.T, cfg Config, app string) (*Pool, *syncBuffer) {
+func newPythonPool(t *testing.T, cfg Config, app string) (*Pool, *proctest.Buffer) {
 	t.Helper()
 	if _, err := os.Stat(python); err != nil {
 		t.Skipf("no %s: %v", python, err)
 	}
-	logs := &syncBuffer{}
+	logs := new(proctest.Buffer)
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
 	cfg.Worker = worker.Config{Python: python, App: app, Threads: 1, Dir: "testdata",
@@ -227,24 +226,6 @@ func TestPreloadImportError(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that goroutines may write at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func containsProc(ws []*worker.Process, p *worker.Process) bool {
 	for _, w := range ws {
 		if w == p {
@@ -330,7 +311,7 @@ func alive(pid int) bool {
 }
 
 // awaitLog waits until the log holds every one of subs.
-func awaitLog(t *testing.T, logs *syncBuffer, subs ...string) {
+func awaitLog(t *testing.T, logs *proctest.Buffer, subs ...string) {
 	t.Helper()
 	proctest.Poll(t, 20*time.Second, fmt.Sprintf("the log to say %q", subs), func() (string, bool) {
 		log := logs.String()
