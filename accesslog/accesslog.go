@@ -24,11 +24,9 @@
 package accesslog
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/gowsgi/gowsgi/internal/requestid"
 	"io"
 	"net"
 	"net/http"
@@ -130,16 +128,13 @@ func New(cfg Config, next http.Handler) *Handler {
 }
 
 // HeaderName is the request ID's header, on requests and responses.
-const HeaderName = "X-Request-Id"
-
-// maxIDLen is the longest request ID taken from a request.
-const maxIDLen = 200
+const HeaderName = requestid.Header
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &Record{Start: time.Now(), Worker: -1, Status: http.StatusOK}
 	rec.ID = r.Header.Get(HeaderName)
-	if !saneID(rec.ID) {
-		rec.ID = newID()
+	if !requestid.Sane(rec.ID) {
+		rec.ID = requestid.New()
 	}
 	r.Header[HeaderName] = []string{rec.ID}
 	w.Header().Set(HeaderName, rec.ID)
@@ -163,30 +158,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	h.next.ServeHTTP(rw, r.WithContext(contextWith(r, rec)))
-}
-
-// saneID reports whether id may be taken as the request ID.
-func saneID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case bytes.IndexByte([]byte("-_.:+=/@"), c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// newID returns 16 random bytes in hex.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // write writes rec's line, if the format has lines.

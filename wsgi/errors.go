@@ -3,10 +3,9 @@ package wsgi
 import (
 	"errors"
 	"fmt"
+	"github.com/gowsgi/gowsgi/internal/requestid"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 )
 
 // The causes of an *Error, for errors.Is in a Config.ErrorHandler.
@@ -34,19 +33,16 @@ type Error struct {
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// requestIDHeader is the header that carries a request's id, as package
-// accesslog sets it.
-const requestIDHeader = "X-Request-Id"
-
-// requestID returns r's id, making one up (and putting it on the response)
-// if nothing in front of the Container gave it one.
+// requestID returns r's id, as package accesslog set it, or a new one (put
+// on the response too) if nothing in front of the Container gave it a sane
+// one.
 func requestID(w http.ResponseWriter, r *http.Request) string {
-	if id := r.Header.Get(requestIDHeader); id != "" {
+	if id := r.Header.Get(requestid.Header); requestid.Sane(id) {
 		return id
 	}
-	id := strconv.FormatUint(rand.Uint64(), 36)
-	r.Header.Set(requestIDHeader, id)
-	w.Header().Set(requestIDHeader, id)
+	id := requestid.New()
+	r.Header.Set(requestid.Header, id)
+	w.Header().Set(requestid.Header, id)
 	return id
 }
 
@@ -80,7 +76,7 @@ func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, s
 	if keep != nil {
 		h["Connection"] = keep
 	}
-	h.Set(requestIDHeader, e.RequestID)
+	h.Set(requestid.Header, e.RequestID)
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
