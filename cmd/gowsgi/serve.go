@@ -30,6 +30,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(newLogHandler(o, stderr))
 	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
+	h := new(serverHooks) // gunicorn's master hooks (hooks.go)
 	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
 		App:        o.app,
 		Python:     o.python,
@@ -40,6 +41,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		Threads:    o.threads,
 		Prefix:     o.prefix,
 		Logger:     log,
+
+		Hooks:        o.hooksFile(),
+		WorkerExited: h.childExit,
 	}))
 	if err != nil {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
@@ -50,6 +54,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
 		return exitUsage
 	}
+
+	if err := h.start(o, c, log); err != nil {
+		log.Error("cannot run the server hooks", "err", err)
+		return exitFailure
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), o.gracefulTimeout)
+		defer cancel()
+		h.exit(ctx)
+	}()
 
 	// Listen before starting the workers, to fail fast when an address is
 	// taken; connections wait in the backlog until the app is ready.
@@ -119,13 +133,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	op.setReady(true)
 	srv := web.server(web.handler(op, c), log)
-	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log) }, log: log}
+	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log) }, log: log, hooks: h}
 	go reloading.run(startCtx, hup, o.watchDir())
 	served := make(chan error, len(listeners))
 	for _, l := range listeners {
 		log.Info("listening", "addr", listenAddr(l))
 		go func() { served <- web.serve(srv, l) }()
 	}
+	h.whenReady(startCtx)
 
 	status = exitOK
 	select {

@@ -52,6 +52,10 @@ type Config struct {
 	// not all ready in time, they are killed and the old ones serve on.
 	ReloadTimeout time.Duration
 
+	// Exited, if not nil, is called with each worker that was ready once
+	// it has ended, however it ended (exit.go).
+	Exited func(*worker.Process)
+
 	Logger *slog.Logger
 }
 

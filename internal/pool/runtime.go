@@ -101,9 +101,17 @@ func (p *Pool) workerConfig(id int) worker.Config {
 // spawn starts worker id, forked from the zygote with Config.Preload, and
 // returns it once its app is imported.
 func (p *Pool) spawn(ctx context.Context, id int) (*worker.Process, error) {
-	p.spawned.Add(1)
+	cfg := p.workerConfig(id)
+	cfg.Age = p.spawned.Add(1)
+	var proc *worker.Process
+	var err error
 	if p.cfg.Preload {
-		return p.fork(ctx, id)
+		proc, err = p.fork(ctx, cfg)
+	} else {
+		proc, err = worker.Start(ctx, cfg)
 	}
-	return worker.Start(ctx, p.workerConfig(id))
+	if err == nil {
+		p.watchExit(proc)
+	}
+	return proc, err
 }

@@ -58,6 +58,12 @@ type Config struct {
 	PythonPath []string // prepended to sys.path
 	Env        []string // the process environment
 	Logger     *slog.Logger
+
+	// Hooks is a gunicorn config file whose worker hooks the worker runs
+	// (hooks.go); "" means none. Age numbers the worker among those
+	// started, which its hooks see as worker.age.
+	Hooks string
+	Age   int64
 }
 
 // Info is what the worker reports once its app is imported.
@@ -66,7 +72,8 @@ type Info struct {
 	Version        string // e.g. "3.11.2"
 	Implementation string // "CPython" or "PyPy"
 	Executable     string
-	App            string // what the app spec names, as "flask.app.Flask"
+	App            string   // what the app spec names, as "flask.app.Flask"
+	Hooks          []string // the worker hooks its config file defines
 }
 
 // LoadError reports an app that failed to import; the worker has exited with
@@ -103,6 +110,8 @@ type Process struct {
 	// Quota, if not 0, is how many it serves before it is recycled; set
 	// before the process is shared.
 	Quota int64
+	// Age is Config.Age.
+	Age int64
 }
 
 // Start spawns a worker and waits until its app is imported. If the app
@@ -111,7 +120,8 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
 	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta),
+		cfg.Hooks, strconv.FormatInt(cfg.Age, 10))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 }
 
 func newProcess(cfg Config, kind string) *Process {
-	return &Process{ID: cfg.ID, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
+	return &Process{ID: cfg.ID, Age: cfg.Age, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
 }
 
 // ready waits for the app to be imported; if it was not, the process is
@@ -295,6 +305,7 @@ func (p *Process) readInfo(meta []byte) error {
 	p.Info.Implementation, _ = m["implementation"].(string)
 	p.Info.Executable, _ = m["executable"].(string)
 	p.Info.App, _ = m["app"].(string)
+	p.Info.Hooks = readHooks(m["hooks"])
 	return nil
 }
 
