@@ -140,9 +140,9 @@ type Config struct {
 	// module on sys.path, as gunicorn's -c does. "" means none.
 	Hooks string
 
-	// WorkerExited, if not nil, is called once each worker process has
-	// ended, however it ended, from a goroutine of its own: gunicorn's
-	// child_exit.
+	// WorkerExited, if not nil, is called once each worker process that
+	// ran has ended, however it ended (gunicorn's child_exit): before
+	// Shutdown or Close returns for those it waits for. It must not block.
 	WorkerExited func(WorkerExit)
 
 	// Logger receives the server's log and the workers' output; nil means

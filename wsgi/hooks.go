@@ -51,12 +51,12 @@ func hooksFile(path string) (string, error) {
 }
 
 // workerExited is the pool's Exited for Config.WorkerExited.
-func (cfg Config) workerExited() func(*worker.Process) {
+func (cfg Config) workerExited() func(*worker.Process, string) {
 	if cfg.WorkerExited == nil {
 		return nil
 	}
-	return func(p *worker.Process) {
-		cfg.WorkerExited(WorkerExit{ID: p.ID, PID: p.PID(), Age: p.Age, Exit: p.Exit()})
+	return func(p *worker.Process, exit string) {
+		cfg.WorkerExited(WorkerExit{ID: p.ID, PID: p.PID(), Age: p.Age, Exit: exit})
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/gowsgi/gowsgi/internal/hooks"
@@ -26,6 +28,9 @@ type serverHooks struct {
 	workers func() int    // the number of workers now
 	log     *slog.Logger
 	exits   sync.WaitGroup // child_exit calls under way
+
+	mu      sync.Mutex
+	exiting bool // on_exit's turn: no child_exit starts
 }
 
 // start starts the helper, which reads file, and runs nworkers_changed
@@ -35,6 +40,13 @@ func (h *serverHooks) start(o *serveOptions, c *wsgi.Container, log *slog.Logger
 	file := o.hooksFile()
 	if file == "" {
 		return nil
+	}
+	if !strings.HasPrefix(file, "python:") {
+		// The helper runs in --chdir, as the workers.
+		var err error
+		if file, err = filepath.Abs(file); err != nil {
+			return err
+		}
 	}
 	m, err := hooks.Start(context.Background(), hooks.Config{
 		File:       file,
@@ -83,15 +95,22 @@ func (h *serverHooks) nworkersChanged(ctx context.Context, now, before int) {
 }
 
 // childExit runs child_exit for a worker that has ended: the Container's
-// WorkerExited.
+// WorkerExited, which must not wait for it. exit waits.
 func (h *serverHooks) childExit(w wsgi.WorkerExit) {
 	if h.m == nil || !h.m.Defined("child_exit") {
 		return
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.exiting {
+		return
+	}
 	h.exits.Add(1)
-	defer h.exits.Done()
-	h.run(context.Background(), hooks.Call{Hook: "child_exit",
-		Worker: &hooks.Worker{PID: w.PID, Age: w.Age, Exit: w.Exit}})
+	go func() {
+		defer h.exits.Done()
+		h.run(context.Background(), hooks.Call{Hook: "child_exit",
+			Worker: &hooks.Worker{PID: w.PID, Age: w.Age, Exit: w.Exit}})
+	}()
 }
 
 // exit runs on_exit, after the child_exit calls under way, and stops the
@@ -100,6 +119,9 @@ func (h *serverHooks) exit(ctx context.Context) {
 	if h.m == nil {
 		return
 	}
+	h.mu.Lock()
+	h.exiting = true
+	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.exits.Wait(); close(done) }()
 	select {

@@ -52,9 +52,10 @@ type Config struct {
 	// not all ready in time, they are killed and the old ones serve on.
 	ReloadTimeout time.Duration
 
-	// Exited, if not nil, is called with each worker that was ready once
-	// it has ended, however it ended (exit.go).
-	Exited func(*worker.Process)
+	// Exited, if not nil, is called once each worker that ran has ended,
+	// however it ended, as worker.Config.Exited: before its Done is
+	// closed, and so before Stop returns; it must not block.
+	Exited func(p *worker.Process, exit string)
 
 	Logger *slog.Logger
 }

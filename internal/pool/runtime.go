@@ -103,15 +103,9 @@ func (p *Pool) workerConfig(id int) worker.Config {
 func (p *Pool) spawn(ctx context.Context, id int) (*worker.Process, error) {
 	cfg := p.workerConfig(id)
 	cfg.Age = p.spawned.Add(1)
-	var proc *worker.Process
-	var err error
+	cfg.Exited = p.cfg.Exited
 	if p.cfg.Preload {
-		proc, err = p.fork(ctx, cfg)
-	} else {
-		proc, err = worker.Start(ctx, cfg)
+		return p.fork(ctx, cfg)
 	}
-	if err == nil {
-		p.watchExit(proc)
-	}
-	return proc, err
+	return worker.Start(ctx, cfg)
 }

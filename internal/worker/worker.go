@@ -64,6 +64,10 @@ type Config struct {
 	// started, which its hooks see as worker.age.
 	Hooks string
 	Age   int64
+
+	// Exited, if not nil, is called with how the process ended once it
+	// has, just before Done is closed; it must not block.
+	Exited func(p *Process, exit string)
 }
 
 // Info is what the worker reports once its app is imported.
@@ -104,6 +108,7 @@ type Process struct {
 	log     *slog.Logger
 	stop    sync.Once
 	ended   sync.Once // exited runs once: a fork's end may be reported twice
+	onExit  func(*Process, string)
 
 	// Served counts the exchanges that ended cleanly.
 	Served atomic.Int64
@@ -129,7 +134,8 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 }
 
 func newProcess(cfg Config, kind string) *Process {
-	return &Process{ID: cfg.ID, Age: cfg.Age, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
+	return &Process{ID: cfg.ID, Age: cfg.Age, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger,
+		onExit: cfg.Exited}
 }
 
 // ready waits for the app to be imported; if it was not, the process is
@@ -259,6 +265,9 @@ func (p *Process) end(exit string) {
 	p.state.Store(int32(Exited))
 	for _, c := range p.Conns {
 		c.closeIfIdle()
+	}
+	if p.onExit != nil {
+		p.onExit(p, exit)
 	}
 	close(p.done)
 }
