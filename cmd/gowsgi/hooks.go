@@ -74,7 +74,7 @@ func (h *serverHooks) run(ctx context.Context, c hooks.Call) {
 	}
 	c.Server = map[string]any{"num_workers": h.workers()}
 	if err := h.m.Run(ctx, c); err != nil {
-		h.log.Error("hook not run", "hook", c.Hook, "err", err)
+		h.log.Error("server hook failed", "hook", c.Hook, "err", err)
 	}
 }
 

@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import types
+from urllib.parse import urlsplit
 
 from .handler import run
 
@@ -142,13 +143,20 @@ class Request:
         self.environ = environ
         self.method = environ.get("REQUEST_METHOD", "")
         self.uri = environ.get("RAW_URI") or environ.get("REQUEST_URI", "")
-        self.path = self.uri.partition("?")[0]
+        # As on the wire, percent-escapes kept; an absolute-form target
+        # ("http://host/path") gives its path, as gunicorn's.
+        if self.uri.startswith("/"):
+            self.path = self.uri.partition("?")[0]
+        else:
+            self.path = urlsplit(self.uri).path
         self.query = environ.get("QUERY_STRING", "")
         self.fragment = ""
         self.scheme = environ.get("wsgi.url_scheme", "http")
         self.version = http_version(environ.get("SERVER_PROTOCOL", ""))
         self.remote_addr = environ.get("REMOTE_ADDR", "")
-        self.peer_addr = (self.remote_addr, environ.get("REMOTE_PORT", ""))
+        port = environ.get("REMOTE_PORT", "")
+        self.peer_addr = (self.remote_addr,
+                          int(port) if port.isdigit() else port)
         self.body = environ.get("wsgi.input")
 
     @property
