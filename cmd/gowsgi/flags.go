@@ -207,7 +207,8 @@ func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
 // alias on one line.
 func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, serveUsage)
-	printFlags(w, fs, func(string) bool { return true })
+	printFlags(w, fs, func(name string) bool { return !isIgnoredGunicornFlag(name) })
+	fmt.Fprint(w, ignoredFlagsUsage())
 }
 
 // printFlags writes the flags of fs that show allows to w, a flag and its

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 )
 
@@ -81,6 +83,7 @@ func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 			fs.Var(v.value, s, "alias of --"+v.name)
 		}
 	}
+	addIgnoredGunicornFlags(fs, g)
 }
 
 // workerClassValue is --worker-class, gunicorn's worker_class.
@@ -123,4 +126,91 @@ func (g *gunicornOptions) logNotes(log *slog.Logger) {
 	for _, n := range g.notes {
 		log.Log(context.Background(), n.level, n.msg, n.args...)
 	}
+}
+
+// ignoredGunicornFlags are gunicorn flags that gowsgi accepts so that a
+// gunicorn command line runs, and warns of: they have no counterpart. The
+// value says whether the flag takes a value.
+func ignoredGunicornFlags() map[string]bool {
+	return map[string]bool{
+		"name": true, "worker-connections": true, "worker-tmp-dir": true, "statsd-host": true,
+		"statsd-prefix": true, "dogstatsd-tags": true, "log-config": true, "log-syslog-to": true,
+		"log-syslog-prefix": true, "log-syslog-facility": true, "reload-engine": true,
+		"reload-extra-file": true, "ssl-version": true, "cert-reqs": true, "ciphers": true,
+		"capture-output": false, "enable-stdio-inheritance": false, "initgroups": false,
+		"reuse-port": false, "no-sendfile": false, "log-syslog": false, "spew": false,
+		"disable-redirect-access-to-syslog": false, "suppress-ragged-eofs": false,
+		"do-handshake-on-connect": false, "strip-header-spaces": false,
+	}
+}
+
+// addIgnoredGunicornFlags adds ignoredGunicornFlags to fs, and gunicorn's
+// --daemon, which is refused.
+func addIgnoredGunicornFlags(fs *flag.FlagSet, g *gunicornOptions) {
+	for name, takesValue := range ignoredGunicornFlags() {
+		fs.Var(&ignoredFlag{name: name, isBool: !takesValue, g: g}, name, "gunicorn's; ignored, with a warning")
+	}
+	fs.Var(daemonFlag{}, "daemon", "gunicorn's; refused")
+	fs.Var(daemonFlag{}, "D", "gunicorn's; refused")
+	fs.Var(&ignoredFlag{name: "name", g: g}, "n", "gunicorn's; ignored, with a warning")
+	fs.Var(&ignoredFlag{name: "enable-stdio-inheritance", isBool: true, g: g}, "R", "gunicorn's; ignored, with a warning")
+}
+
+// isIgnoredGunicornFlag reports whether name is one of
+// addIgnoredGunicornFlags', which serve's usage lists apart.
+func isIgnoredGunicornFlag(name string) bool {
+	_, ok := ignoredGunicornFlags()[name]
+	return ok || name == "daemon" || name == "D" || name == "n" || name == "R"
+}
+
+// ignoredFlagsUsage is serve's usage of addIgnoredGunicornFlags'.
+func ignoredFlagsUsage() string {
+	var names []string
+	for name := range ignoredGunicornFlags() {
+		names = append(names, "--"+name)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString("\nAccepted so that gunicorn command lines run, with a warning that they do nothing here:\n ")
+	col := 1
+	for _, n := range append(names, "-n", "-R") {
+		if col+len(n) > 78 {
+			b.WriteString("\n ")
+			col = 1
+		}
+		b.WriteString(" " + n)
+		col += 1 + len(n)
+	}
+	b.WriteString("\nRefused: -D, --daemon (gowsgi runs in the foreground: run it under systemd, a\ncontainer or a supervisor)\n")
+	return b.String()
+}
+
+// ignoredFlag is a gunicorn flag without a counterpart: setting it notes a
+// warning.
+type ignoredFlag struct {
+	name   string
+	isBool bool
+	g      *gunicornOptions
+}
+
+func (f *ignoredFlag) String() string   { return "" }
+func (f *ignoredFlag) IsBoolFlag() bool { return f.isBool }
+
+func (f *ignoredFlag) Set(string) error {
+	f.g.warnOnce("gunicorn flag with no counterpart in gowsgi: ignored", "flag", "--"+f.name)
+	return nil
+}
+
+// daemonFlag is gunicorn's --daemon, which gowsgi refuses rather than
+// ignore: a script that expects the command to return would hang.
+type daemonFlag struct{}
+
+func (daemonFlag) String() string   { return "" }
+func (daemonFlag) IsBoolFlag() bool { return true }
+
+func (daemonFlag) Set(s string) error {
+	if s == "false" {
+		return nil
+	}
+	return errors.New("gowsgi does not daemonize: it runs in the foreground; run it under systemd, a container or a supervisor")
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowsgi/gowsgi/accesslog"
 	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
@@ -355,6 +356,49 @@ func TestWorkerClass(t *testing.T) {
 			t.Errorf("-k %s: %s", tc.class, stderr.String())
 		case (len(o.notes) > 0) != tc.warns:
 			t.Errorf("-k %s: notes %v; want a warning: %v", tc.class, o.notes, tc.warns)
+		}
+	}
+}
+
+// TestGunicornCommandLine checks that a gunicorn command line as deploy
+// scripts have it runs: flags without a counterpart are warned of once,
+// --daemon is refused with the reason.
+func TestGunicornCommandLine(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	c := startCLI(t, nil, "serve", "--python", debianPython, "--chdir", "testdata",
+		"-b", "127.0.0.1:0", "-w", "1", "-k", "gthread", "--threads", "2", "-t", "60", "--name", "mysite",
+		"--worker-connections", "1000", "--capture-output", "--worker-tmp-dir", "/dev/shm", "-R",
+		"--log-file", "-", "--access-logfile", "-", "--keep-alive", "5", "--max-requests", "1000",
+		"--max-requests-jitter", "50", "--limit-request-line", "8190", "--pid", filepath.Join(t.TempDir(), "pid"),
+		"apps:hello")
+	if code, body := get(t, http.DefaultClient, "http://"+c.Addr()+"/"); code != 200 || body != "Hello world!\n" {
+		t.Errorf("GET /: %d %q", code, body)
+	}
+	for _, f := range []string{"--name", "--worker-connections", "--capture-output", "--worker-tmp-dir", "--enable-stdio-inheritance"} {
+		if n := c.Count(`msg="gunicorn flag with no counterpart in gowsgi: ignored" flag=` + f); n != 1 {
+			t.Errorf("%s warned of %d times; want once:\n%s", f, n, c.Stderr())
+		}
+	}
+
+	var stderr bytes.Buffer
+	if status := run([]string{"serve", "-D", "--python", "/bin/sh", "app:x"}, io.Discard, &stderr); status != exitUsage ||
+		!strings.Contains(stderr.String(), "does not daemonize") {
+		t.Errorf("serve -D: status %d, %q; want %d, does not daemonize", status, stderr.String(), exitUsage)
+	}
+}
+
+// TestAccessLogfileStdout checks that --access-logfile - turns the access
+// log on, combined, to stdout, as gunicorn's does.
+func TestAccessLogfileStdout(t *testing.T) {
+	var stdout bytes.Buffer
+	for _, tc := range []struct {
+		file string
+		want accesslog.Format
+	}{{"", accesslog.Off}, {"-", accesslog.Combined}} {
+		format, out, file, err := accessLogOutput(&serveOptions{accessLogFile: tc.file}, &stdout)
+		if format != tc.want || out != &stdout || file != nil || err != nil {
+			t.Errorf("--access-logfile %q: %v, %v, %v, %v; want %v to stdout", tc.file, format, out, file, err, tc.want)
 		}
 	}
 }
