@@ -167,15 +167,19 @@ Signals:
                     stops at once
   SIGQUIT           stop at once: close the listeners and connections, kill the
                     workers, remove the socket and runtime files, exit 0
-  SIGHUP            reopen --access-logfile, reload the TLS certificate and the app
-  SIGUSR1           reopen --access-logfile only
+  SIGHUP            reopen --access-logfile and --error-logfile, reload the TLS
+                    certificate and the app
+  SIGUSR1           reopen --access-logfile and --error-logfile only
   SIGTTIN, SIGTTOU  add a worker, remove one
 
 Every flag may also come from the environment, GOWSGI_ and its name in capitals
 (--max-requests: GOWSGI_MAX_REQUESTS; one value per line for repeatable flags), or
 from the --config file (or GOWSGI_CONFIG), with lines like "max-requests = 1000"
 (# starts a comment line; repeat a key to repeat a flag; "app = MODULE:CALLABLE").
-The command line wins over the environment, which wins over the file.
+A gunicorn config file (FILE.py, python:MODULE; ./gunicorn.conf.py without
+--config) is run with --python and its settings taken; GUNICORN_CMD_ARGS holds
+flags, as gunicorn's. The command line wins over GUNICORN_CMD_ARGS, which wins
+over the environment, which wins over the file.
 
 Flags:
 `
