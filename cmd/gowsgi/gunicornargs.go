@@ -46,7 +46,33 @@ func loadConfig(fs *flag.FlagSet, o *serveOptions, lookup func(string) (string, 
 			app = fileApp
 		}
 	}
-	return app, nil
+	return app, gunicornDefaults(fs, o, lookup)
+}
+
+// gunicornDefaults applies the defaults gunicorn takes from the
+// environment, for what nothing set: --bind 0.0.0.0:$PORT (unless systemd
+// passed sockets) and --workers $WEB_CONCURRENCY, as Heroku-like platforms
+// set them. It notes that --backlog, if set, is the listen queue now.
+func gunicornDefaults(fs *flag.FlagSet, o *serveOptions, lookup func(string) (string, bool)) error {
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	_, activated := lookup("LISTEN_FDS")
+	if port, ok := lookup("PORT"); ok && port != "" && !set["bind"] && !set["b"] && !activated {
+		if err := fs.Set("bind", "0.0.0.0:"+port); err != nil {
+			return fmt.Errorf("$PORT: %v", err)
+		}
+		o.notes = append(o.notes, note{0, "binding to $PORT, as gunicorn does", []any{"bind", "0.0.0.0:" + port}})
+	}
+	if n, ok := lookup("WEB_CONCURRENCY"); ok && n != "" && !set["workers"] && !set["w"] {
+		if err := fs.Set("workers", n); err != nil {
+			return fmt.Errorf("$WEB_CONCURRENCY: %v", err)
+		}
+	}
+	if set["backlog"] {
+		o.notes = append(o.notes, note{0, "--backlog is the listen queue, as gunicorn's; the requests that wait for a free worker are --max-queued's",
+			[]any{"backlog", o.listenBacklog, "max-queued", o.maxQueued}})
+	}
+	return nil
 }
 
 // applyGunicornArgs sets the flags in GUNICORN_CMD_ARGS that the command

@@ -402,3 +402,29 @@ func TestAccessLogfileStdout(t *testing.T) {
 		}
 	}
 }
+
+// TestGunicornEnvDefaults checks gunicorn's defaults from the environment,
+// $PORT and $WEB_CONCURRENCY, and that what is set wins over them.
+func TestGunicornEnvDefaults(t *testing.T) {
+	t.Setenv("GUNICORN_CMD_ARGS", "")
+	t.Setenv("PORT", "5000")
+	t.Setenv("WEB_CONCURRENCY", "3")
+	cases := []struct {
+		args    []string
+		binds   []string
+		workers int
+	}{
+		{nil, []string{"0.0.0.0:5000"}, 3},
+		{[]string{"-b", ":1", "-w", "2"}, []string{":1"}, 2},
+	}
+	for _, tc := range cases {
+		var stderr bytes.Buffer
+		o, _, _ := parseServe(append(tc.args, "--python", "/bin/sh", "app:x"), io.Discard, &stderr)
+		if o == nil {
+			t.Fatal(stderr.String())
+		}
+		if !slices.Equal(o.binds, tc.binds) || o.workers != tc.workers {
+			t.Errorf("%q: binds %q, workers %d; want %q, %d", tc.args, o.binds, o.workers, tc.binds, tc.workers)
+		}
+	}
+}
