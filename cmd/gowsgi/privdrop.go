@@ -44,13 +44,13 @@ func (o *serveOptions) afterBind(binds []bindAddr, listeners []net.Listener, log
 			}
 		}
 	}
-	if uid < 0 && gid < 0 {
-		return removePid, nil
+	if (uid < 0 || uid == os.Getuid()) && (gid < 0 || gid == os.Getgid()) {
+		return removePid, nil // nothing to drop, as gunicorn's
 	}
 	var files []string
-	for _, l := range listeners {
-		if a, ok := l.Addr().(*net.UnixAddr); ok && !strings.HasPrefix(a.Name, "@") {
-			files = append(files, a.Name)
+	for _, b := range binds {
+		if b.network == "unix" && !strings.HasPrefix(b.address, "@") {
+			files = append(files, b.address) // not systemd's: its unit says whose
 		}
 	}
 	for _, f := range []string{o.pidFile, o.errorLogFile, o.accessLogFile} {

@@ -124,7 +124,8 @@ func somaxconn(t *testing.T) int {
 // TestUserGroup runs the server as root with --user and --group of an
 // unprivileged user it creates: it binds a port below 1024, then the Go
 // process and the workers run as that user, the pid and log files are
-// theirs, and the pid file is removed at exit. It needs root and useradd.
+// theirs, as is the unix socket, and both are removed at exit. It needs
+// root and useradd.
 func TestUserGroup(t *testing.T) {
 	needPython(t)
 	if os.Geteuid() != 0 {
@@ -159,9 +160,9 @@ func TestUserGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pidFile, accessLog := filepath.Join(run, "gowsgi.pid"), filepath.Join(dir, "access.log")
+	pidFile, accessLog, sock := filepath.Join(run, "gowsgi.pid"), filepath.Join(dir, "access.log"), filepath.Join(run, "app.sock")
 	port := freePortBelow1024(t)
-	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:"+port, "--python", debianPython, "--chdir", abs(t, "testdata"),
+	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:"+port, "-b", "unix:"+sock, "--python", debianPython, "--chdir", abs(t, "testdata"),
 		"-w", "2", "--user", name, "--group", name, "--pid", pidFile, "--access-logfile", accessLog, "ids:ids")
 	addr := c.Addr()
 	if code, body := get(t, http.DefaultClient, "http://"+addr+"/"); code != 200 || body != u.Uid+" "+u.Gid+" ["+u.Gid+"]" {
@@ -180,7 +181,7 @@ func TestUserGroup(t *testing.T) {
 			t.Errorf("the server's /proc/PID/status lacks %q:\n%s", want, status)
 		}
 	}
-	for _, f := range []string{pidFile, accessLog} {
+	for _, f := range []string{pidFile, accessLog, sock} {
 		if fi, err := os.Stat(f); err != nil || fi.Sys().(*syscall.Stat_t).Uid != uint32(uid) {
 			t.Errorf("%s: %v; want it owned by %s", f, err, name)
 		}
@@ -189,8 +190,10 @@ func TestUserGroup(t *testing.T) {
 	if s := c.Wait(); s != 0 {
 		t.Errorf("exit status %d:\n%s", s, c.Stderr())
 	}
-	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
-		t.Errorf("pid file after exit: %v; want it removed", err)
+	for _, f := range []string{pidFile, sock} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s after exit: %v; want it removed", f, err)
+		}
 	}
 	if b, _ := os.ReadFile(accessLog); !bytes.Contains(b, []byte(`"GET / HTTP/1.1" 200`)) {
 		t.Errorf("access log: %q", b)
@@ -220,5 +223,29 @@ func TestUserGroupErrors(t *testing.T) {
 		if s := c.Wait(); s != exitFailure || !strings.Contains(c.Stderr(), args[0]+` \"`+args[1]+`\"`) {
 			t.Errorf("%q: status %d:\n%s", args, s, c.Stderr())
 		}
+	}
+}
+
+// TestUserSelf checks that --user and --group naming the user the server
+// runs as are no change, as gunicorn's, root or not.
+func TestUserSelf(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	u, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+	if err != nil {
+		t.Skip(err)
+	}
+	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
+		"--user", u.Username, "--group", g.Name, "ids:ids")
+	want := fmt.Sprintf("%d %d ", os.Getuid(), os.Getgid())
+	if code, body := get(t, http.DefaultClient, "http://"+c.Addr()+"/"); code != 200 || !strings.HasPrefix(body, want) {
+		t.Errorf("GET: %d %q; want %q...", code, body, want)
+	}
+	if c.Count("dropped privileges") != 0 {
+		t.Errorf("privileges dropped:\n%s", c.Stderr())
 	}
 }
