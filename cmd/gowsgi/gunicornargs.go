@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 )
 
@@ -61,7 +62,7 @@ func gunicornDefaults(fs *flag.FlagSet, o *serveOptions, lookup func(string) (st
 		if err := fs.Set("bind", "0.0.0.0:"+port); err != nil {
 			return fmt.Errorf("$PORT: %v", err)
 		}
-		o.notes = append(o.notes, note{0, "binding to $PORT, as gunicorn does", []any{"bind", "0.0.0.0:" + port}})
+		o.notes = append(o.notes, note{slog.LevelInfo, "binding to $PORT, as gunicorn does", []any{"bind", "0.0.0.0:" + port}})
 	}
 	if n, ok := lookup("WEB_CONCURRENCY"); ok && n != "" && !set["workers"] && !set["w"] {
 		if err := fs.Set("workers", n); err != nil {
@@ -69,7 +70,7 @@ func gunicornDefaults(fs *flag.FlagSet, o *serveOptions, lookup func(string) (st
 		}
 	}
 	if set["backlog"] {
-		o.notes = append(o.notes, note{0, "--backlog is the listen queue, as gunicorn's; the requests that wait for a free worker are --max-queued's",
+		o.notes = append(o.notes, note{slog.LevelInfo, "--backlog is the listen queue, as gunicorn's; the requests that wait for a free worker are --max-queued's",
 			[]any{"backlog", o.listenBacklog, "max-queued", o.maxQueued}})
 	}
 	return nil

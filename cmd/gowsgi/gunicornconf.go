@@ -177,7 +177,7 @@ func applyGunicornConfig(fs *flag.FlagSet, o *serveOptions, path string, byDefau
 			}
 			o.warnOnce("gunicorn setting not supported yet: ignored", "setting", name)
 			continue
-		case flagName == "" && slices.Contains(gunicornSettingNames, name):
+		case flagName == "" && slices.Contains(gunicornSettingNames(), name):
 			o.warnOnce("gunicorn setting with no counterpart in gowsgi: ignored", "setting", name)
 			continue
 		case flagName == "":
@@ -194,7 +194,7 @@ func applyGunicornConfig(fs *flag.FlagSet, o *serveOptions, path string, byDefau
 		}
 	}
 	for _, name := range cfg.Callables {
-		if !slices.Contains(gunicornHookNames, name) {
+		if !slices.Contains(gunicornHookNames(), name) {
 			o.warnOnce("a callable that is not a gunicorn server hook: ignored", "name", name)
 			continue
 		}
@@ -248,10 +248,14 @@ func settingValues(raw json.RawMessage) ([]string, error) {
 // gunicornFlag is the gowsgi flag of the gunicorn setting name, or "".
 func gunicornFlag(name string) string {
 	switch name {
-	case "bind", "workers", "threads", "timeout", "max_requests", "max_requests_jitter", "chdir", "pythonpath",
-		"reload", "certfile", "keyfile", "user", "group", "umask", "backlog", "forwarded_allow_ips",
-		"limit_request_line", "limit_request_fields", "limit_request_field_size", "graceful_timeout":
-		return strings.ReplaceAll(strings.ReplaceAll(name, "_", "-"), "field-size", "field_size")
+	case "bind", "workers", "threads", "timeout", "chdir", "pythonpath", "reload", "certfile", "keyfile",
+		"user", "group", "umask", "backlog":
+		return name
+	case "max_requests", "max_requests_jitter", "graceful_timeout", "forwarded_allow_ips",
+		"limit_request_line", "limit_request_fields":
+		return strings.ReplaceAll(name, "_", "-")
+	case "limit_request_field_size":
+		return "limit-request-field_size"
 	case "worker_class":
 		return "worker-class"
 	case "keepalive":
@@ -290,29 +294,33 @@ func gunicornSoon(name string) string {
 
 // gunicornHookNames are gunicorn's server hooks, which its config file
 // defines as functions.
-var gunicornHookNames = []string{
-	"on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init",
-	"worker_int", "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit",
-	"worker_exit", "nworkers_changed", "on_exit", "ssl_context",
+func gunicornHookNames() []string {
+	return []string{
+		"on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init",
+		"worker_int", "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit",
+		"worker_exit", "nworkers_changed", "on_exit", "ssl_context",
+	}
 }
 
 // gunicornSettingNames are gunicorn's settings (23.0), for the warning of
 // one gowsgi has no counterpart for.
-var gunicornSettingNames = []string{
-	"config", "wsgi_app", "bind", "backlog", "workers", "worker_class", "threads", "worker_connections",
-	"max_requests", "max_requests_jitter", "timeout", "graceful_timeout", "keepalive",
-	"limit_request_line", "limit_request_fields", "limit_request_field_size", "reload", "reload_engine",
-	"reload_extra_files", "spew", "check_config", "print_config", "preload_app", "sendfile", "reuse_port",
-	"chdir", "daemon", "raw_env", "pidfile", "worker_tmp_dir", "user", "group", "umask", "initgroups",
-	"tmp_upload_dir", "secure_scheme_headers", "forwarded_allow_ips", "accesslog",
-	"disable_redirect_access_to_syslog", "access_log_format", "errorlog", "loglevel", "capture_output",
-	"logger_class", "logconfig", "logconfig_dict", "logconfig_json", "syslog_addr", "syslog",
-	"syslog_prefix", "syslog_facility", "enable_stdio_inheritance", "statsd_host", "dogstatsd_tags",
-	"statsd_prefix", "proc_name", "default_proc_name", "pythonpath", "paste", "raw_paste_global_conf",
-	"permit_obsolete_folding", "strip_header_spaces", "permit_unconventional_http_method",
-	"permit_unconventional_http_version", "casefold_http_method", "forwarder_headers", "header_map",
-	"tolerate_dangerous_framing", "proxy_protocol", "proxy_allow_ips", "keyfile", "certfile",
-	"ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs", "do_handshake_on_connect", "ciphers",
+func gunicornSettingNames() []string {
+	return []string{
+		"config", "wsgi_app", "bind", "backlog", "workers", "worker_class", "threads", "worker_connections",
+		"max_requests", "max_requests_jitter", "timeout", "graceful_timeout", "keepalive",
+		"limit_request_line", "limit_request_fields", "limit_request_field_size", "reload", "reload_engine",
+		"reload_extra_files", "spew", "check_config", "print_config", "preload_app", "sendfile", "reuse_port",
+		"chdir", "daemon", "raw_env", "pidfile", "worker_tmp_dir", "user", "group", "umask", "initgroups",
+		"tmp_upload_dir", "secure_scheme_headers", "forwarded_allow_ips", "accesslog",
+		"disable_redirect_access_to_syslog", "access_log_format", "errorlog", "loglevel", "capture_output",
+		"logger_class", "logconfig", "logconfig_dict", "logconfig_json", "syslog_addr", "syslog",
+		"syslog_prefix", "syslog_facility", "enable_stdio_inheritance", "statsd_host", "dogstatsd_tags",
+		"statsd_prefix", "proc_name", "default_proc_name", "pythonpath", "paste", "raw_paste_global_conf",
+		"permit_obsolete_folding", "strip_header_spaces", "permit_unconventional_http_method",
+		"permit_unconventional_http_version", "casefold_http_method", "forwarder_headers", "header_map",
+		"tolerate_dangerous_framing", "proxy_protocol", "proxy_allow_ips", "keyfile", "certfile",
+		"ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs", "do_handshake_on_connect", "ciphers",
+	}
 }
 
 // fileExists reports whether path names a regular file.
