@@ -428,3 +428,23 @@ func TestGunicornEnvDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestGunicornConfigNotPy checks that a gunicorn config file whose name
+// does not end in .py, and python:MODULE, are run as gunicorn's.
+func TestGunicornConfigNotPy(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "gunicorn.conf", "max_requests = 7\nbind = ['127.0.0.1:1']\n")
+	writeFile(t, dir, "mysite_gunicorn.py", "max_requests = 8\n")
+	t.Setenv("GUNICORN_CMD_ARGS", "")
+	t.Chdir(dir)
+	for conf, want := range map[string]int{"gunicorn.conf": 7, "python:mysite_gunicorn": 8} {
+		var stderr bytes.Buffer
+		o, _, _ := parseServe([]string{"-c", conf, "--python", debianPython, "app:x"}, io.Discard, &stderr)
+		if o == nil {
+			t.Errorf("-c %s: %s", conf, stderr.String())
+		} else if o.maxRequests != want {
+			t.Errorf("-c %s: max requests %d; want %d", conf, o.maxRequests, want)
+		}
+	}
+}
