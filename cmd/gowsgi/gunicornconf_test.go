@@ -98,7 +98,8 @@ func pyRepr(s string) string {
 
 // TestGunicornConfigDefault checks that ./gunicorn.conf.py is read without
 // -c, as gunicorn does, and that the log says so; and that -c of another
-// file, or GOWSGI_CONFIG, comes instead.
+// file, GOWSGI_CONFIG or -c in GUNICORN_CMD_ARGS comes instead (and that
+// GUNICORN_CMD_ARGS's -e wins over the file's raw_env).
 func TestGunicornConfigDefault(t *testing.T) {
 	needPython(t)
 	t.Parallel()
@@ -114,6 +115,7 @@ func TestGunicornConfigDefault(t *testing.T) {
 		{"default", nil, nil, "|/|default file"},
 		{"-c", []string{"-c", other}, nil, "|/|other file"},
 		{"GOWSGI_CONFIG", nil, []string{"GOWSGI_CONFIG=" + other}, "|/|other file"},
+		{"GUNICORN_CMD_ARGS", nil, []string{`GUNICORN_CMD_ARGS=-c ` + other + ` -e "GREETING=cmd args"`}, "|/|cmd args"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
