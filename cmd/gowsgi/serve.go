@@ -225,7 +225,8 @@ func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOp
 	if err != nil {
 		return badUsage("%s", flagError(err))
 	}
-	// The environment and the --config file fill in what the command line did not.
+	// GUNICORN_CMD_ARGS, the environment and the --config file fill in what
+	// the command line did not.
 	app, cerr := loadConfig(fs, o, os.LookupEnv)
 	if cerr != nil {
 		return badUsage("%v", cerr)
