@@ -89,6 +89,11 @@ type gunicornConfig struct {
 // runGunicornConfig runs the gunicorn config at path (or python:MODULE)
 // with python ("" as Config.Python's "") in the current directory.
 func runGunicornConfig(python, path string) (*gunicornConfig, error) {
+	if !strings.HasPrefix(path, "python:") {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+	}
 	python = configPython(python)
 	ctx, cancel := context.WithTimeout(context.Background(), gunicornConfTimeout)
 	defer cancel()

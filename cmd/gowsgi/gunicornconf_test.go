@@ -252,6 +252,7 @@ func TestGunicornConfigErrors(t *testing.T) {
 		{"bad workers", "workers = 'many'\n", `workers = many: "many" is not a whole number`},
 		{"dict", "bind = {'a': 1}\n", `bind: {"a": 1} is not a string`},
 		{"uvicorn", "worker_class = 'uvicorn.workers.UvicornWorker'\n", "once ASGI lands, it will be --interface asgi"},
+		{"missing", "", "no such file or directory"},
 		{"no .py, not key = value", "import os\nworkers = os.nope\n", `is not key = value; nor is it a gunicorn config file`},
 	}
 	for _, tc := range cases {
@@ -260,7 +261,10 @@ func TestGunicornConfigErrors(t *testing.T) {
 			if strings.HasPrefix(tc.name, "no .py") {
 				name = "conf"
 			}
-			conf := writeFile(t, dir, name, tc.body)
+			conf := filepath.Join(dir, name)
+			if tc.name != "missing" {
+				writeFile(t, dir, name, tc.body)
+			}
 			var stderr bytes.Buffer
 			o, _, status := parseServe([]string{"-c", conf, "--python", debianPython, "app:x"}, io.Discard, &stderr)
 			if o != nil || status != exitUsage || !strings.Contains(stderr.String(), tc.want) {
