@@ -12,12 +12,9 @@ import (
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
-// hooksFileEnv names, until -c reads a gunicorn.conf.py, the config file
-// whose server hooks run: an internal option, not a flag's variable.
-const hooksFileEnv = "GOWSGI_HOOKS_FILE"
-
-// hooksFile is the gunicorn config file whose server hooks run, or "".
-func (o *serveOptions) hooksFile() string { return os.Getenv(hooksFileEnv) }
+// hooksFile is the gunicorn config file whose server hooks run (the one
+// -c, GOWSGI_CONFIG or ./gunicorn.conf.py named), or "".
+func (o *serveOptions) hooksFile() string { return o.gunicornConfig }
 
 // serverHooks runs gunicorn's master hooks at the server's moments: each
 // in the hooks helper (package hooks), which waits for it to return. The

@@ -24,7 +24,7 @@ import (
 // hooksConfig is how a test names the gunicorn config file whose hooks
 // run: the environment and the arguments to add.
 func hooksConfig(path string) (env, args []string) {
-	return []string{hooksFileEnv + "=" + path}, nil
+	return nil, []string{"--config", path}
 }
 
 // hooksRun is a server running the hooks of testdata/hooks/gunicorn.conf.py.
@@ -456,8 +456,9 @@ func TestHookPreload(t *testing.T) {
 	h.c.Stop()
 }
 
-// TestHooksFileRaises: a config file that raises stops the server before
-// it binds, with the traceback.
+// TestHooksFileRaises: a config file that raises stops the server before it
+// binds, with the traceback (the settings loader reads it first, so its
+// error is the one shown).
 func TestHooksFileRaises(t *testing.T) {
 	needPython(t)
 	t.Parallel()
@@ -467,11 +468,11 @@ func TestHooksFileRaises(t *testing.T) {
 	}
 	env, args := hooksConfig(file)
 	c := startCLI(t, env, append(append([]string{"serve", "--bind", "127.0.0.1:0", "--python", debianPython}, args...), "hooksapp:app")...)
-	if status := c.Wait(); status != exitFailure {
-		t.Errorf("exit status %d; want %d", status, exitFailure)
+	if status := c.Wait(); status != exitUsage {
+		t.Errorf("exit status %d; want %d", status, exitUsage)
 	}
 	out := c.Stderr()
-	for _, want := range []string{"cannot run the server hooks", file, "ZeroDivisionError"} {
+	for _, want := range []string{"the gunicorn config file failed", file, "ZeroDivisionError"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q:\n%s", want, out)
 		}
