@@ -1,4 +1,4 @@
-"""Write one gowsgi wheel: mkwheel.py --binary B --plat TAGS --version V --out DIR.
+"""Write a gowsgi wheel: mkwheel.py --binary B --plat TAGS --version V --out D.
 
 scripts/wheel runs it, with /usr/bin/python3, once per platform, after it
 cross-compiled the static gowsgi binary B.  A wheel (PEP 427) is a zip
