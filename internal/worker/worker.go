@@ -143,7 +143,7 @@ func (p *Process) spawn(cfg Config, threads int, program string, args ...string)
 	cmd := exec.Command(cfg.Python, args...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = cfg.Env
-	cmd.SysProcAttr = sysProcAttr() // own process group; no orphans
+	cmd.SysProcAttr = sysProcAttr() // its own process group; see sys_linux.go
 
 	theirs, err := p.makeEnds(threads)
 	if err != nil {

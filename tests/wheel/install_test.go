@@ -36,8 +36,10 @@ func TestInstall(t *testing.T) {
 	}
 
 	t.Run("serve", func(t *testing.T) {
-		// The python3 on PATH has no Flask, and neither VIRTUAL_ENV nor
-		// GOWSGI_PYTHON is set: only the launcher can name the venv's.
+		// Neither VIRTUAL_ENV nor GOWSGI_PYTHON is set, and python3 on PATH
+		// is another interpreter (pyenv's, or Debian's outside the venv):
+		// only the launcher can name the venv's, and sys.prefix says which
+		// ran the app.
 		cmd := exec.Command(gowsgi, "serve", "-b", "127.0.0.1:0", "-w", "1", "app:app")
 		cmd.Dir = "testdata"
 		cmd.Env = environ()
@@ -85,7 +87,7 @@ func TestInstall(t *testing.T) {
 	run(t, "", filepath.Join(venv, "bin", "pip"), "uninstall", "--yes", "gowsgi")
 	after := tree(t, venv)
 	for path, kind := range after {
-		if before[path] != kind {
+		if was, ok := before[path]; !ok || was != kind {
 			t.Errorf("left after pip uninstall: %s (%v)", path, kind)
 		}
 	}
