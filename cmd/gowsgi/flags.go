@@ -105,7 +105,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"threads", (*intValue)(&o.threads), "`N` threads in each worker (default 1)"},
 		{"go-procs", (*intValue)(&o.goProcs), "run the server's Go code on `N` CPUs at once (GOMAXPROCS), leaving the others to the workers (default: $GOMAXPROCS if set, else half the CPUs, at least 1)"},
 		{"chdir", (*stringValue)(&o.chdir), "run the workers in `DIR`, which is also first on sys.path (default: the current directory)"},
-		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
+		{"python", pythonFlag(&o.python), pythonUsage},
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
 		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
 		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 (or -1) means no limit (default 1G)"},

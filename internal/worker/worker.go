@@ -159,9 +159,7 @@ func (p *Process) spawn(cfg Config, threads int, program string, args ...string)
 	cmd := exec.Command(cfg.Python, args...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = cfg.Env
-	// Its own process group: a Ctrl-C at the terminal reaches the server,
-	// which then stops the workers in order. Pdeathsig: no orphans.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sysProcAttr() // its own process group; see sys_linux.go
 
 	theirs, err := p.makeEnds(threads)
 	if err != nil {
@@ -215,7 +213,7 @@ func closeFiles(fs []*os.File) {
 // socketPair makes the channel of thread i: our end as a *Conn, theirs as a
 // file to pass to the child.
 func socketPair(p *Process, i int) (*Conn, *os.File, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker %d: socketpair: %w", p.ID, err)
 	}
