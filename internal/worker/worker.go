@@ -142,7 +142,6 @@ func newProcess(cfg Config, kind string) *Process {
 // gone when it returns.
 func (p *Process) ready(ctx context.Context, app string) error {
 	p.started = time.Now()
-	p.Conns[0].live = true // awaitReady reads it
 	if err := p.awaitReady(ctx, app); err != nil {
 		p.Kill()
 		<-p.done
@@ -192,6 +191,10 @@ func (p *Process) makeEnds(threads int) ([]*os.File, error) {
 		p.Conns = append(p.Conns, c)
 		theirs = append(theirs, f)
 	}
+	// The handshake (awaitReady) reads the first channel. It is live from
+	// before the child starts: a child that sends LoadError and exits at
+	// once must not have end() close the channel before Go reads it.
+	p.Conns[0].live = true
 	for _, stream := range []string{"stdout", "stderr"} {
 		w, err := p.logPipe(stream)
 		if err != nil {
