@@ -264,6 +264,9 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		c.failed = "server exited during the load: " + p.tail(3)
 	}
 	status := fmt.Sprintf("%8.0f %s p99 %-8s err %d", c.rps, rateUnit(sc.name), fmtDur(c.p99), c.errors)
+	if c.rps == 0 {
+		status = "RSS " + fmtMB(c.rss) // the memory scenarios measure no rate
+	}
 	if c.failed != "" {
 		status = "FAILED " + c.failed
 	} else if c.starved > 0 {
