@@ -32,8 +32,11 @@ func wsScenarios(idle int) []scenario {
 	return []scenario{
 		{name: "ws", only: []string{"wsecho"}, run: wsCell,
 			desc: fmt.Sprintf("%d WebSockets, each sending a %d-byte text message and awaiting its echo before the next (no compression); msg/s are echoes, p50/p99 their round trips; STARVED: sockets that got no echo at all", conns, len(wsMessage))},
+		// gowsgi's --max-streams (1000 by default) caps the sockets a
+		// worker holds; past it they wait. The peers have no such cap.
 		{name: "ws-idle", only: []string{"wsecho"}, run: wsIdleCell,
-			desc: fmt.Sprintf("%d WebSockets opened and held silent for the load's duration: RSS then (the note splits it by process, with threads), and each socket must still echo once at the end (STARVED: those that did not)", idle)},
+			gowsgiArgs: []string{"--max-streams", strconv.Itoa(idle)},
+			desc: fmt.Sprintf("%d WebSockets opened and held silent for the load's duration (gowsgi rows add --max-streams %d): RSS then (the note splits it by process, with threads), and each socket must still echo once at the end (STARVED: those that did not)", idle, idle)},
 	}
 }
 
