@@ -160,6 +160,8 @@ func TestASGITargets(t *testing.T) {
 			{server: "gowsgi", app: "fastapi", scenario: "keepalive", failed: "no --interface", na: true},
 			{server: "uvicorn", app: "fastapi", scenario: "keepalive", rps: 9000},
 		}, "FastAPI JSON", []string{"not measured", "no gowsgi figure"}},
+		{"FastAPI not in the run", []cell{{server: "uvicorn", app: "asgihello", scenario: "keepalive", rps: 9000}},
+			"FastAPI JSON", []string{"not measured", "not in this run"}},
 		{"echo missed", []cell{
 			{server: "gowsgi", app: "wsecho", scenario: "ws", rps: 22000},
 			{server: "uvicorn", app: "wsecho", scenario: "ws", rps: 20000},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -114,6 +115,8 @@ func versus(app, scen string, pr peer, want float64) func([]cell) (string, bool,
 		g := best(cells, app, scen, gowsgiServers)
 		p := best(cells, app, scen, pr.match)
 		switch {
+		case !slices.ContainsFunc(cells, func(c cell) bool { return c.app == app && c.scenario == scen }):
+			return "", false, false // not in this run
 		case g == nil:
 			return "no gowsgi figure", false, false
 		case p == nil && starvedPeer(cells, app, scen, pr) != "":
