@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -55,10 +56,11 @@ type server struct {
 	// server is enough there.
 	noMem bool
 	// asgi: the server runs the ASGI apps and no others; an app's kind
-	// decides which servers run it.
-	asgi bool
-	note string
-	argv func(env *runEnv, a app, addr string) []string
+	// decides which servers run it. anyKind: both kinds (go-native's
+	// answers are the apps' responses without the apps).
+	asgi, anyKind bool
+	note          string
+	argv          func(env *runEnv, a app, addr string) []string
 	// path, if set, is the request path instead of the app's: the server
 	// answers that app's load with something else than the app.
 	path func(env *runEnv, a app) string
@@ -103,10 +105,10 @@ func wsgiServers() []server {
 			path: func(env *runEnv, a app) string { return "/files/" + filepath.Base(env.static) },
 		},
 		{
-			name: "go-native",
-			note: "limit: bench/cmd/gohello, a Go handler's response (hello's, or download's 10 MB at /download) on net/http and no Python: what HTTP alone costs",
+			name: "go-native", anyKind: true,
+			note: "limit: bench/cmd/gohello, a Go handler's response (hello's, or download's 10 MB at /download, or wsecho's echo on github.com/coder/websocket) on net/http and no Python: what HTTP alone costs",
 			argv: func(env *runEnv, a app, addr string) []string {
-				if env.gohello == "" || a.name != "hello" && a.name != "download" {
+				if env.gohello == "" || !slices.Contains([]string{"hello", "download", "asgihello", "wsecho"}, a.name) {
 					return nil
 				}
 				return []string{env.gohello, "-bind", addr}

@@ -36,7 +36,7 @@ func wsScenarios(idle int) []scenario {
 		// worker holds; past it they wait. The peers have no such cap.
 		{name: "ws-idle", only: []string{"wsecho"}, run: wsIdleCell,
 			gowsgiArgs: []string{"--max-streams", strconv.Itoa(idle)},
-			desc: fmt.Sprintf("%d WebSockets opened and held silent for the load's duration (gowsgi rows add --max-streams %d): RSS then (the note splits it by process, with threads), and each socket must still echo once at the end (STARVED: those that did not)", idle, idle)},
+			desc:       fmt.Sprintf("%d WebSockets opened and held silent for the load's duration (gowsgi rows add --max-streams %d): RSS then (the note splits it by process, with threads), and each socket must still echo once at the end (STARVED: those that did not)", idle, idle)},
 	}
 }
 
