@@ -151,7 +151,7 @@ func baseFor(env *runEnv, base, wsgiBase string) func(app string) string {
 // idleWebSockets checks gowsgi's ws-idle cell: every socket still echoed,
 // the Go process under 200 MB, and no worker with a thread per socket
 // (fewer threads than 1% of the sockets). Fewer than 10,000 sockets in
-// the run measure nothing.
+// the run measure nothing. go-native's figure, if measured, is added.
 func idleWebSockets(cells []cell) (string, bool, bool) {
 	var c *cell
 	for i := range cells {
@@ -166,6 +166,10 @@ func idleWebSockets(cells []cell) (string, bool, bool) {
 		return fmt.Sprintf("only %d sockets in this run (-ws-idle)", c.conns), false, false
 	}
 	figure := c.mem.describe("Go")
+	if n := find(cells, "go-native", "wsecho", "ws-idle"); n != nil && n.mem != nil {
+		// What net/http and the WebSocket library alone hold.
+		figure += fmt.Sprintf("; go-native holds them in %s", fmtMB(n.mem.top.rss))
+	}
 	if c.starved > 0 {
 		return fmt.Sprintf("%d of %d sockets did not echo at the end; %s", c.starved, c.conns, figure), false, true
 	}
