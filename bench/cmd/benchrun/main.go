@@ -22,7 +22,7 @@ import (
 
 func main() {
 	var (
-		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 185 cells in a full run")
+		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 210 cells in a full run")
 		quick     = flag.Bool("quick", false, "smoke test: hello app, keep-alive scenario only")
 		appsF     = flag.String("apps", "", "comma-separated apps to run (default all)")
 		serversF  = flag.String("servers", "", "comma-separated servers to run (default all)")
