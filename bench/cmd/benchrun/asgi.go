@@ -193,7 +193,7 @@ func asgiH2(cells []cell) (string, bool, bool) {
 		switch {
 		case c.server == "gowsgi":
 			g = c
-		case c.counts():
+		case c.counts() && anyPeer.match(c.server):
 			peers = append(peers, fmt.Sprintf("%s %.0f req/s", c.server, c.rps))
 		}
 	}

@@ -182,7 +182,8 @@ func TestASGITargets(t *testing.T) {
 			{server: "gowsgi", app: "asgihello", scenario: "h2", rps: 30000},
 			{server: "uvicorn", app: "asgihello", scenario: "h2", failed: "no HTTP/2"},
 			{server: "hypercorn", app: "asgihello", scenario: "h2", rps: 9000},
-		}, "HTTP/2 for ASGI", []string{" met |", "gowsgi 30000 req/s over h2c; peers over h2c too: hypercorn 9000 req/s"}},
+			{server: "go-native", app: "asgihello", scenario: "h2", rps: 50000}, // a limit, not a peer
+		}, "HTTP/2 for ASGI", []string{" met |", "gowsgi 30000 req/s over h2c; peers over h2c too: hypercorn 9000 req/s |"}},
 		{"h2 failed", []cell{{server: "gowsgi", app: "asgihello", scenario: "h2", failed: "no HTTP/2: no request succeeded over h2c"}},
 			"HTTP/2 for ASGI", []string{"MISSED", "gowsgi: no HTTP/2", "no peer speaks it here"}},
 		{"h2 not available", []cell{{server: "gowsgi", app: "asgihello", scenario: "h2", failed: "no --interface", na: true}},

@@ -101,7 +101,7 @@ func wsIdleCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) c
 	c.note = fmt.Sprintf("opened %d/%d in %s, %d echoed at the end; %s", idle.Opened, n,
 		opened.Round(10*time.Millisecond), echoed, mem.describe(topName(env, p)))
 	if idle.Failed > 0 {
-		c.note += fmt.Sprintf("; %d handshakes failed, first: %.80v", idle.Failed, idle.Err)
+		c.note += fmt.Sprintf("; %d handshakes failed, first: %.160v", idle.Failed, idle.Err)
 	}
 	return c
 }

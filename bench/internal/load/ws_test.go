@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // wsServer accepts every WebSocket and passes it to serve (with its
@@ -116,6 +118,30 @@ func TestWSIdle(t *testing.T) {
 				t.Errorf("EchoAll = %d, want %d", got, tt.echoed)
 			}
 		})
+	}
+}
+
+// TestWSIdlePings: a server that pings its idle sockets, as uvicorn and
+// daphne do, gets its pongs, and then its echoes.
+func TestWSIdlePings(t *testing.T) {
+	var ponged atomic.Int64
+	url := wsServer(t, func(n int, c *websocket.Conn, stop <-chan struct{}) {
+		// Ping needs a reader on this side too, for the pong.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go echo(c, same)
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+		defer pcancel()
+		if c.Ping(pctx) == nil {
+			ponged.Add(1)
+		}
+		<-stop
+	})
+	id := OpenWSIdle(context.Background(), url, 10, time.Second)
+	defer id.Close()
+	proctest.Eventually(t, 5*time.Second, "10 pongs", func() bool { return ponged.Load() == 10 })
+	if got := id.EchoAll(context.Background(), []byte("still there?"), time.Second); got != 10 {
+		t.Errorf("EchoAll = %d, want 10", got)
 	}
 }
 
