@@ -56,9 +56,10 @@ func wsCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell 
 	pid := p.cmd.Process.Pid
 	var rss int64
 	rssDone := during(ctx, env.duration, 0.8, func() { rss = treeRSS(pid) })
-	cpu0 := sampleCPU(pid)
+	cpu0, self0 := sampleCPU(pid), selfCPU()
 	r := load.RunWS(ctx, load.WSConfig{URL: wsURL(addr, a), Conns: conns, Duration: env.duration, Message: wsMessage})
 	c.cpu = cpuBetween(cpu0, sampleCPU(pid))
+	self := selfCPU() - self0
 	<-rssDone
 	if len(r.Latencies) == 0 {
 		c.failed = fmt.Sprintf("no echo on any of %d WebSockets: %v", conns, r.Err)
@@ -67,7 +68,19 @@ func wsCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell 
 	c.rps, c.errors, c.rss, c.requests = r.MPS(), r.Errors, rss, int64(len(r.Latencies))
 	c.p50, c.p99 = load.Percentile(r.Latencies, 50), load.Percentile(r.Latencies, 99)
 	c.starved, c.conns = r.Starved(), conns
+	// The generator shares the cores: when it costs as much per message as
+	// the server, the rate is partly its own.
+	c.note = fmt.Sprintf("generator %.1f µs CPU/msg", perRequest(self, c.requests))
 	return c
+}
+
+// selfCPU is the harness's own user+system CPU so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // wsIdleCell opens env.asgi.idleWS WebSockets, holds them for the load's
