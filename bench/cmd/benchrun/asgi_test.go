@@ -6,6 +6,17 @@ import (
 	"time"
 )
 
+func TestPerSocket(t *testing.T) {
+	before := treeMem{top: procMem{rss: 10 << 20}, children: []procMem{{rss: 20 << 20}}}
+	after := treeMem{top: procMem{rss: 10<<20 + 400<<10}, children: []procMem{{rss: 20<<20 + 100<<10}}}
+	if got, want := perSocket(before, after, 10, "Go"), "per socket +50KB, Go +40KB"; got != want {
+		t.Errorf("perSocket = %q, want %q", got, want)
+	}
+	if got := perSocket(before, after, 0, "Go"); got != "" {
+		t.Errorf("perSocket of no sockets = %q, want nothing", got)
+	}
+}
+
 func TestParseStatus(t *testing.T) {
 	status := "Name:\tpython3\nState:\tS (sleeping)\nVmPeak:\t  99999 kB\nVmRSS:\t   40960 kB\nRssAnon:\t  1 kB\nThreads:\t3\n"
 	for _, tt := range []struct {

@@ -95,6 +95,7 @@ func wsIdleCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) c
 		c.failed = fmt.Sprintf("RLIMIT_NOFILE is %d: too low for %d sockets; raise the hard limit", lim, n)
 		return c
 	}
+	before := sampleMem(p.cmd.Process.Pid)
 	octx, cancel := context.WithTimeout(ctx, wsOpenTimeout)
 	t0 := time.Now()
 	idle := load.OpenWSIdle(octx, wsURL(addr, a), n, wsDialTimeout)
@@ -111,12 +112,22 @@ func wsIdleCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) c
 	echoed := idle.EchoAll(ctx, wsMessage, wsEchoTimeout)
 	c.rss, c.mem = mem.total(), &mem
 	c.starved, c.conns = n-echoed, n
-	c.note = fmt.Sprintf("opened %d/%d in %s, %d echoed at the end; %s", idle.Opened, n,
-		opened.Round(10*time.Millisecond), echoed, mem.describe(topName(env, p)))
+	c.note = fmt.Sprintf("opened %d/%d in %s, %d echoed at the end; %s; %s", idle.Opened, n,
+		opened.Round(10*time.Millisecond), echoed, mem.describe(topName(env, p)), perSocket(before, mem, idle.Opened, topName(env, p)))
 	if idle.Failed > 0 {
 		c.note += fmt.Sprintf("; %d handshakes failed, first: %.160v", idle.Failed, idle.Err)
 	}
 	return c
+}
+
+// perSocket is the growth from before to after divided by the n sockets:
+// "per socket +40KB, Go +36KB".
+func perSocket(before, after treeMem, n int, top string) string {
+	if n <= 0 {
+		return ""
+	}
+	kb := func(d int64) string { return fmt.Sprintf("%+.0fKB", float64(d)/1024/float64(n)) }
+	return fmt.Sprintf("per socket %s, %s %s", kb(after.total()-before.total()), top, kb(after.top.rss-before.top.rss))
 }
 
 // topName is what the top process of a server's tree is called in notes:
