@@ -58,6 +58,27 @@ type Config struct {
 	PythonPath []string // prepended to sys.path
 	Env        []string // the process environment
 	Logger     *slog.Logger
+
+	// Interface is "wsgi" (or "": one channel per thread, one request at
+	// a time on each) or "asgi": one channel and one event loop, streams
+	// multiplexed on it by the Process's Mux; Threads is then 1.
+	Interface string
+	// Timeout, for an ASGI worker, is how long its loop may send nothing
+	// while streams are open before it is taken for stuck and killed
+	// (Python stacks first); 0 means never.
+	Timeout time.Duration
+}
+
+// IsASGI reports whether cfg starts an ASGI worker.
+func (cfg Config) IsASGI() bool { return cfg.Interface == "asgi" }
+
+// interfaceArgs is the bootstrap's interface argument: "asgi", or none
+// for WSGI (the runtime's default when it is absent).
+func (cfg Config) interfaceArgs() []string {
+	if cfg.IsASGI() {
+		return []string{"asgi"}
+	}
+	return nil
 }
 
 // Info is what the worker reports once its app is imported.
@@ -67,6 +88,12 @@ type Info struct {
 	Implementation string // "CPython" or "PyPy"
 	Executable     string
 	App            string // what the app spec names, as "flask.app.Flask"
+
+	// An ASGI worker's: "asgi", its event loop ("uvloop" or "asyncio")
+	// and whether the app speaks lifespan ("on" or "unsupported").
+	Interface string
+	Loop      string
+	Lifespan  string
 }
 
 // LoadError reports an app that failed to import; the worker has exited with
@@ -103,6 +130,12 @@ type Process struct {
 	// Quota, if not 0, is how many it serves before it is recycled; set
 	// before the process is shared.
 	Quota int64
+
+	// Mux multiplexes the streams of an ASGI worker; nil for WSGI.
+	Mux *Mux
+
+	asgi    bool
+	timeout time.Duration
 }
 
 // Start spawns a worker and waits until its app is imported. If the app
@@ -110,8 +143,13 @@ type Process struct {
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
-	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
+	if cfg.IsASGI() {
+		threads = 1
+	}
+	args := append([]string{cfg.App, strconv.Itoa(threads),
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta)},
+		cfg.interfaceArgs()...)
+	err := p.spawn(cfg, threads, pyruntime.Bootstrap, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +157,8 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 }
 
 func newProcess(cfg Config, kind string) *Process {
-	return &Process{ID: cfg.ID, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
+	return &Process{ID: cfg.ID, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger,
+		asgi: cfg.IsASGI() && kind == "worker", timeout: cfg.Timeout}
 }
 
 // ready waits for the app to be imported; if it was not, the process is
@@ -131,6 +170,9 @@ func (p *Process) ready(ctx context.Context, app string) error {
 		p.Kill()
 		<-p.done
 		return err
+	}
+	if p.asgi {
+		p.Mux = newMux(p, p.Conns[0], p.timeout)
 	}
 	p.state.Store(int32(Ready))
 	return nil
@@ -295,6 +337,12 @@ func (p *Process) readInfo(meta []byte) error {
 	p.Info.Implementation, _ = m["implementation"].(string)
 	p.Info.Executable, _ = m["executable"].(string)
 	p.Info.App, _ = m["app"].(string)
+	p.Info.Interface, _ = m["interface"].(string)
+	p.Info.Loop, _ = m["loop"].(string)
+	p.Info.Lifespan, _ = m["lifespan"].(string)
+	if p.asgi && p.Info.Interface != "asgi" {
+		return fmt.Errorf("worker %d: started as ASGI, its Ready says interface %q", p.ID, p.Info.Interface)
+	}
 	return nil
 }
 
@@ -377,6 +425,10 @@ func (p *Process) Stop() {
 	p.stop.Do(func() {
 		if p.State() != Exited {
 			p.state.Store(int32(Stopping))
+		}
+		if p.Mux != nil {
+			p.Mux.Stop()
+			return
 		}
 		for _, c := range p.Conns {
 			c.closeWrite()
