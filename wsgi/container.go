@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/environ"
+	"github.com/gowsgi/gowsgi/internal/funnel"
 	"github.com/gowsgi/gowsgi/internal/lograte"
 	"github.com/gowsgi/gowsgi/internal/pool"
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -23,10 +24,10 @@ type Container struct {
 	log  *slog.Logger
 	pool *pool.Pool
 
-	bodies    memBudget        // the request bodies in memory (body.go)
-	refusals  *lograte.Limiter // the log lines of 503s: one a second
-	exchanges sync.Pool        // *worker.Exchange, reused
-	gathers   sync.Pool        // *[]byte: gatherMax buffers, for small Data payloads
+	bodies    memBudget     // the request bodies in memory (body.go)
+	funnel    funnel.Funnel // answers in the app's place (errors.go)
+	exchanges sync.Pool     // *worker.Exchange, reused
+	gathers   sync.Pool     // *[]byte: gatherMax buffers, for small Data payloads
 
 	// multiprocess is the wsgi.multiprocess of new requests: whether more
 	// than one worker takes requests (see SetWorkers). resize serializes
@@ -56,7 +57,11 @@ func NewContainer(cfg Config) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{cfg: cfg, log: cfg.Logger, refusals: lograte.New(cfg.Logger, time.Second)}
+	c := &Container{cfg: cfg, log: cfg.Logger}
+	c.funnel = funnel.Funnel{Log: cfg.Logger, Refusals: lograte.New(cfg.Logger, time.Second),
+		Respond: func(w http.ResponseWriter, r *http.Request, status int, id string, err error) {
+			ErrorResponse(cfg.ErrorHandler, w, r, status, id, err)
+		}}
 	c.bodies.limit = cfg.MaxMemoryBodies
 	// The pool exists, not started, from the first: Stats and Info, which
 	// an admin server may call while Start runs, read it without a lock.
@@ -183,7 +188,7 @@ func (c *Container) finish() {
 	c.mu.Lock()
 	c.state = closed
 	c.mu.Unlock()
-	c.refusals.Close() // what it held back is logged now
+	c.funnel.Refusals.Close() // what it held back is logged now
 }
 
 // enter counts a request in, if the container is running.

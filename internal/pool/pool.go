@@ -85,7 +85,7 @@ type Pool struct {
 	recent   []Restart        // the last recentRestarts replacements
 	stopped  bool
 
-	swaiters []*streamWaiter          // ASGI: streams waiting for room (streams.go)
+	swaiters []*streamWaiter         // ASGI: streams waiting for room (streams.go)
 	pending  map[*worker.Process]int // ASGI: streams being opened, by worker
 
 	dir     string  // where Start installed the Python runtime
