@@ -63,6 +63,7 @@ type serveOptions struct {
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
 	umask             umaskValue
+	asgiOptions       // --interface and the ASGI flags (interface.go)
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.

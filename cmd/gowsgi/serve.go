@@ -30,7 +30,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(newLogHandler(o, stderr))
 	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
-	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
+	c, err := newContainer(o, o.withLimits(wsgi.Config{
 		App:        o.app,
 		Python:     o.python,
 		Dir:        o.chdir,
@@ -41,6 +41,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		Prefix:     o.prefix,
 		Logger:     log,
 	}))
+	if le := (*wsgi.LoadError)(nil); errors.As(err, &le) {
+		fmt.Fprintf(stderr, "gowsgi serve: cannot load app %q:\n%s\n", le.App, strings.TrimRight(le.Traceback, "\n"))
+		return exitLoadError
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
 		return exitUsage
@@ -161,7 +165,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 // quickStop stops at once, on SIGQUIT: it closes the listeners and the
 // connections, requests in flight or not, and kills the workers; the
 // deferred closes remove the socket files, Close the runtime directory.
-func quickStop(srv *http.Server, c *wsgi.Container, log *slog.Logger) {
+func quickStop(srv *http.Server, c container, log *slog.Logger) {
 	log.Info("stopping at once", "signal", syscall.SIGQUIT)
 	srv.Close()
 	c.Close()
@@ -197,6 +201,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindA
 func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
 	o := new(serveOptions)
 	fs := newServeFlags(o)
+	addASGIFlags(fs, o)
 	fs.SetOutput(io.Discard) // errors are said here, in one line
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
