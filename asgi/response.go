@@ -205,7 +205,8 @@ func eachHeader(v any, f func(name, value string) error) error {
 }
 
 // write writes a body chunk, flushed unless it is the last (net/http then
-// sets Content-Length itself for a short body).
+// sets Content-Length itself for a short body) of a response without
+// trailers (which need the chunked encoding).
 func (rs *responder) write(b []byte, more bool) {
 	if rs.discard || rs.cut {
 		return
@@ -225,7 +226,7 @@ func (rs *responder) write(b []byte, more bool) {
 			return
 		}
 	}
-	if more {
+	if more || rs.trailers {
 		if err := http.NewResponseController(rs.w).Flush(); err != nil {
 			rs.writeFailed(err)
 		}
