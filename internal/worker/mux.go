@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,9 +73,10 @@ func (m *Mux) Len() int {
 
 // StreamInfo describes an open stream, for status pages.
 type StreamInfo struct {
-	ID    int64
-	What  string // "GET /path"
-	Since time.Time
+	ID      int64
+	What    string // "GET /path"
+	Since   time.Time
+	Unacked int64 // payload bytes sent to the app that it has not consumed
 }
 
 // Streams lists the open streams.
@@ -83,7 +85,10 @@ func (m *Mux) Streams() []StreamInfo {
 	defer m.mu.Unlock()
 	out := make([]StreamInfo, 0, len(m.streams))
 	for _, s := range m.streams {
-		out = append(out, StreamInfo{ID: s.id, What: s.what, Since: s.since})
+		s.mu.Lock()
+		unacked := s.sent - s.credited
+		s.mu.Unlock()
+		out = append(out, StreamInfo{ID: s.id, What: s.what, Since: s.since, Unacked: unacked})
 	}
 	return out
 }
@@ -199,8 +204,16 @@ func (m *Mux) free(s *Stream) {
 // read routes the worker's frames to their streams until the channel ends.
 func (m *Mux) read() {
 	err := m.route()
+	if errors.Is(err, io.EOF) {
+		// The worker closed its end: it is exiting (after lifespan
+		// shutdown, say). One that lingers is killed.
+		select {
+		case <-m.proc.Done():
+		case <-time.After(exitGrace):
+		}
+	}
 	if m.proc.State() != Exited {
-		// Nonsense, or the worker closed its end: it cannot be trusted.
+		// Nonsense, or an end without exit: it cannot be trusted.
 		m.proc.Kill()
 	}
 	<-m.proc.Done()
