@@ -113,12 +113,20 @@ func (s *Stream) push(msg Message) error {
 // finish ends the stream with err, after the messages queued.
 func (s *Stream) finish(err error) {
 	s.mu.Lock()
-	if s.end == nil {
+	first, detached := s.end == nil, s.detached
+	if first {
 		s.end = err
 		close(s.done)
 	}
 	s.mu.Unlock()
 	notify(s.ready)
+	var ae *AppError
+	if first && detached && errors.As(err, &ae) {
+		// Nobody reads the stream any more: its response was complete (a
+		// background task raised, say), or the client had left.
+		s.m.proc.log.Error("the app raised after its response", "worker", s.m.proc.ID, "pid", s.m.proc.PID(),
+			"stream", s.id, "request", s.what, "traceback", ae.Traceback)
+	}
 }
 
 func (s *Stream) addCredit(n int64) {
