@@ -3,7 +3,8 @@
 Go starts the interpreter with the runtime's directory on sys.path and
 hands it one Unix socket per thread, as file descriptors 3, 4, ...  Nothing
 the application prints can reach those sockets: stdout and stderr are pipes
-that Go logs, tagged with this worker's id.
+that Go logs, tagged with this worker's id.  An ASGI worker (the interface
+argument "asgi") has one socket and serves it from an event loop (asgi.py).
 """
 
 import faulthandler
@@ -29,13 +30,30 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, pythonpath, max_meta = argv
+    spec, threads, pythonpath, max_meta = argv[:4]
+    interface = interface_of(argv[4:])
     setup(spec, pythonpath)
+    if interface == "asgi":
+        chan = open_channel(FIRST_FD, int(max_meta))
+        app = load_or_exit(spec, chan)
+        # Here, not at the top: a WSGI worker need not import asyncio.
+        from . import asgi
+        asgi.serve(app, chan, ready_info(app))
+        return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
     app = load_or_exit(spec, channels[0])
     channels[0].send_meta(READY, ready_info(app))
     serve_all(app, channels)
+
+
+def interface_of(rest):
+    """The interface argument: "wsgi" (the default, when absent) or
+    "asgi"."""
+    interface = rest[0] if rest else "wsgi"
+    if interface not in ("wsgi", "asgi"):
+        raise ValueError("interface %r: want 'wsgi' or 'asgi'" % interface)
+    return interface
 
 
 def setup(spec, pythonpath):
