@@ -134,8 +134,8 @@ func (w *wire) send(typ frame.Type, sid int64, v any) {
 }
 
 func (w *wire) open(sid int64, scope map[string]any) { w.send(frame.Open, sid, scope) }
-func (w *wire) msg(sid int64, m map[string]any)     { w.send(frame.Message, sid, m) }
-func (w *wire) credit(sid int64, n int)             { w.send(frame.Credit, sid, n) }
+func (w *wire) msg(sid int64, m map[string]any)      { w.send(frame.Message, sid, m) }
+func (w *wire) credit(sid int64, n int)              { w.send(frame.Credit, sid, n) }
 
 // request sends an http.request message.
 func (w *wire) request(sid int64, body string, more bool) {

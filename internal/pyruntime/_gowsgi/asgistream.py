@@ -121,16 +121,16 @@ class Stream:
         if mux.paused:
             await mux.drain()
 
-    async def _push_body(self, kind, body, more, state):
+    async def _push_body(self, kind, body, more, state, during):
         """Send body as one message or, past PIECE, as several, the last
-        with more; the stream enters state with the last."""
+        with more; the stream is in state during after each piece but the
+        last, and enters state with the last."""
         n = len(body)
         if n <= PIECE:
             await self._push({"type": kind, "body": body, "more_body": more},
                              n, True, state)
             return
         view = memoryview(body)
-        current = self.state
         for start in range(0, n, PIECE):
             if self.disconnected:
                 raise ClientDisconnected(self._gone())
@@ -138,7 +138,7 @@ class Stream:
             piece = view[start:start + PIECE]
             await self._push({"type": kind, "body": piece,
                               "more_body": more or not last},
-                             len(piece), True, state if last else current)
+                             len(piece), True, state if last else during)
 
     def input_ended(self):
         """Go will send nothing more (a graceful stop): no Credit can come,
@@ -155,8 +155,9 @@ class Stream:
         self._wake()
 
 
-# HTTP stream states.
-NEW, STARTED, TRAILING, COMPLETE = range(4)
+# HTTP stream states: STARTED until the first body, STREAMING after it
+# (a pathsend then may not follow), TRAILING once trailers are due.
+NEW, STARTED, STREAMING, TRAILING, COMPLETE = range(5)
 
 
 class HTTPStream(Stream):
@@ -182,11 +183,11 @@ class HTTPStream(Stream):
             raise ClientDisconnected(self._gone())
         kind = message_type(message)
         state = self.state
-        if kind == "http.response.body" and state == STARTED:
+        if kind == "http.response.body" and state in (STARTED, STREAMING):
             body = get_bytes(message, "body", kind)
             more = get_bool(message, "more_body", kind)
-            end = state if more else self._after_body()
-            await self._push_body(kind, body, more, end)
+            end = STREAMING if more else self._after_body()
+            await self._push_body(kind, body, more, end, STREAMING)
             if end == COMPLETE:
                 self.ended()
         elif kind == "http.response.start" and state == NEW:
@@ -234,6 +235,9 @@ def out_of_order(kind, state):
     if state == STARTED:
         return ("Expected ASGI message 'http.response.body' or "
                 "'http.response.pathsend', but got '%s'." % kind)
+    if state == STREAMING:
+        return ("Expected ASGI message 'http.response.body', but got '%s'."
+                % kind)
     if state == TRAILING:
         return ("Expected ASGI message 'http.response.trailers', but got "
                 "'%s'." % kind)
@@ -307,7 +311,7 @@ class WebSocketStream(Stream):
             body = get_bytes(message, "body", kind)
             more = get_bool(message, "more_body", kind)
             await self._push_body(kind, body, more,
-                                  DENYING if more else DENIED)
+                                  DENYING if more else DENIED, DENYING)
             if not more:
                 self.close_code = 1006
                 self.ended()

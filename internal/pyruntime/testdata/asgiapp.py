@@ -134,6 +134,7 @@ async def wait(scope, receive, send):
 
 
 async def disconnect(scope, receive, send):
+    await read_body(receive)
     await send({"type": "http.response.start", "status": 200})
     await send({"type": "http.response.body", "body": b"part",
                 "more_body": True})
