@@ -97,7 +97,7 @@ func decodeFrame(typ frame.Type, meta []byte) (got, error) {
 	switch typ {
 	case frame.LoadError:
 		return got{typ: typ, val: string(meta)}, nil
-	case frame.Ready:
+	case frame.Ready, frame.Forked, frame.Reaped:
 		v, err := marshal.Decode(meta)
 		return got{typ: typ, val: v}, err
 	case frame.Message, frame.Credit, frame.Done:
@@ -170,7 +170,7 @@ func (w *wire) next(sid int64) got {
 	}
 	for {
 		g := w.recv()
-		if g.sid == sid && g.typ != frame.Ready && g.typ != frame.LoadError {
+		if g.sid == sid && g.typ != frame.Ready && g.typ != frame.LoadError && g.typ != frame.Forked && g.typ != frame.Reaped {
 			return g
 		}
 		w.pending[g.sid] = append(w.pending[g.sid], g)
