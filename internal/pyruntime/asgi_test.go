@@ -251,3 +251,23 @@ func TestASGIScope(t *testing.T) {
 		}
 	}
 }
+
+// TestASGILoadError: an ASGI app that does not import, or names no
+// callable, is a LoadError with the traceback and exit status 4.
+func TestASGILoadError(t *testing.T) {
+	for _, tc := range []struct{ spec, want string }{
+		{"nosuchmodule:app", "ModuleNotFoundError: No module named 'nosuchmodule'"},
+		{"asgiapp:progress", "'asgiapp:progress' is a dict, not an ASGI callable"},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			p, w := spawn(t, debianPython, tc.spec)
+			g := w.recv()
+			if g.typ != frame.LoadError || !strings.Contains(g.val.(string), tc.want) {
+				t.Errorf("first frame %v %q, want LoadError with %q", g.typ, g.val, tc.want)
+			}
+			if status := p.Wait(); status != 4 {
+				t.Errorf("exit status %d, want 4", status)
+			}
+		})
+	}
+}

@@ -35,7 +35,7 @@ def main(argv):
     setup(spec, pythonpath)
     if interface == "asgi":
         chan = open_channel(FIRST_FD, int(max_meta))
-        app = load_or_exit(spec, chan)
+        app = load_or_exit(spec, chan, interface)
         # Here, not at the top: a WSGI worker need not import asyncio.
         from . import asgi
         asgi.serve(app, chan, ready_info(app))
@@ -68,10 +68,10 @@ def setup(spec, pythonpath):
         sys.path.insert(0, path)
 
 
-def load_or_exit(spec, chan):
+def load_or_exit(spec, chan, interface="wsgi"):
     """Import the app, or report the traceback on chan and exit."""
     try:
-        return loader.load(spec)
+        return loader.load(spec, interface)
     except BaseException:
         chan.send_text(LOAD_ERROR, traceback.format_exc())
         os._exit(LOAD_ERROR_STATUS)

@@ -40,7 +40,7 @@ def main(argv):
     max_meta = int(max_meta)
     setup(spec, pythonpath)
     control = open_channel(FIRST_FD, max_meta)
-    app = load_or_exit(spec, control)
+    app = load_or_exit(spec, control, interface)
     control.send_meta(READY, ready_info(app))
     if interface == "asgi":
         # Imported once here, shared by the children, which use it.
