@@ -3,7 +3,8 @@
 Go starts the interpreter with the runtime's directory on sys.path and
 hands it one Unix socket per thread, as file descriptors 3, 4, ...  Nothing
 the application prints can reach those sockets: stdout and stderr are pipes
-that Go logs, tagged with this worker's id.
+that Go logs, tagged with this worker's id.  An ASGI worker (the interface
+argument "asgi") has one socket and serves it from an event loop (asgi.py).
 """
 
 import faulthandler
@@ -29,13 +30,30 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, pythonpath, max_meta = argv
+    spec, threads, pythonpath, max_meta = argv[:4]
+    interface = interface_of(argv[4:])
     setup(spec, pythonpath)
+    if interface == "asgi":
+        chan = open_channel(FIRST_FD, int(max_meta))
+        app = load_or_exit(spec, chan, interface)
+        # Here, not at the top: a WSGI worker need not import asyncio.
+        from . import asgi
+        asgi.serve(app, chan, ready_info(app))
+        return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
     app = load_or_exit(spec, channels[0])
     channels[0].send_meta(READY, ready_info(app))
     serve_all(app, channels)
+
+
+def interface_of(rest):
+    """The interface argument: "wsgi" (the default, when absent) or
+    "asgi"."""
+    interface = rest[0] if rest else "wsgi"
+    if interface not in ("wsgi", "asgi"):
+        raise ValueError("interface %r: want 'wsgi' or 'asgi'" % interface)
+    return interface
 
 
 def setup(spec, pythonpath):
@@ -50,10 +68,10 @@ def setup(spec, pythonpath):
         sys.path.insert(0, path)
 
 
-def load_or_exit(spec, chan):
+def load_or_exit(spec, chan, interface="wsgi"):
     """Import the app, or report the traceback on chan and exit."""
     try:
-        return loader.load(spec)
+        return loader.load(spec, interface)
     except BaseException:
         chan.send_text(LOAD_ERROR, traceback.format_exc())
         os._exit(LOAD_ERROR_STATUS)

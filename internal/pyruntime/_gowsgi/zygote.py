@@ -8,7 +8,10 @@ and the child puts them in place (3, 4, ... and 1, 2) and serves exactly as
 a worker that imported the app itself, while the pages of the app's modules
 stay shared, copy-on-write.  The zygote answers Forked (the child's pid) and
 later Reaped (pid, wait status) once it has waited for that child: only the
-parent can, and Go needs to know how its worker ended.
+parent can, and Go needs to know how its worker ended.  For an ASGI app
+(the interface argument "asgi") the child makes its event loop and runs
+lifespan startup itself, after the fork, before its Ready: a loop, its
+selector and the app's lifespan state belong to one process.
 """
 
 import array
@@ -23,8 +26,8 @@ import sys
 import traceback
 
 from .channel import FORK, FORKED, HEADER, READY, REAPED
-from .worker import (FIRST_FD, load_or_exit, open_channel, ready_info,
-                     serve_all, setup)
+from .worker import (FIRST_FD, interface_of, load_or_exit, open_channel,
+                     ready_info, serve_all, setup)
 
 # Linux passes at most SCM_MAX_FD (253) descriptors in one message.
 MAX_FDS = 253
@@ -32,16 +35,23 @@ _FD_SPACE = socket.CMSG_LEN(MAX_FDS * array.array("i").itemsize)
 
 
 def main(argv):
-    spec, pythonpath, max_meta = argv
+    spec, pythonpath, max_meta = argv[:3]
+    interface = interface_of(argv[3:])
     max_meta = int(max_meta)
     setup(spec, pythonpath)
     control = open_channel(FIRST_FD, max_meta)
-    app = load_or_exit(spec, control)
+    app = load_or_exit(spec, control, interface)
     control.send_meta(READY, ready_info(app))
+    if interface == "asgi":
+        # Imported once here, shared by the children, which use it.
+        from . import asgi
     freeze()
     channels = serve_forks(control)
     if channels is None:
         return  # Go closed the control socket: the zygote's work is done
+    if interface == "asgi":
+        asgi.serve(app, channels[0], ready_info(app))
+        return
     channels[0].send_meta(READY, ready_info(app))
     serve_all(app, channels)
 
