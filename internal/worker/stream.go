@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gowsgi/gowsgi/internal/frame"
 )
@@ -16,8 +17,9 @@ import (
 // bytes []byte, int int64, lists and pairs []any.
 type Message map[string]any
 
-// payloadLen is what a message counts against its stream's window: its
-// body, bytes or text (package frame).
+// payloadLen is what a message counts against its stream's window: the
+// bytes of its body or bytes, the code points of its text (Python's len,
+// which the worker counts too).
 func payloadLen(m Message) int {
 	n := 0
 	for _, k := range [...]string{"body", "bytes", "text"} {
@@ -25,7 +27,7 @@ func payloadLen(m Message) int {
 		case []byte:
 			n += len(v)
 		case string:
-			n += len(v)
+			n += utf8.RuneCountInString(v)
 		}
 	}
 	return n
