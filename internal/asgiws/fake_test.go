@@ -125,26 +125,44 @@ type served struct {
 
 // newServer serves each connection with Serve and a fakeStream whose app is
 // play, run in its own goroutine; results gets each connection's outcome.
+// With opts.Done set (to anything) Serve returns after the handshake and the
+// outcome comes through Done.
 func newServer(t *testing.T, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
 	t.Helper()
 	results = make(chan served, 16)
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := newFakeStream()
 		go play(app{t, s})
-		var res served
+		res := new(served)
 		o := opts
 		o.Fail = func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			res.failStatus, res.failErr = status, err
 			http.Error(w, http.StatusText(status), status)
 		}
-		res.err = Serve(w, r, s, o)
-		if s.consumed.Load() != s.sent.Load() {
-			t.Errorf("Serve credited %d payload bytes of the %d the app sent", s.consumed.Load(), s.sent.Load())
+		end := func(err error) {
+			res.err = err
+			if s.consumed.Load() != s.sent.Load() {
+				t.Errorf("Serve credited %d payload bytes of the %d the app sent", s.consumed.Load(), s.sent.Load())
+			}
+			results <- *res
 		}
-		results <- res
+		if o.Done == nil {
+			end(Serve(w, r, s, o))
+			return
+		}
+		o.Done = end
+		if err := Serve(w, r, s, o); err != nil {
+			t.Errorf("Serve with Done returned %v", err)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return srv, results
+}
+
+// modes runs f without and with Options.Done.
+func modes(t *testing.T, f func(t *testing.T, opts Options)) {
+	t.Run("blocking", func(t *testing.T) { f(t, Options{}) })
+	t.Run("Done", func(t *testing.T) { f(t, Options{Done: func(error) {}}) })
 }
 
 func wsURL(srv *httptest.Server, path string) string {

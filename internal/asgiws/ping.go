@@ -32,7 +32,7 @@ func (c *conn) startPinger(ctx context.Context) (stop func()) {
 			err := c.ws.Ping(pctx)
 			cancel()
 			if err != nil && ctx.Err() == nil && c.closeSent.Load() == nil && !c.inSend.Load() && c.received.Load() == seen {
-				c.log.Debug("websocket pong not received: closing", "path", c.r.URL.Path, "err", err)
+				c.log.Debug("websocket pong not received: closing", "path", c.path, "err", err)
 				c.ws.CloseNow()
 				return
 			}

@@ -15,7 +15,9 @@ import (
 // a goroutine of their own (read), the app's here, until the app's
 // coroutine ends. Then the socket is closed if it is still open (1000 after
 // a return, 1011 after an error) and the reader is waited for.
-func (c *conn) run(ctx context.Context, cancel context.CancelFunc) error {
+func (c *conn) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -61,7 +63,7 @@ func (c *conn) write(ctx context.Context) error {
 				if werr := c.ws.Write(ctx, typ, p); werr != nil {
 					// The connection broke: the reader sees it too and
 					// tells the app (1006).
-					c.log.Debug("websocket write failed", "path", c.r.URL.Path, "err", werr)
+					c.log.Debug("websocket write failed", "path", c.path, "err", werr)
 					c.ws.CloseNow()
 					broken = true
 				}
@@ -92,7 +94,7 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 		return
 	}
 	if err := c.ws.Close(code, reason); err != nil {
-		c.log.Debug("websocket close handshake failed", "path", c.r.URL.Path, "err", err)
+		c.log.Debug("websocket close handshake failed", "path", c.path, "err", err)
 	}
 }
 
@@ -200,7 +202,7 @@ func (c *conn) disconnect(ctx context.Context, err error) {
 		sent := c.closeSent.Load()
 		code, reason = sent.Code, sent.Reason
 	default:
-		c.log.Debug("websocket connection lost", "path", c.r.URL.Path, "err", err)
+		c.log.Debug("websocket connection lost", "path", c.path, "err", err)
 	}
 	c.s.Send(ctx, Message{"type": "websocket.disconnect", "code": int(code), "reason": reason})
 }

@@ -20,36 +20,64 @@ import (
 // not: the app raised (an *AppError), sent a bad message (ErrBadMessage) or
 // returned before it answered the handshake (ErrNoResponse), or the
 // stream's own error. Before the handshake such an error is answered through
-// Options.Fail; after it, the socket is closed with 1011.
+// Options.Fail; after it, the socket is closed with 1011. With Options.Done
+// set, Serve returns once the handshake is answered, and the rest runs on
+// goroutines of its own (see Done).
 //
 // The caller routes to Serve only requests with "Upgrade: websocket"; an
 // invalid handshake gets the 4xx that coder/websocket answers, and the app a
 // websocket.disconnect. Origin is not checked: it is in the scope's headers,
 // for the app to judge, as with other ASGI servers. If the app cuts a denial
 // response short, Serve panics with http.ErrAbortHandler, as a handler does
-// to abort a response. Serve's context is r's: after the handshake net/http
-// no longer cancels it when the client goes or the server shuts down, so
-// the caller cancels it when it stops.
+// to abort a response.
+//
+// r's context bounds the handshake: done (the client left, the caller
+// stops) before the app answered, the app gets websocket.disconnect 1006.
+// After the handshake net/http cancels it neither when the client goes nor
+// when the server shuts down; without Done it still bounds the connection
+// (the caller cancels it when it stops), with Done nothing does but the
+// stream: a caller that stops makes Recv fail, and Serve closes the socket
+// with 1011. A Serve or Done that returns before the app's coroutine ended
+// (only for a context done or a Send that failed) leaves the rest of the
+// stream to the caller.
 func Serve(w http.ResponseWriter, r *http.Request, s Stream, opts Options) error {
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	c := &conn{w: w, r: r, s: s, opts: opts, log: opts.logger()}
-	if err := s.Send(ctx, Message{"type": "websocket.connect"}); err != nil {
-		return c.fail(http.StatusBadGateway, err)
+	c := &conn{w: w, r: r, path: r.URL.Path, s: s, opts: opts, log: opts.logger()}
+	life := r.Context()
+	if opts.Done != nil {
+		life = context.WithoutCancel(life)
 	}
-	ws, err := c.handshake(ctx)
-	if ws == nil {
-		return err
+	var then func(context.Context) error
+	if err := s.Send(r.Context(), Message{"type": "websocket.connect"}); err != nil {
+		then = c.handshakeLost(r.Context(), err)
+	} else {
+		then = c.handshake(r.Context())
 	}
-	c.ws = ws
-	return c.run(ctx, cancel)
+	// The rest needs neither: let the GC have net/http's buffers.
+	c.w, c.r = nil, nil
+	return c.finish(life, then)
+}
+
+// finish runs what follows the handshake: here, or on a goroutine of its
+// own that gives its outcome to Options.Done.
+func (c *conn) finish(life context.Context, then func(context.Context) error) error {
+	if c.opts.Done == nil {
+		return then(life)
+	}
+	go func() { c.opts.Done(then(life)) }()
+	return nil
+}
+
+// done returns a continuation that only returns err.
+func done(err error) func(context.Context) error {
+	return func(context.Context) error { return err }
 }
 
 // conn is one connection's state, shared by the goroutine that serves the
-// app's messages (Serve's own) and the one that reads the client's.
+// app's messages and the one that reads the client's.
 type conn struct {
-	w    http.ResponseWriter
-	r    *http.Request
+	w    http.ResponseWriter // until the handshake is answered
+	r    *http.Request       // until the handshake is answered
+	path string              // for log lines
 	s    Stream
 	opts Options
 	log  *slog.Logger
@@ -60,39 +88,49 @@ type conn struct {
 	inSend    atomic.Bool                          // the reader waits on the app's window
 }
 
-// handshake waits for the app's answer to websocket.connect and gives it:
-// the accepted connection, or nil and why not once the app's coroutine has
-// ended.
-func (c *conn) handshake(ctx context.Context) (*websocket.Conn, error) {
+// handshake waits for the app's answer to websocket.connect and gives it
+// (all that needs w and r). It returns what follows: pumping the messages
+// of an accepted connection, waiting for the app of a refused one.
+func (c *conn) handshake(ctx context.Context) (then func(context.Context) error) {
 	msg, err := c.s.Recv(ctx)
 	if err != nil {
-		return nil, c.failRecv(err)
+		return c.handshakeLost(ctx, err)
 	}
 	switch msgType(msg) {
 	case "websocket.accept":
-		return c.accept(ctx, msg)
+		return c.accept(msg)
 	case "websocket.close":
 		// The spec: close before accept is an HTTP 403, no handshake.
 		c.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		c.w.WriteHeader(http.StatusForbidden)
 		io.WriteString(c.w, "403 Forbidden\n")
-		return nil, c.rejected(ctx, nil)
+		return c.rejectedThen(nil)
 	case "websocket.http.response.start":
-		return nil, c.deny(ctx, msg)
+		return c.deny(ctx, msg)
 	}
 	c.s.Consumed(PayloadLen(msg))
 	err = badMessage(msg, "not allowed before the handshake is answered (websocket.accept, websocket.close or websocket.http.response.start)")
-	return nil, c.rejected(ctx, c.fail(http.StatusInternalServerError, err))
+	return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
+}
+
+// handshakeLost answers a handshake that the stream failed: the request's
+// context is done (the client left: the app hears of it), or the app's
+// coroutine ended, or the stream is lost.
+func (c *conn) handshakeLost(ctx context.Context, err error) func(context.Context) error {
+	if ctx.Err() != nil {
+		return c.rejectedThen(nil)
+	}
+	return done(c.failRecv(err))
 }
 
 // accept completes the handshake with the app's subprotocol and headers.
-func (c *conn) accept(ctx context.Context, msg Message) (*websocket.Conn, error) {
+func (c *conn) accept(msg Message) func(context.Context) error {
 	sub, err := optString(msg, "subprotocol", "")
 	if err == nil {
 		err = setHeaders(msg, c.w.Header(), acceptForbidden)
 	}
 	if err != nil {
-		return nil, c.rejected(ctx, c.fail(http.StatusInternalServerError, err))
+		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 	}
 	o := &websocket.AcceptOptions{InsecureSkipVerify: true}
 	if sub != "" {
@@ -102,22 +140,23 @@ func (c *conn) accept(ctx context.Context, msg Message) (*websocket.Conn, error)
 	if c.opts.Compression {
 		o.CompressionMode = websocket.CompressionNoContextTakeover
 	}
-	ws, err := websocket.Accept(c.w, c.r, o)
+	ws, err := websocket.Accept(smallBuffers{c.w}, c.r, o)
 	if err != nil {
 		// Accept answered the client (426, 400, 501 ...); the app hears of
 		// it as a connection lost before it opened.
-		c.log.Debug("websocket handshake failed", "path", c.r.URL.Path, "err", err)
-		return nil, c.rejected(ctx, nil)
+		c.log.Debug("websocket handshake failed", "path", c.path, "err", err)
+		return c.rejectedThen(nil)
 	}
 	ws.SetReadLimit(c.opts.maxMessage())
-	return ws, nil
+	c.ws = ws
+	return c.run
 }
 
 // deny sends the app's HTTP response instead of the handshake: the denial
 // response extension, websocket.http.response.start then .body messages.
 // Headers are written with the first body, so an error before it is still
 // a 500.
-func (c *conn) deny(ctx context.Context, start Message) error {
+func (c *conn) deny(ctx context.Context, start Message) func(context.Context) error {
 	status, err := optInt(start, "status", 0)
 	if err == nil && (status < 200 || status > 999) {
 		err = badMessage(start, "status %d is not a final HTTP status", status)
@@ -126,29 +165,35 @@ func (c *conn) deny(ctx context.Context, start Message) error {
 		err = setHeaders(start, c.w.Header(), denialForbidden)
 	}
 	if err != nil {
-		return c.rejected(ctx, c.fail(http.StatusInternalServerError, err))
+		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 	}
 	rc := http.NewResponseController(c.w)
 	started := false
 	for more := true; more; {
 		msg, err := c.s.Recv(ctx)
 		var body []byte
-		if err == nil {
-			body, more, err = bodyArgs(msg)
-			if err != nil {
+		var then func(context.Context) error
+		switch {
+		case err != nil:
+			then = c.handshakeLost(ctx, err)
+		default:
+			if body, more, err = bodyArgs(msg); err != nil {
 				c.s.Consumed(PayloadLen(msg))
-				err = c.rejected(ctx, err) // the app is still running
+				then = c.rejectedThen(err) // the app is still running
 			}
 		}
-		switch {
-		case err != nil && started:
+		if err != nil && started {
 			// A truncated body must never look complete.
-			c.log.Debug("websocket denial response cut", "path", c.r.URL.Path, "err", err)
+			c.log.Debug("websocket denial response cut", "path", c.path, "err", err)
+			c.w, c.r = nil, nil
+			c.finish(context.WithoutCancel(ctx), then)
 			panic(http.ErrAbortHandler)
-		case errors.Is(err, ErrBadMessage):
-			return c.fail(http.StatusInternalServerError, err)
-		case err != nil:
-			return c.failRecv(err)
+		}
+		if errors.Is(err, ErrBadMessage) {
+			return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
+		}
+		if err != nil {
+			return then
 		}
 		if !started {
 			c.w.WriteHeader(status)
@@ -163,7 +208,7 @@ func (c *conn) deny(ctx context.Context, start Message) error {
 			more = false // the client is gone: the app hears of it below
 		}
 	}
-	return c.rejected(ctx, nil)
+	return c.rejectedThen(nil)
 }
 
 // bodyArgs returns a websocket.http.response.body message's body and
@@ -177,6 +222,12 @@ func bodyArgs(msg Message) (body []byte, more bool, err error) {
 	}
 	more, err = optBool(msg, "more_body")
 	return body, more, err
+}
+
+// rejectedThen returns the continuation of a handshake that did not
+// complete: rejected, then err.
+func (c *conn) rejectedThen(err error) func(context.Context) error {
+	return func(ctx context.Context) error { return c.rejected(ctx, err) }
 }
 
 // rejected tells the app, whose handshake did not complete, that the

@@ -13,21 +13,6 @@ import (
 
 var accept = Message{"type": "websocket.accept"}
 
-// echo accepts and sends back each message until the client goes, then
-// returns.
-func echo(a app) {
-	a.expect(Message{"type": "websocket.connect"})
-	a.send(accept)
-	for {
-		m := a.receive()
-		if m["type"] != "websocket.receive" {
-			a.end(io.EOF)
-			return
-		}
-		a.send(Message{"type": "websocket.send", "bytes": m["bytes"], "text": m["text"]})
-	}
-}
-
 // TestServeAccepted: after the handshake, messages both ways, close codes
 // and reasons both ways, the app's end, each with what Serve returns.
 func TestServeAccepted(t *testing.T) {
@@ -200,34 +185,38 @@ func TestServeAccepted(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, results := newServer(t, tt.opts, tt.app)
-			c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
-			if err != nil {
-				t.Fatalf("Dial: %v (response %v)", err, resp)
-			}
-			defer c.CloseNow()
-			tt.client(t, c)
-			res := result(t, results)
-			var appErr *AppError
-			switch {
-			case tt.appErr:
-				if !errors.As(res.err, &appErr) {
-					t.Errorf("Serve returned %v, want an *AppError", res.err)
+	modes(t, func(t *testing.T, mode Options) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				opts := tt.opts
+				opts.Done = mode.Done
+				srv, results := newServer(t, opts, tt.app)
+				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+				if err != nil {
+					t.Fatalf("Dial: %v (response %v)", err, resp)
 				}
-			case tt.wantErr != nil:
-				if !errors.Is(res.err, tt.wantErr) {
-					t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
+				defer c.CloseNow()
+				tt.client(t, c)
+				res := result(t, results)
+				var appErr *AppError
+				switch {
+				case tt.appErr:
+					if !errors.As(res.err, &appErr) {
+						t.Errorf("Serve returned %v, want an *AppError", res.err)
+					}
+				case tt.wantErr != nil:
+					if !errors.Is(res.err, tt.wantErr) {
+						t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
+					}
+				case res.err != nil:
+					t.Errorf("Serve returned %v, want nil", res.err)
 				}
-			case res.err != nil:
-				t.Errorf("Serve returned %v, want nil", res.err)
-			}
-			if res.failStatus != 0 {
-				t.Errorf("Fail called after the handshake: %d %v", res.failStatus, res.failErr)
-			}
-		})
-	}
+				if res.failStatus != 0 {
+					t.Errorf("Fail called after the handshake: %d %v", res.failStatus, res.failErr)
+				}
+			})
+		}
+	})
 }
 
 // TestServeHandshake: what the client gets when the app answers
@@ -364,55 +353,57 @@ func TestServeHandshake(t *testing.T) {
 			wantErr:    ErrBadMessage,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, results := newServer(t, Options{Compression: true}, tt.app)
-			c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), tt.dial)
-			if resp == nil {
-				t.Fatalf("Dial: no response: %v", err)
-			}
-			if resp.StatusCode != tt.wantStatus {
-				t.Fatalf("status %d, want %d (%v)", resp.StatusCode, tt.wantStatus, err)
-			}
-			if c != nil {
-				if got := c.Subprotocol(); got != tt.wantSub {
-					t.Errorf("subprotocol %q, want %q", got, tt.wantSub)
+	modes(t, func(t *testing.T, mode Options) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv, results := newServer(t, Options{Compression: true, Done: mode.Done}, tt.app)
+				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), tt.dial)
+				if resp == nil {
+					t.Fatalf("Dial: no response: %v", err)
 				}
-				must(t, c.Close(websocket.StatusNormalClosure, ""))
-			}
-			if tt.wantHeader != "" {
-				name, value, _ := strings.Cut(tt.wantHeader, ": ")
-				if got := resp.Header.Values(name); !contains(got, value) {
-					t.Errorf("header %s: %q, want %q", name, got, value)
+				if resp.StatusCode != tt.wantStatus {
+					t.Fatalf("status %d, want %d (%v)", resp.StatusCode, tt.wantStatus, err)
 				}
-			}
-			if tt.wantBody != "" {
-				// coder/websocket keeps the first bytes of a refused
-				// handshake's body.
-				body, _ := io.ReadAll(resp.Body)
-				if !bytes.Contains(body, []byte(tt.wantBody)) {
-					t.Errorf("body %q, want %q", body, tt.wantBody)
+				if c != nil {
+					if got := c.Subprotocol(); got != tt.wantSub {
+						t.Errorf("subprotocol %q, want %q", got, tt.wantSub)
+					}
+					must(t, c.Close(websocket.StatusNormalClosure, ""))
 				}
-			}
-			res := result(t, results)
-			if res.failStatus != tt.wantFail {
-				t.Errorf("Fail given %d (%v), want %d", res.failStatus, res.failErr, tt.wantFail)
-			}
-			var appErr *AppError
-			switch {
-			case tt.appErr:
-				if !errors.As(res.err, &appErr) {
-					t.Errorf("Serve returned %v, want an *AppError", res.err)
+				if tt.wantHeader != "" {
+					name, value, _ := strings.Cut(tt.wantHeader, ": ")
+					if got := resp.Header.Values(name); !contains(got, value) {
+						t.Errorf("header %s: %q, want %q", name, got, value)
+					}
 				}
-			case tt.wantErr != nil:
-				if !errors.Is(res.err, tt.wantErr) {
-					t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
+				if tt.wantBody != "" {
+					// coder/websocket keeps the first bytes of a refused
+					// handshake's body.
+					body, _ := io.ReadAll(resp.Body)
+					if !bytes.Contains(body, []byte(tt.wantBody)) {
+						t.Errorf("body %q, want %q", body, tt.wantBody)
+					}
 				}
-			case res.err != nil:
-				t.Errorf("Serve returned %v, want nil", res.err)
-			}
-		})
-	}
+				res := result(t, results)
+				if res.failStatus != tt.wantFail {
+					t.Errorf("Fail given %d (%v), want %d", res.failStatus, res.failErr, tt.wantFail)
+				}
+				var appErr *AppError
+				switch {
+				case tt.appErr:
+					if !errors.As(res.err, &appErr) {
+						t.Errorf("Serve returned %v, want an *AppError", res.err)
+					}
+				case tt.wantErr != nil:
+					if !errors.Is(res.err, tt.wantErr) {
+						t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
+					}
+				case res.err != nil:
+					t.Errorf("Serve returned %v, want nil", res.err)
+				}
+			})
+		}
+	})
 }
 
 func contains(list []string, s string) bool {
