@@ -33,6 +33,14 @@ type Options struct {
 	// returns the error, so that the caller knows; Fail is the place to log it.
 	Fail func(w http.ResponseWriter, r *http.Request, status int, err error)
 
+	// Done, if set, makes Serve return as soon as the handshake is answered
+	// (the 101, the 403, the denial response or the error), and the rest
+	// of the connection run on goroutines of its own: Done gets what Serve
+	// would have returned, once, when the app's coroutine has ended. An idle
+	// connection then holds no handler goroutine nor net/http's response
+	// buffers (see TestIdleMemory); the caller counts it as open until Done.
+	Done func(err error)
+
 	// Logger gets a Debug line for each connection that ends abnormally (the
 	// client broke off, a protocol error). nil means slog.Default().
 	Logger *slog.Logger
