@@ -17,7 +17,13 @@ func (c *Container) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	defer s.Detach()
+	// Past the handshake the connection runs on asgiws's goroutines, not
+	// this handler's (an idle socket holds no goroutine of net/http's);
+	// it counts as a request in flight until Done.
+	if !c.gate.Enter() {
+		s.Detach()
+		return
+	}
 	opts := asgiws.Options{
 		MaxMessage:  c.cfg.MaxWebSocketMessage,
 		Compression: c.cfg.WebSocketCompression,
@@ -37,9 +43,14 @@ func (c *Container) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, false, status, err, attrs...)
 		},
 	}
-	if err := asgiws.Serve(w, r, wsStream{s}, opts); err == nil {
-		s.Proc().Served.Add(1)
+	opts.Done = func(err error) {
+		defer c.gate.Leave()
+		s.Detach()
+		if err == nil {
+			s.Proc().Served.Add(1)
+		}
 	}
+	asgiws.Serve(w, r, wsStream{s}, opts)
 }
 
 // wsStream is a worker stream as asgiws sees it.
