@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/funnel"
+	"github.com/gowsgi/gowsgi/internal/lograte"
 )
 
 // The causes of an *Error, for errors.Is in a Config.ErrorHandler.
@@ -41,6 +43,14 @@ func requestID(w http.ResponseWriter, r *http.Request) string { return funnel.Re
 // be cut instead.
 func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, status int, err error, attrs ...any) (cut bool) {
 	return c.funnel.Fail(w, r, started, status, err, attrs...)
+}
+
+// newFunnel returns the error funnel of a Container of cfg.
+func (cfg Config) newFunnel() funnel.Funnel {
+	return funnel.Funnel{Log: cfg.Logger, Refusals: lograte.New(cfg.Logger, time.Second),
+		Respond: func(w http.ResponseWriter, r *http.Request, status int, id string, err error) {
+			ErrorResponse(cfg.ErrorHandler, w, r, status, id, err)
+		}}
 }
 
 // ErrorResponse writes the response of an answer made in the app's place:

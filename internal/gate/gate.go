@@ -58,6 +58,13 @@ func (g *Gate) Running() bool {
 	return g.state == running
 }
 
+// Draining reports whether Drain waits for the requests inside.
+func (g *Gate) Draining() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state == draining
+}
+
 // Enter counts a request in, if the container is running.
 func (g *Gate) Enter() bool {
 	g.mu.Lock()
