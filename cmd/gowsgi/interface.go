@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gowsgi/gowsgi/asgi"
@@ -62,39 +63,117 @@ type container interface {
 	NumWorkers() int
 }
 
-// newContainer returns the container of cfg's app for its interface
-// (--interface; auto asks the app), which it logs.
+// newContainer returns the container of cfg's app for its interface,
+// --interface, or, for auto, one that asks the app when it starts.
 func newContainer(o *serveOptions, cfg wsgi.Config) (container, error) {
-	iface := string(o.iface)
-	if iface == "" {
-		iface = "auto"
+	w, err := wsgi.NewContainer(cfg)
+	if err != nil || o.iface == "wsgi" {
+		return w, err
 	}
-	log := cfg.Logger
-	if iface == "auto" {
-		rc, err := cfg.Resolve()
-		if err != nil {
-			return nil, err
-		}
-		if iface, err = probeInterface(rc); err != nil {
-			return nil, err
-		}
-		log.Info("interface detected", "interface", iface, "app", cfg.App)
-	} else {
-		log.Info("interface", "interface", iface, "app", cfg.App)
+	acfg := cfg
+	if acfg.Threads > 1 && o.iface == "asgi" {
+		cfg.Logger.Warn("--threads does not apply to an ASGI app: each worker runs one event loop (see --max-streams)", "threads", cfg.Threads)
 	}
-	if iface == "wsgi" {
-		return wsgi.NewContainer(cfg)
-	}
-	if cfg.Threads > 1 {
-		log.Warn("--threads does not apply to an ASGI app: each worker runs one event loop (see --max-streams)", "threads", cfg.Threads)
-	}
-	cfg.Threads = 0
+	acfg.Threads = 0
 	maxMessage := o.wsMaxMessage
 	if maxMessage == 0 {
 		maxMessage = -1
 	}
-	return asgi.NewContainer(asgi.Config{Config: cfg, MaxStreams: o.maxStreams,
+	a, err := asgi.NewContainer(asgi.Config{Config: acfg, MaxStreams: o.maxStreams,
 		MaxWebSocketMessage: maxMessage, WebSocketCompression: o.wsDeflate})
+	if err != nil || o.iface == "asgi" {
+		return a, err
+	}
+	return &autoContainer{cfg: cfg, wsgi: w, asgi: a}, nil
+}
+
+// autoContainer is --interface auto: Start imports the app once in a
+// probe process (probeInterface), then starts the container of the
+// interface the app speaks. Until then it serves 503.
+type autoContainer struct {
+	cfg  wsgi.Config
+	wsgi *wsgi.Container
+	asgi *asgi.Container
+
+	mu sync.Mutex
+	c  container // the one chosen, once Start has
+}
+
+func (a *autoContainer) chosen() container {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.c
+}
+
+func (a *autoContainer) Start(ctx context.Context) error {
+	rc, err := a.cfg.Resolve()
+	if err != nil {
+		return err
+	}
+	iface, err := probeInterface(ctx, rc)
+	if err != nil {
+		return err
+	}
+	a.cfg.Logger.Info("interface detected", "interface", iface, "app", a.cfg.App)
+	var c container = a.wsgi
+	if iface == "asgi" {
+		c = a.asgi
+	}
+	a.mu.Lock()
+	a.c = c
+	a.mu.Unlock()
+	return c.Start(ctx)
+}
+
+func (a *autoContainer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c := a.chosen(); c != nil {
+		c.ServeHTTP(w, r)
+		return
+	}
+	// Not started: the WSGI container answers 503, as it does then.
+	a.wsgi.ServeHTTP(w, r)
+}
+
+func (a *autoContainer) Reload(ctx context.Context) error {
+	if c := a.chosen(); c != nil {
+		return c.Reload(ctx)
+	}
+	return a.wsgi.Reload(ctx)
+}
+
+func (a *autoContainer) Shutdown(ctx context.Context) error {
+	if c := a.chosen(); c != nil {
+		return c.Shutdown(ctx)
+	}
+	return a.wsgi.Shutdown(ctx)
+}
+
+func (a *autoContainer) Close() error {
+	if c := a.chosen(); c != nil {
+		return c.Close()
+	}
+	return a.wsgi.Close()
+}
+
+func (a *autoContainer) Stats() wsgi.Stats {
+	if c := a.chosen(); c != nil {
+		return c.Stats()
+	}
+	return wsgi.Stats{}
+}
+
+func (a *autoContainer) SetWorkers(ctx context.Context, n int) error {
+	if c := a.chosen(); c != nil {
+		return c.SetWorkers(ctx, n)
+	}
+	return a.wsgi.SetWorkers(ctx, n)
+}
+
+func (a *autoContainer) NumWorkers() int {
+	if c := a.chosen(); c != nil {
+		return c.NumWorkers()
+	}
+	return a.wsgi.NumWorkers()
 }
 
 // probeTimeout bounds the import of the app by probeInterface.
@@ -119,7 +198,7 @@ os.write(1, b"\ngowsgi-interface: " + (b"asgi" if asgi else b"wsgi"))
 // probeInterface runs probe with cfg's interpreter, directory, path and
 // environment. An app that fails to import is a *wsgi.LoadError, as a
 // worker's would be.
-func probeInterface(cfg wsgi.Config) (string, error) {
+func probeInterface(ctx context.Context, cfg wsgi.Config) (string, error) {
 	dir, err := os.MkdirTemp("", "gowsgi-probe-")
 	if err != nil {
 		return "", err
@@ -128,7 +207,7 @@ func probeInterface(cfg wsgi.Config) (string, error) {
 	if _, err := pyruntime.Install(dir); err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cfg.Python, "-c", probe, dir, cfg.App,
 		strings.Join(cfg.PythonPath, string(os.PathListSeparator)))
@@ -141,7 +220,7 @@ func probeInterface(cfg wsgi.Config) (string, error) {
 		return string(tail), nil
 	}
 	if ctx.Err() != nil {
-		return "", fmt.Errorf("--interface auto: importing the app took over %v; say --interface asgi or wsgi", probeTimeout)
+		return "", fmt.Errorf("--interface auto: the app was not imported in time (at most %v); say --interface asgi or wsgi: %w", probeTimeout, ctx.Err())
 	}
 	return "", &wsgi.LoadError{App: cfg.App, Traceback: stderr.String()}
 }

@@ -41,10 +41,6 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		Prefix:     o.prefix,
 		Logger:     log,
 	}))
-	if le := (*wsgi.LoadError)(nil); errors.As(err, &le) {
-		fmt.Fprintf(stderr, "gowsgi serve: cannot load app %q:\n%s\n", le.App, strings.TrimRight(le.Traceback, "\n"))
-		return exitLoadError
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
 		return exitUsage
