@@ -65,6 +65,7 @@ type serveOptions struct {
 	umask             umaskValue
 
 	gunicornOptions // gunicorn.go
+	asgiOptions     // --interface and the ASGI flags (interface.go)
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.

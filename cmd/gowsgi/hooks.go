@@ -32,7 +32,7 @@ type serverHooks struct {
 
 // start starts the helper, which reads file, and runs nworkers_changed
 // and on_starting, before the server binds, as gunicorn's arbiter does.
-func (h *serverHooks) start(o *serveOptions, c *wsgi.Container, log *slog.Logger) error {
+func (h *serverHooks) start(o *serveOptions, c container, log *slog.Logger) error {
 	h.log, h.workers = log, c.NumWorkers
 	file := o.hooksFile()
 	if file == "" {

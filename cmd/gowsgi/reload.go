@@ -11,8 +11,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/gowsgi/gowsgi/wsgi"
 )
 
 // A reloader reloads the app, and the TLS certificate if any, on SIGHUP
@@ -20,7 +18,7 @@ import (
 // workers on SIGTTIN and SIGTTOU: one change at a time. SIGHUP also
 // reopens the log files (reopenLogs), first; SIGUSR1 only reopens them.
 type reloader struct {
-	c          *wsgi.Container
+	c          container
 	cert       *certificate // nil without TLS
 	reopenLogs func()       // nil if there are none
 	log        *slog.Logger

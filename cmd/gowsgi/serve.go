@@ -40,7 +40,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	o.logNotes(log)
 	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
 	h := new(serverHooks) // gunicorn's master hooks (hooks.go)
-	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
+	c, err := newContainer(o, o.withLimits(wsgi.Config{
 		App:        o.app,
 		Python:     o.python,
 		Dir:        o.chdir,
@@ -191,7 +191,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 // quickStop stops at once, on SIGQUIT: it closes the listeners and the
 // connections, requests in flight or not, and kills the workers; the
 // deferred closes remove the socket files, Close the runtime directory.
-func quickStop(srv *http.Server, c *wsgi.Container, log *slog.Logger) {
+func quickStop(srv *http.Server, c container, log *slog.Logger) {
 	log.Info("stopping at once", "signal", syscall.SIGQUIT)
 	srv.Close()
 	c.Close()
@@ -227,6 +227,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindA
 func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
 	o := new(serveOptions)
 	fs := newServeFlags(o)
+	addASGIFlags(fs, o)
 	fs.SetOutput(io.Discard) // errors are said here, in one line
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {

@@ -68,6 +68,27 @@ type Config struct {
 	// Exited, if not nil, is called with how the process ended once it
 	// has, just before Done is closed; it must not block.
 	Exited func(p *Process, exit string)
+
+	// Interface is "wsgi" (or "": one channel per thread, one request at
+	// a time on each) or "asgi": one channel and one event loop, streams
+	// multiplexed on it by the Process's Mux; Threads is then 1.
+	Interface string
+	// Timeout, for an ASGI worker, is how long its loop may send nothing
+	// while streams are open before it is taken for stuck and killed
+	// (Python stacks first); 0 means never.
+	Timeout time.Duration
+}
+
+// IsASGI reports whether cfg starts an ASGI worker.
+func (cfg Config) IsASGI() bool { return cfg.Interface == "asgi" }
+
+// interfaceArgs is the bootstrap's interface argument: "asgi", or none
+// for WSGI (the runtime's default when it is absent).
+func (cfg Config) interfaceArgs() []string {
+	if cfg.IsASGI() {
+		return []string{"asgi"}
+	}
+	return nil
 }
 
 // Info is what the worker reports once its app is imported.
@@ -78,6 +99,12 @@ type Info struct {
 	Executable     string
 	App            string   // what the app spec names, as "flask.app.Flask"
 	Hooks          []string // the worker hooks its config file defines
+
+	// An ASGI worker's: "asgi", its event loop ("uvloop" or "asyncio")
+	// and whether the app speaks lifespan ("on" or "unsupported").
+	Interface string
+	Loop      string
+	Lifespan  string
 }
 
 // LoadError reports an app that failed to import; the worker has exited with
@@ -117,6 +144,12 @@ type Process struct {
 	Quota int64
 	// Age is Config.Age.
 	Age int64
+
+	// Mux multiplexes the streams of an ASGI worker; nil for WSGI.
+	Mux *Mux
+
+	asgi    bool
+	timeout time.Duration
 }
 
 // Start spawns a worker and waits until its app is imported. If the app
@@ -124,9 +157,13 @@ type Process struct {
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
-	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
+	if cfg.IsASGI() {
+		threads = 1
+	}
+	args := append([]string{cfg.App, strconv.Itoa(threads),
 		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta),
-		cfg.Hooks, strconv.FormatInt(cfg.Age, 10))
+		cfg.Hooks, strconv.FormatInt(cfg.Age, 10)}, cfg.interfaceArgs()...)
+	err := p.spawn(cfg, threads, pyruntime.Bootstrap, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 
 func newProcess(cfg Config, kind string) *Process {
 	return &Process{ID: cfg.ID, Age: cfg.Age, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger,
-		onExit: cfg.Exited}
+		onExit: cfg.Exited, asgi: cfg.IsASGI() && kind == "worker", timeout: cfg.Timeout}
 }
 
 // ready waits for the app to be imported; if it was not, the process is
@@ -146,6 +183,9 @@ func (p *Process) ready(ctx context.Context, app string) error {
 		p.Kill()
 		<-p.done
 		return err
+	}
+	if p.asgi {
+		p.Mux = newMux(p, p.Conns[0], p.timeout)
 	}
 	p.state.Store(int32(Ready))
 	return nil
@@ -316,6 +356,12 @@ func (p *Process) readInfo(meta []byte) error {
 	p.Info.Executable, _ = m["executable"].(string)
 	p.Info.App, _ = m["app"].(string)
 	p.Info.Hooks = readHooks(m["hooks"])
+	p.Info.Interface, _ = m["interface"].(string)
+	p.Info.Loop, _ = m["loop"].(string)
+	p.Info.Lifespan, _ = m["lifespan"].(string)
+	if p.asgi && p.Info.Interface != "asgi" {
+		return fmt.Errorf("worker %d: started as ASGI, its Ready says interface %q", p.ID, p.Info.Interface)
+	}
 	return nil
 }
 
@@ -398,6 +444,10 @@ func (p *Process) Stop() {
 	p.stop.Do(func() {
 		if p.State() != Exited {
 			p.state.Store(int32(Stopping))
+		}
+		if p.Mux != nil {
+			p.Mux.Stop()
+			return
 		}
 		for _, c := range p.Conns {
 			c.closeWrite()

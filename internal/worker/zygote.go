@@ -61,8 +61,9 @@ type forkCall struct {
 // business and is given to Fork.
 func StartZygote(ctx context.Context, cfg Config) (*Zygote, error) {
 	p := newProcess(cfg, "zygote")
-	err := p.spawn(cfg, 1, pyruntime.ZygoteBootstrap, cfg.App,
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta), cfg.Hooks)
+	args := append([]string{cfg.App, strings.Join(cfg.PythonPath, string(os.PathListSeparator)),
+		strconv.Itoa(frame.MaxMeta), cfg.Hooks}, cfg.interfaceArgs()...)
+	err := p.spawn(cfg, 1, pyruntime.ZygoteBootstrap, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +119,9 @@ func (z *Zygote) String() string { return z.proc.String() }
 // zygote's.
 func (z *Zygote) Fork(ctx context.Context, cfg Config) (*Process, error) {
 	threads := max(cfg.Threads, 1)
+	if cfg.IsASGI() {
+		threads = 1
+	}
 	if threads+2 > maxFDs {
 		return nil, fmt.Errorf("worker %d: %d threads: a forked worker has at most %d", cfg.ID, threads, maxFDs-2)
 	}

@@ -3,7 +3,8 @@
 Go starts the interpreter with the runtime's directory on sys.path and
 hands it one Unix socket per thread, as file descriptors 3, 4, ...  Nothing
 the application prints can reach those sockets: stdout and stderr are pipes
-that Go logs, tagged with this worker's id.
+that Go logs, tagged with this worker's id.  An ASGI worker (the interface
+argument "asgi") has one socket and serves it from an event loop (asgi.py).
 """
 
 import faulthandler
@@ -29,8 +30,16 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, pythonpath, max_meta, config, age = argv
+    spec, threads, pythonpath, max_meta, config, age = argv[:6]
+    interface = interface_of(argv[6:])
     setup(spec, pythonpath)
+    if interface == "asgi":
+        chan = open_channel(FIRST_FD, int(max_meta))
+        app = load_or_exit(spec, chan, interface)
+        # Here, not at the top: a WSGI worker need not import asyncio.
+        from . import asgi
+        asgi.serve(app, chan, ready_info(app))
+        return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
     worker_hooks = hooks_or_exit(config, channels[0])
@@ -49,6 +58,15 @@ def serve_app(app, channels, worker_hooks):
         worker_hooks.exiting()
 
 
+def interface_of(rest):
+    """The interface argument: "wsgi" (the default, when absent) or
+    "asgi"."""
+    interface = rest[0] if rest else "wsgi"
+    if interface not in ("wsgi", "asgi"):
+        raise ValueError("interface %r: want 'wsgi' or 'asgi'" % interface)
+    return interface
+
+
 def setup(spec, pythonpath):
     """Prepare the interpreter before the app is imported."""
     # A crash in C code (a segfault in an extension) then leaves the Python
@@ -61,10 +79,10 @@ def setup(spec, pythonpath):
         sys.path.insert(0, path)
 
 
-def load_or_exit(spec, chan):
+def load_or_exit(spec, chan, interface="wsgi"):
     """Import the app, or report the traceback on chan and exit."""
     try:
-        return loader.load(spec)
+        return loader.load(spec, interface)
     except BaseException:
         chan.send_text(LOAD_ERROR, traceback.format_exc())
         os._exit(LOAD_ERROR_STATUS)
@@ -84,15 +102,17 @@ def hooks_or_exit(config, chan):
         os._exit(LOAD_ERROR_STATUS)
 
 
-def ready_info(app, worker_hooks):
+def ready_info(app, worker_hooks=None):
     """The payload of the Ready frame: who serves, with what."""
+    # An ASGI worker runs no gunicorn worker hooks (they are WSGI's).
+    defined = worker_hooks.defined if worker_hooks else []
     return {
         "pid": os.getpid(),
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
         "app": describe(app),
-        "hooks": worker_hooks.defined,
+        "hooks": defined,
     }
 
 
