@@ -33,8 +33,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 	needPython(t)
 	chromium := needChromium(t)
 	dir := t.TempDir()
-	c := startCLI(t, []string{"SYNC_DIR=" + dir}, "serve", "-b", "127.0.0.1:0", "--python", debianPython,
-		"--chdir", "testdata", "-w", "2", "--threads", "2", "--admin", "127.0.0.1:0", "ops:hold")
+	// /hold waits long enough for three browsers on a busy machine, and
+	// --timeout lets it.
+	c := startCLI(t, []string{"SYNC_DIR=" + dir, "HOLD_TIMEOUT=120"}, "serve", "-b", "127.0.0.1:0", "--python", debianPython,
+		"--chdir", "testdata", "-w", "2", "--threads", "2", "--timeout", "120", "--admin", "127.0.0.1:0", "ops:hold")
 	_, admin, _ := strings.Cut(c.WaitLine("admin listening"), "addr=")
 	admin = "http://" + admin + "/"
 	addr := "http://" + c.Addr()
