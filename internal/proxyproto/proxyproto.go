@@ -40,6 +40,10 @@ type Listener struct {
 	// allows none. Unix socket peers are for the caller to allow.
 	Allow func(addr net.Addr) bool
 
+	// Version, if 1 or 2, is the only version taken; a header of the
+	// other is malformed. 0 takes both, as gunicorn's "auto".
+	Version int
+
 	// Timeout bounds the time the header takes to arrive; 0 means
 	// DefaultTimeout, negative no limit.
 	Timeout time.Duration
@@ -83,6 +87,9 @@ func (c *Conn) init() {
 		}
 		c.br = bufio.NewReaderSize(c.Conn, maxV1) // grows to a v2 header as needed
 		hdr, found, err := Read(c.br)
+		if found && err == nil && c.l.Version != 0 && hdr.Version != c.l.Version {
+			err = &MalformedError{fmt.Sprintf("a v%d header where only v%d is taken", hdr.Version, c.l.Version)}
+		}
 		if found && err == nil && (c.l.Allow == nil || !c.l.Allow(c.raddr)) {
 			err = &ForbiddenError{Peer: c.raddr}
 		}

@@ -123,11 +123,16 @@ func TestReadShort(t *testing.T) {
 // with its RemoteAddr, and returns its address.
 func serve(t *testing.T, allow bool, timeout time.Duration) string {
 	t.Helper()
+	return serveVersion(t, allow, timeout, 0)
+}
+
+func serveVersion(t *testing.T, allow bool, timeout time.Duration, version int) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := &Listener{Listener: l, Allow: func(net.Addr) bool { return allow }, Timeout: timeout}
+	pl := &Listener{Listener: l, Allow: func(net.Addr) bool { return allow }, Timeout: timeout, Version: version}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.RemoteAddr)
 	})}
@@ -162,6 +167,7 @@ func roundTrip(t *testing.T, addr, header string) (int, string) {
 // write v1 and v2 headers, none, bad ones, and from peers not allowed.
 func TestListener(t *testing.T) {
 	allowed, refused := serve(t, true, 0), serve(t, false, 0)
+	only1, only2 := serveVersion(t, true, 0, 1), serveVersion(t, true, 0, 2)
 	cases := []struct {
 		name, addr, header string
 		status             int
@@ -177,6 +183,10 @@ func TestListener(t *testing.T) {
 		{"none, not allowed", refused, "", 200, ""},
 		{"v1 not allowed", refused, "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n", 403, "Request forbidden"},
 		{"v2 not allowed", refused, v2(1, 0x11, ip("192.0.2.9"), ip("198.51.100.2"), port(4000), port(443)), 403, "Request forbidden"},
+		{"v1 where only v1", only1, "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n", 200, "192.0.2.1:56324"},
+		{"v2 where only v1", only1, v2(0, 0), 400, "Invalid PROXY header\n"},
+		{"v1 where only v2", only2, "PROXY UNKNOWN\r\n", 400, "Invalid PROXY header\n"},
+		{"v2 where only v2", only2, v2(1, 0x11, ip("192.0.2.9"), ip("198.51.100.2"), port(4000), port(443)), 200, "192.0.2.9:4000"},
 		{"malformed", allowed, "PROXY TCP4 nonsense\r\n", 400, "Invalid PROXY header\n"},
 	}
 	for _, tc := range cases {
