@@ -114,6 +114,12 @@ func rawGet(t *testing.T, addr string, header []byte, path string) (int, string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rawRequest(t, c, header, path)
+}
+
+// rawRequest is rawGet's on the connection c, which it closes.
+func rawRequest(t *testing.T, c net.Conn, header []byte, path string) (int, string) {
+	t.Helper()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
 	if _, err := c.Write(append(header, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"...)); err != nil {
