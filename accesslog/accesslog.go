@@ -12,6 +12,9 @@
 //	127.0.0.1 - - [10/Oct/2025:13:55:36 +0000] "GET /a?b=1 HTTP/1.1" 200 2326 "http://x/" "curl/8.0" rid=3f2a… worker=0 duration=0.001234
 //	{"time":"2025-10-10T13:55:36.5Z","id":"3f2a…","remote_addr":"127.0.0.1","method":"GET","uri":"/a?b=1",…}
 //
+// A Template (ParseTemplate) writes lines in gunicorn's access_log_format
+// instead, as gunicorn's atoms say.
+//
 // The worker is the Python worker that served the request, as an inner
 // handler records it with FromContext; "-" (or -1 in JSON) when none did.
 //
