@@ -167,7 +167,8 @@ func (t *Template) appendAtom(b []byte, p *part, rec *Record) []byte {
 		us := int64(rec.Duration / time.Microsecond)
 		b = strconv.AppendInt(b, us/1e6, 10)
 		b = append(b, '.')
-		frac := strconv.AppendInt(nil, us%1e6+1e6, 10) // 1xxxxxx: six digits, zero-padded
+		var buf [8]byte
+		frac := strconv.AppendInt(buf[:0], us%1e6+1e6, 10) // 1xxxxxx: six digits, zero-padded
 		return append(b, frac[1:]...)
 	case 'p':
 		return append(b, t.pid...)

@@ -166,3 +166,22 @@ func TestTemplateOverFormat(t *testing.T) {
 		t.Errorf("got %q", out.String())
 	}
 }
+
+// TestTemplateAllocs holds a line of gunicorn's default format, with
+// durations and a header, to no allocation beyond its buffer: the
+// template is parsed once.
+func TestTemplateAllocs(t *testing.T) {
+	tp, err := ParseTemplate(`%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s %(D)s %({x-forwarded-for}i)s %({content-type}o)s`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/a?b=1", nil)
+	r.Header.Set("X-Forwarded-For", "192.0.2.1")
+	rec := &Record{RemoteAddr: "192.0.2.1", Method: "GET", URI: "/a?b=1", Proto: "HTTP/1.1", Status: 200, Bytes: 12,
+		UserAgent: "curl", Start: time.Now(), Duration: 1234 * time.Microsecond, request: r,
+		respHeader: http.Header{"Content-Type": {"text/plain"}}}
+	b := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(100, func() { b = tp.Append(b[:0], rec) }); n > 0 {
+		t.Errorf("Append allocated %v times per line; want 0", n)
+	}
+}
