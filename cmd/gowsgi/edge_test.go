@@ -308,3 +308,37 @@ func TestClientCert(t *testing.T) {
 		t.Errorf("--cert-reqs 0: %v:\n%s", err, body)
 	}
 }
+
+// TestProxyProtocolTLS sends a v2 PROXY header before the TLS handshake,
+// as a TCP load balancer passing TLS through does, with a client
+// certificate: the app sees the header's client and the certificate's
+// subject; GOWSGI_PROXY_PROTOCOL turns it on as the flag does.
+func TestProxyProtocolTLS(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	ca := newPair(t, dir, "ca", pkix.Name{CommonName: "Test CA"}, nil, true)
+	server := newPair(t, dir, "server", pkix.Name{CommonName: "server"}, ca, false)
+	alice := newPair(t, dir, "alice", pkix.Name{CommonName: "alice"}, ca, false)
+	c := startCLI(t, []string{"GOWSGI_PROXY_PROTOCOL=v2"}, "serve", "-b", "127.0.0.1:0", "--python", debianPython,
+		"--chdir", "testdata", "-w", "1", "--certfile", server.certFile, "--keyfile", server.keyFile,
+		"--ca-certs", ca.certFile, "apps:environ")
+	conn, err := net.DialTimeout("tcp", c.Addr(), timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(timeout))
+	src := &net.TCPAddr{IP: net.ParseIP("2001:db8::77"), Port: 6000}
+	if _, err := conn.Write(proxyV2(src, &net.TCPAddr{IP: net.IPv6loopback, Port: 443})); err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.cert)
+	tc := tls.Client(conn, &tls.Config{ServerName: "127.0.0.1", RootCAs: roots, Certificates: []tls.Certificate{alice.tlsCert}})
+	status, body := rawRequest(t, tc, nil, "/")
+	for _, want := range []string{"REMOTE_ADDR=2001:db8::77\n", "REMOTE_PORT=6000\n", "SSL_CLIENT_S_DN=CN=alice\n", "SSL_CLIENT_VERIFY=SUCCESS\n"} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("%d: environ lacks %q:\n%s", status, want, body)
+		}
+	}
+}
