@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gowsgi/gowsgi/accesslog"
 	"github.com/gowsgi/gowsgi/forwarded"
@@ -34,7 +35,7 @@ func addEdgeFlags(fs *flag.FlagSet, o *serveOptions) {
 	fs.Var((*logTemplateValue)(&o.accessLogFormat), "access-logformat", "write the access log in gunicorn's access_log_format `FORMAT` (%(h)s %(r)s %({x-real-ip}i)s ...: every atom of gunicorn's); turns the access log on, to stdout or --access-logfile (default: none; see --access-log)")
 	fs.Var(&e.proxyProtocol, "proxy-protocol", "read a PROXY protocol header (HAProxy's, v1 or v2; AWS NLB, nginx's proxy_protocol) at the start of each connection from --proxy-allow-from, whose client becomes REMOTE_ADDR; a connection without one is served as is; --proxy-protocol=v1 or =v2 takes only that version (default off)")
 	fs.Var(&e.proxyAllowFrom, "proxy-allow-from", "comma-separated `IPS` and CIDRs that may send a PROXY header (others get 403); * allows all; unix socket peers always may (default 127.0.0.1,::1)")
-	fs.Var((*stringValue)(&e.caCerts), "ca-certs", "verify client certificates against the PEM CA certificates in `FILE`, and require one (see --cert-reqs); the client's subject is SSL_CLIENT_S_DN in the environ (default: none)")
+	fs.Var((*stringValue)(&e.caCerts), "ca-certs", "verify client certificates against the PEM CA certificates in `FILE`, and require one (see --cert-reqs); the client's subject is SSL_CLIENT_S_DN in the environ; read again on SIGHUP (default: none)")
 	fs.Var(&e.certReqs, "cert-reqs", "client certificates, as gunicorn's `N` (Python's ssl.CERT_*): 0 none asked for, 1 optional (verified if given), 2 required (default: 2 with --ca-certs, else 0)")
 }
 
@@ -161,19 +162,56 @@ func (w *web) checkEdge() error {
 	if o.caCerts == "" {
 		return nil // the system's CAs, as gunicorn's ssl.create_default_context
 	}
-	pemBytes, err := os.ReadFile(o.caCerts)
-	if err != nil {
-		return fmt.Errorf("--ca-certs: %w", err)
+	cas := &clientCAs{file: o.caCerts}
+	if err := cas.reload(); err != nil {
+		return err
 	}
-	w.clientCAs = x509.NewCertPool()
-	if !w.clientCAs.AppendCertsFromPEM(pemBytes) {
-		return fmt.Errorf("--ca-certs %s: no PEM certificate in the file", o.caCerts)
-	}
+	w.cert.clientCAs = cas
 	return nil
 }
 
-// withClientAuth sets cfg's client certificate verification.
+// clientCAs are the CA certificates of --ca-certs, which SIGHUP reads
+// again with the key pair (certificate.reload).
+type clientCAs struct {
+	file string
+	pool atomic.Pointer[x509.CertPool]
+}
+
+// reload reads the file; if it has no certificate, the current pool
+// stays and the error names the file. A nil *clientCAs has nothing to do.
+func (c *clientCAs) reload() error {
+	if c == nil {
+		return nil
+	}
+	pemBytes, err := os.ReadFile(c.file)
+	if err != nil {
+		return fmt.Errorf("--ca-certs: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return fmt.Errorf("--ca-certs %s: no PEM certificate in the file", c.file)
+	}
+	c.pool.Store(pool)
+	return nil
+}
+
+// withClientAuth sets cfg's client certificate verification. With
+// --ca-certs, each handshake gets a copy of cfg with the current CAs, so
+// that a reload applies to the connections after it; the copy's
+// NextProtos are those net/http gives its own copy of cfg (h2 first),
+// which the handshake's config must name itself.
 func (w *web) withClientAuth(cfg *tls.Config) *tls.Config {
-	cfg.ClientAuth, cfg.ClientCAs = w.clientAuth, w.clientCAs
+	cfg.ClientAuth = w.clientAuth
+	cas := w.cert.clientCAs
+	if cas == nil || w.clientAuth == tls.NoClientCert {
+		return cfg
+	}
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	base := cfg.Clone()
+	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c := base.Clone()
+		c.ClientCAs = cas.pool.Load()
+		return c, nil
+	}
 	return cfg
 }

@@ -342,3 +342,65 @@ func TestProxyProtocolTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCertReload replaces the --ca-certs file and sends SIGHUP:
+// connections after it verify against the new CAs; a file without a
+// certificate is refused and the current CAs serve on.
+func TestClientCertReload(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	ca1 := newPair(t, dir, "ca1", pkix.Name{CommonName: "CA one"}, nil, true)
+	ca2 := newPair(t, dir, "ca2", pkix.Name{CommonName: "CA two"}, nil, true)
+	server := newPair(t, dir, "server", pkix.Name{CommonName: "server"}, ca1, false)
+	alice := newPair(t, dir, "alice", pkix.Name{CommonName: "alice"}, ca1, false)
+	bob := newPair(t, dir, "bob", pkix.Name{CommonName: "bob"}, ca2, false)
+	caFile := filepath.Join(dir, "clients.pem")
+	copyFile := func(from string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(caFile, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(ca1.certFile)
+	c := startCLI(t, nil, "serve", "-b", "127.0.0.1:0", "--python", debianPython, "--chdir", "testdata", "-w", "1",
+		"--certfile", server.certFile, "--keyfile", server.keyFile, "--ca-certs", caFile, "apps:environ")
+	url := "https://" + c.Addr() + "/"
+	roots := x509.NewCertPool()
+	roots.AddCert(ca1.cert)
+	get := func(p *certPair) (string, error) {
+		// A new connection each time, sending its certificate whatever
+		// the server names as acceptable.
+		tr := &http.Transport{DisableKeepAlives: true, ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: roots,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &p.tlsCert, nil }}}
+		defer tr.CloseIdleConnections()
+		_, body, err := fetch(t, &http.Client{Transport: tr, Timeout: timeout}, url, nil)
+		return body, err
+	}
+	if body, err := get(alice); err != nil || !strings.Contains(body, "SSL_CLIENT_S_DN=CN=alice\n") {
+		t.Fatalf("alice before the reload: %v\n%s", err, body)
+	}
+	if _, err := get(bob); err == nil {
+		t.Error("bob (CA two) served before the reload")
+	}
+
+	copyFile(ca2.certFile)
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("TLS certificate reloaded")
+	if body, err := get(bob); err != nil || !strings.Contains(body, "SSL_CLIENT_I_DN=CN=CA two\n") {
+		t.Errorf("bob after the reload: %v\n%s", err, body)
+	}
+	if _, err := get(alice); err == nil {
+		t.Error("alice (CA one) served after the reload to CA two")
+	}
+
+	os.WriteFile(caFile, []byte("no certificate"), 0o600)
+	c.Signal(syscall.SIGHUP)
+	c.WaitLine("TLS certificate not reloaded", "no PEM certificate")
+	if _, err := get(bob); err != nil {
+		t.Errorf("bob after a bad CA file: %v", err)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net"
@@ -23,7 +22,6 @@ type web struct {
 	// --proxy-allow-from, --ca-certs and --cert-reqs (edge.go).
 	proxyAllow forwarded.Trusted
 	clientAuth tls.ClientAuthType
-	clientCAs  *x509.CertPool
 }
 
 // newWeb checks the HTTP flags and reads the TLS certificate.
