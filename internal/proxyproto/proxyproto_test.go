@@ -41,6 +41,8 @@ func TestRead(t *testing.T) {
 		{"no header", req, false, "", "", false},
 		{"POST", "POST / HTTP/1.1\r\n\r\n", false, "", "", false},
 		{"TLS", "\x16\x03\x01\x00\xa5", false, "", "", false},
+		{"h2c preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", false, "", "", false},
+		{"PROXX", "PROXX / HTTP/1.1\r\n\r\n", false, "", "", false},
 		{"v1 TCP4", "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n" + req, true, "192.0.2.1:56324", "198.51.100.2:443", false},
 		{"v1 TCP6", "PROXY TCP6 2001:db8::1 2001:db8::2 1 65535\r\n" + req, true, "[2001:db8::1]:1", "[2001:db8::2]:65535", false},
 		{"v1 UNKNOWN", "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n" + req, true, "", "", false},
