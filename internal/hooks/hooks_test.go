@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,23 +120,35 @@ func TestRun(t *testing.T) {
 }
 
 // TestRunTimesOut: Run returns when ctx is done though its hook goes on;
-// the next call waits for it.
+// the next call waits for it. on_reload blocks on a FIFO until the test
+// has seen Run return, so no clock decides the outcome.
 func TestRunTimesOut(t *testing.T) {
 	m, out, _ := start(t, `
-import os, time
+import os
 def on_reload(server):
-    time.sleep(0.5)
+    with open(os.environ["OUT"] + ".gate") as gate:
+        gate.read()
     with open(os.environ["OUT"], "a") as f:
         f.write("on_reload\n")
 def on_exit(server):
     with open(os.environ["OUT"], "a") as f:
         f.write("on_exit\n")
 `)
+	if err := syscall.Mkfifo(out+".gate", 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	if err := m.Run(ctx, Call{Hook: "on_reload"}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Run of a hook longer than its context: %v; want DeadlineExceeded", err)
 	}
+	// Opening the FIFO waits for the hook to open it; closing it ends
+	// the hook's read.
+	gate, err := os.OpenFile(out+".gate", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.Close()
 	if err := m.Run(context.Background(), Call{Hook: "on_exit"}); err != nil {
 		t.Fatal(err)
 	}
