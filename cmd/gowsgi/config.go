@@ -45,26 +45,14 @@ func envName(name string) string {
 // GOWSGI_CONFIG names. It returns the app that the environment or the
 // file names, if any.
 func applyConfig(fs *flag.FlagSet, lookup func(string) (string, bool)) (string, error) {
-	long := make(map[string]string) // flag or alias name -> long name
-	aliases := make(map[string]bool)
-	for l, s := range shortNames() {
-		long[s] = l
-		aliases[s] = true
-	}
-	set := make(map[string]bool) // long names set already
-	fs.Visit(func(f *flag.Flag) {
-		if l, ok := long[f.Name]; ok {
-			set[l] = true
-		} else {
-			set[f.Name] = true
-		}
-	})
+	aliases := longNames()
+	set := setFlags(fs) // long names set already
 
 	app, _ := lookup(envPrefix + "APP")
 	fromEnv := make(map[string]bool)
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if aliases[f.Name] || set[f.Name] {
+		if _, alias := aliases[f.Name]; alias || set[f.Name] {
 			return
 		}
 		v, ok := lookup(envName(f.Name))
@@ -97,7 +85,7 @@ func applyConfig(fs *flag.FlagSet, lookup func(string) (string, bool)) (string, 
 				app = s.value
 			}
 			continue
-		case s.key == "config" || aliases[s.key] || fs.Lookup(s.key) == nil:
+		case s.key == "config" || aliases[s.key] != "" || fs.Lookup(s.key) == nil:
 			return "", fmt.Errorf("%s:%d: unknown key %q: want a flag's long name, or app", path, s.line, s.key)
 		case set[s.key] || fromEnv[s.key]:
 			continue

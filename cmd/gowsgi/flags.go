@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -79,6 +80,43 @@ func shortNames() map[string]string {
 		"limit-request-field_size": "limit-request-field-size", "error-logfile": "log-file"}
 }
 
+// longNames maps the aliases of shortNames back to their flags' long
+// names.
+func longNames() map[string]string {
+	long := make(map[string]string)
+	for l, s := range shortNames() {
+		long[s] = l
+	}
+	return long
+}
+
+// setFlags returns the long names of the flags that are set in fs, an
+// alias counting as its flag.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	long := longNames()
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[cmp.Or(long[f.Name], f.Name)] = true })
+	return set
+}
+
+// A flagVar is a flag to add to a flag set (addFlags).
+type flagVar struct {
+	name  string
+	value flag.Value
+	usage string
+}
+
+// addFlags adds vars to fs, each with its alias of shortNames, if any.
+func addFlags(fs *flag.FlagSet, vars []flagVar) {
+	short := shortNames()
+	for _, v := range vars {
+		fs.Var(v.value, v.name, v.usage)
+		if s, ok := short[v.name]; ok {
+			fs.Var(v.value, s, "alias of --"+v.name)
+		}
+	}
+}
+
 // newServeFlags returns the serve command's flag set, writing into o.
 // Each flag has a long name (--bind) and maybe a short one (-b); the flag
 // package accepts one or two dashes for either.
@@ -97,11 +135,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	o.keepAlive = 75 * time.Second
 	o.limitHeaderSize = 64 << 10
 	o.forwardedAllowIPs = replaceList{list: []string{"127.0.0.1", "::1"}}
-	vars := []struct {
-		name  string
-		value flag.Value
-		usage string
-	}{
+	addFlags(fs, []flagVar{
 		{"bind", (*listValue)(&o.binds), "listen on `ADDRESS`: HOST:PORT, :PORT, [IPv6]:PORT or unix:PATH; repeatable (default " + defaultBind + ")"},
 		{"workers", (*intValue)(&o.workers), "`N` worker processes (default: the number of CPUs, " + strconv.Itoa(runtime.NumCPU()) + " here)"},
 		{"threads", (*intValue)(&o.threads), "`N` threads in each worker (default 1)"},
@@ -143,14 +177,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"limit-request-fields-size", (*bytesValue)(&o.limitHeaderSize), "largest request head (request line, header fields, blank line; as \"Name: value\" lines) in `BYTES` (64K, 1M); larger gets 431 and a close (default 64K)"},
 		{"umask", &o.umask, "a unix socket of --bind gets the mode 0777 less `MASK` (octal, as 007 or 0o077), as gunicorn's --umask (default 0: any local user may connect, the socket's directory guards it)"},
 		{"forwarded-allow-ips", &o.forwardedAllowIPs, "comma-separated `IPS` and CIDRs of proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are trusted; * trusts all, \"\" none; unix socket peers are always trusted (default 127.0.0.1,::1)"},
-	}
-	short := shortNames()
-	for _, v := range vars {
-		fs.Var(v.value, v.name, v.usage)
-		if s, ok := short[v.name]; ok {
-			fs.Var(v.value, s, "alias of --"+v.name)
-		}
-	}
+	})
 	addGunicornFlags(fs, o)
 	addEdgeFlags(fs, o)
 	fs.Usage = func() {} // serve prints usage itself, to stdout for -h

@@ -61,11 +61,7 @@ func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 	g.limitRequestFieldSize = defaultLimitRequestFieldSize
 	g.listenBacklog = defaultListenBacklog
 	g.workerClass.notes = &g.notes
-	vars := []struct {
-		name  string
-		value flag.Value
-		usage string
-	}{
+	addFlags(fs, []flagVar{
 		{"user", (*stringValue)(&g.user), "after binding, run the server and its workers as `USER` (a name or a number), as gunicorn's --user; needs root (default: the user that started it)"},
 		{"group", (*stringValue)(&g.group), "after binding, run as `GROUP` (a name or a number) (default: --user's primary group, else unchanged)"},
 		{"pid", (*stringValue)(&g.pidFile), "write the server's process id to `FILE` once it listens; removed at exit (default: none)"},
@@ -75,14 +71,7 @@ func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 		{"error-logfile", (*stringValue)(&g.errorLogFile), "write the server log to `FILE`, appended to, - for stderr; SIGHUP and SIGUSR1 reopen it (default stderr)"},
 		{"backlog", (*intValue)(&g.listenBacklog), "the listen queue: at most `N` connections wait to be accepted, as gunicorn's --backlog (capped by net.core.somaxconn) (default 2048); the requests that wait for a worker are --max-queued"},
 		{"worker-class", &g.workerClass, "gunicorn's worker `CLASS`: sync and gthread are what gowsgi's workers are (with --threads); others are refused or warned about"},
-	}
-	short := shortNames()
-	for _, v := range vars {
-		fs.Var(v.value, v.name, v.usage)
-		if s, ok := short[v.name]; ok {
-			fs.Var(v.value, s, "alias of --"+v.name)
-		}
-	}
+	})
 	addIgnoredGunicornFlags(fs, g)
 }
 

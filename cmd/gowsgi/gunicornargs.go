@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -88,12 +89,8 @@ func applyGunicornArgs(fs *flag.FlagSet, lookup func(string) (string, bool)) (st
 	if err != nil {
 		return "", fmt.Errorf("%s: %v", gunicornArgsEnv, err)
 	}
-	long := make(map[string]string)
-	for l, s := range shortNames() {
-		long[s] = l
-	}
-	set := make(map[string]bool) // long names the command line set
-	fs.Visit(func(f *flag.Flag) { set[firstOf(long[f.Name], f.Name)] = true })
+	set := setFlags(fs) // long names the command line set
+	long := longNames()
 
 	// Parse into a flag set that records what each flag got, so that the
 	// values are then set in fs (in order, repeatable ones repeated) for
@@ -103,7 +100,7 @@ func applyGunicornArgs(fs *flag.FlagSet, lookup func(string) (string, bool)) (st
 	rec.SetOutput(io.Discard)
 	fs.VisitAll(func(f *flag.Flag) {
 		b, isBool := f.Value.(interface{ IsBoolFlag() bool })
-		rec.Var(&recorder{name: firstOf(long[f.Name], f.Name), isBool: isBool && b.IsBoolFlag(), got: &got}, f.Name, "")
+		rec.Var(&recorder{name: cmp.Or(long[f.Name], f.Name), isBool: isBool && b.IsBoolFlag(), got: &got}, f.Name, "")
 	})
 	pos, err := parseInterspersed(rec, args)
 	if err != nil {
@@ -124,14 +121,6 @@ func applyGunicornArgs(fs *flag.FlagSet, lookup func(string) (string, bool)) (st
 		return pos[0], nil
 	}
 	return "", nil
-}
-
-// firstOf returns the first of a and b that is not empty.
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // A recorder is a flag.Value that records the values it is given.

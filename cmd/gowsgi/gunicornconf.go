@@ -146,12 +146,7 @@ func applyGunicornConfig(fs *flag.FlagSet, o *serveOptions, path string, byDefau
 		msg = "read gunicorn config (gunicorn's default file, found in the current directory)"
 	}
 	o.notes = append(o.notes, note{slog.LevelInfo, msg, []any{"file", path}})
-	long := make(map[string]string)
-	for l, s := range shortNames() {
-		long[s] = l
-	}
-	set := make(map[string]bool)
-	fs.Visit(func(f *flag.Flag) { set[firstOf(long[f.Name], f.Name)] = true })
+	set := setFlags(fs)
 
 	var app string
 	names := make([]string, 0, len(cfg.Settings))
