@@ -45,9 +45,12 @@ func (r *Result) RPS() float64 {
 }
 
 // Starved is the number of connections that never got a response.
-func (r *Result) Starved() int {
+func (r *Result) Starved() int { return starved(r.PerConn) }
+
+// starved is the number of connections whose count in perConn is 0.
+func starved(perConn []int64) int {
 	n := 0
-	for _, c := range r.PerConn {
+	for _, c := range perConn {
 		if c == 0 {
 			n++
 		}

@@ -43,15 +43,7 @@ func (r *WSResult) MPS() float64 {
 }
 
 // Starved is the number of connections that never got an echo back.
-func (r *WSResult) Starved() int {
-	n := 0
-	for _, c := range r.PerConn {
-		if c == 0 {
-			n++
-		}
-	}
-	return n
-}
+func (r *WSResult) Starved() int { return starved(r.PerConn) }
 
 // RunWS drives the echo load until cfg.Duration has passed or ctx ends.
 // A connection that fails is dialed again, as Run reopens a closed one.
