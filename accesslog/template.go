@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type Template struct {
 	src   string
 	parts []part
 	pid   string
+	env   []string // the environ variables of its {variable}e atoms, lowercased, each once
 }
 
 // A part is literal text, or an atom.
@@ -46,6 +48,7 @@ type part struct {
 	lit  string
 	atom byte   // 0 for literal text; a letter, or 'i', 'o', 'e' with name
 	name string // of a header (canonical) or an environ variable
+	env  int    // for 'e', the index of name in Template.env
 }
 
 // ParseTemplate parses s, a gunicorn access_log_format. The error names
@@ -78,7 +81,7 @@ func ParseTemplate(s string) (*Template, error) {
 			t.parts = append(t.parts, part{lit: lit.String()})
 			lit.Reset()
 		}
-		t.parts = append(t.parts, atomPart(name))
+		t.parts = append(t.parts, t.atomPart(name))
 		i += end + 1
 	}
 	if lit.Len() > 0 {
@@ -87,8 +90,9 @@ func ParseTemplate(s string) (*Template, error) {
 	return t, nil
 }
 
-// atomPart is the part of the atom name.
-func atomPart(name string) part {
+// atomPart is the part of the atom name; an environ variable's name is
+// added to t.env.
+func (t *Template) atomPart(name string) part {
 	if len(name) >= 3 && name[0] == '{' {
 		if j := strings.LastIndexByte(name, '}'); j == len(name)-2 {
 			key, kind := name[1:j], name[j+1]
@@ -96,7 +100,13 @@ func atomPart(name string) part {
 			case 'i', 'o':
 				return part{atom: kind, name: http.CanonicalHeaderKey(key)}
 			case 'e':
-				return part{atom: kind, name: strings.ToLower(key)}
+				key = strings.ToLower(key)
+				n := slices.Index(t.env, key)
+				if n < 0 {
+					n = len(t.env)
+					t.env = append(t.env, key)
+				}
+				return part{atom: kind, name: key, env: n}
 			}
 		}
 		return part{atom: '-'}
@@ -110,20 +120,25 @@ func atomPart(name string) part {
 // String returns the template as given to ParseTemplate.
 func (t *Template) String() string { return t.src }
 
-// Append appends rec's line to b, with a newline.
+// Append appends rec's line to b, with a newline. The environ of its
+// {variable}e atoms is built once for the line, only if it has any.
 func (t *Template) Append(b []byte, rec *Record) []byte {
+	var env []string
+	if len(t.env) > 0 {
+		env = environValues(rec, t.env)
+	}
 	for i := range t.parts {
 		p := &t.parts[i]
 		if p.atom == 0 {
 			b = append(b, p.lit...)
 			continue
 		}
-		b = t.appendAtom(b, p, rec)
+		b = t.appendAtom(b, p, rec, env)
 	}
 	return append(b, '\n')
 }
 
-func (t *Template) appendAtom(b []byte, p *part, rec *Record) []byte {
+func (t *Template) appendAtom(b []byte, p *part, rec *Record, env []string) []byte {
 	switch p.atom {
 	case 'h':
 		return appendValue(b, rec.RemoteAddr)
@@ -177,7 +192,7 @@ func (t *Template) appendAtom(b []byte, p *part, rec *Record) []byte {
 	case 'o':
 		return appendValue(b, lastValue(rec.respHeader, p.name))
 	case 'e':
-		return appendValue(b, environValue(rec, p.name))
+		return appendValue(b, env[p.env])
 	}
 	return append(b, '-')
 }
@@ -203,23 +218,34 @@ func requestHeader(rec *Record, name string) string {
 	return lastValue(rec.request.Header, name)
 }
 
-// environValue is the WSGI environ variable key (lowercased) of rec's
-// request, as the app saw it, less a --prefix's SCRIPT_NAME split.
-func environValue(rec *Record, key string) string {
-	if rec.request == nil {
-		return ""
+// environValues are the values of the WSGI environ variables keys
+// (lowercased) of rec's request, as the app saw it, less a --prefix's
+// SCRIPT_NAME split; "" for one absent. The environ is built once.
+func environValues(rec *Record, keys []string) []string {
+	s := &keySink{keys: keys}
+	if len(keys) <= len(s.buf) {
+		s.values = s.buf[:len(keys)]
+	} else {
+		s.values = make([]string, len(keys))
 	}
-	s := &keySink{key: key}
-	environ.Build(rec.request, "", rec.request.URL.Path, s)
-	return s.value
+	if rec.request != nil {
+		environ.Build(rec.request, "", rec.request.URL.Path, s)
+	}
+	return s.values
 }
 
-// keySink keeps the value of one key, compared case-insensitively.
-type keySink struct{ key, value string }
+// keySink keeps the values of keys, compared case-insensitively.
+type keySink struct {
+	keys   []string
+	values []string
+	buf    [4]string // values, for a few keys
+}
 
 func (s *keySink) Add(k, v string) {
-	if strings.EqualFold(k, s.key) {
-		s.value = v
+	for i, key := range s.keys {
+		if strings.EqualFold(k, key) {
+			s.values[i] = v
+		}
 	}
 }
 

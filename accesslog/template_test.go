@@ -88,6 +88,9 @@ func TestTemplateAtoms(t *testing.T) {
 		{"%({wsgi.url_scheme}e)s", "http", nil},
 		{"%({http_x_forwarded_for}e)s", "10.0.0.1, 10.0.0.2", nil},
 		{"%({absent}e)s", "-", nil},
+		// One environ for the line: each variable, repeated or not, in its place.
+		{"%({request_method}e)s %({REMOTE_ADDR}e)s %({absent}e)s %({REQUEST_METHOD}e)s %({path_info}e)s %({query_string}e)s",
+			"GET 192.0.2.7 - GET /a b/c x=1&y=%22", nil},
 		{"%(nosuch)s %(x)s %({x}z)s", "- - -", nil},
 		{"100%% %(s)d", "100% 201", nil},
 		{"%(h)s %(l)s %(u)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"",
