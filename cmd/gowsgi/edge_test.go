@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -110,11 +109,7 @@ func proxyV2(src, dst *net.TCPAddr) []byte {
 // returns the response's status and body.
 func rawGet(t *testing.T, addr string, header []byte, path string) (int, string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rawRequest(t, c, header, path)
+	return rawRequest(t, rawDial(t, addr), header, path)
 }
 
 // rawRequest is rawGet's on the connection c, which it closes.
@@ -122,13 +117,7 @@ func rawRequest(t *testing.T, c net.Conn, header []byte, path string) (int, stri
 	t.Helper()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
-	if _, err := c.Write(append(header, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"...)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("reading the response: %v", err)
-	}
+	resp := rawResponse(t, c, append(header, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"...))
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)

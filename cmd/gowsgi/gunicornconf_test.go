@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/accesslog"
-	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // The tests here run gunicorn config files with debianPython.
@@ -28,15 +27,6 @@ func writeFile(t *testing.T, dir, name, body string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// startCLIIn runs "gowsgi args..." in dir, as startCLI.
-func startCLIIn(t *testing.T, dir string, env []string, args ...string) *proctest.Process {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), runMainEnv+"=1"), env...)
-	return proctest.Start(t, cmd)
 }
 
 // TestGunicornConfigServed serves with a gunicorn.conf.py as people write

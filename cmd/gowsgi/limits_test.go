@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,18 +93,9 @@ func TestLimitRequestFlags(t *testing.T) {
 // code of the response.
 func rawStatus(t *testing.T, addr, req string) int {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := rawDial(t, addr)
 	defer conn.Close()
-	if _, err := conn.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the response: %v", err)
-	}
+	resp := rawResponse(t, conn, []byte(req))
 	resp.Body.Close()
 	return resp.StatusCode
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -41,7 +42,14 @@ func needPython(t *testing.T) {
 // process is killed when the test ends.
 func startCLI(t *testing.T, env []string, args ...string) *proctest.Process {
 	t.Helper()
+	return startCLIIn(t, "", env, args...)
+}
+
+// startCLIIn runs "gowsgi args..." in dir ("": the test's), as startCLI.
+func startCLIIn(t *testing.T, dir string, env []string, args ...string) *proctest.Process {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), runMainEnv+"=1"), env...)
 	return proctest.Start(t, cmd)
 }
@@ -55,6 +63,30 @@ func unixClient(path string) *http.Client {
 			return d.DialContext(ctx, "unix", path)
 		},
 	}}
+}
+
+// rawDial opens a TCP connection to addr, for a request written by hand.
+func rawDial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// rawResponse writes data, a request as sent, on c and reads the head of
+// its response; the caller reads and closes the body.
+func rawResponse(t *testing.T, c net.Conn, data []byte) *http.Response {
+	t.Helper()
+	if _, err := c.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	return resp
 }
 
 // get fetches url with client and returns the status code and body.
