@@ -50,16 +50,7 @@ func TestAdmin(t *testing.T) {
 	expect("/metrics", 200, `gowsgi_http_requests_total{method="GET",code="2xx"} 3`+"\n", "gowsgi_ready 1\n",
 		`gowsgi_worker_threads{state="idle"} 2`+"\n", `gowsgi_workers{state="ready"} 1`+"\n")
 
-	held := make(chan int, 1)
-	go func() {
-		resp, err := http.Get(addr + "/hold")
-		if err != nil {
-			held <- 0
-			return
-		}
-		resp.Body.Close()
-		held <- resp.StatusCode
-	}()
+	held := getLater(addr + "/hold")
 	waitFile(t, filepath.Join(sync, "started"))
 	c.Signal(syscall.SIGTERM)
 	c.WaitLine("stopping gracefully")

@@ -60,16 +60,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	held := make(chan int, 1)
-	go func() {
-		resp, err := http.Get(addr + "/hold")
-		if err != nil {
-			held <- 0
-			return
-		}
-		resp.Body.Close()
-		held <- resp.StatusCode
-	}()
+	held := getLater(addr + "/hold")
 	t.Cleanup(func() {
 		os.WriteFile(filepath.Join(dir, "release"), nil, 0o644)
 		if code := <-held; code != 200 {

@@ -89,6 +89,22 @@ func rawResponse(t *testing.T, c net.Conn, data []byte) *http.Response {
 	return resp
 }
 
+// getLater fetches url in the background; the channel gets the status
+// code once the response has come, 0 if the request failed.
+func getLater(url string) <-chan int {
+	code := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			code <- 0
+			return
+		}
+		resp.Body.Close()
+		code <- resp.StatusCode
+	}()
+	return code
+}
+
 // get fetches url with client and returns the status code and body.
 func get(t *testing.T, client *http.Client, url string) (int, string) {
 	t.Helper()
