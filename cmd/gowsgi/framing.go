@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -128,39 +129,69 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// limitHead answers 431 and closes the connection for a request whose head
-// (request line, header fields and the blank line, as HTTP/1.1 sends them:
-// "Name: value\r\n") is over max bytes, --limit-request-fields-size.
-// net/http reads up to 4096 bytes more than its MaxHeaderBytes before it
-// answers 431 itself, so that the limit would not be the one configured.
-func limitHead(h http.Handler, max int64) http.Handler {
+// limitHead answers for a request whose head is over a limit, measured
+// once for all of them, and closes the connection after (HTTP/1): 431 for
+// a head (request line, header fields and the blank line, as HTTP/1.1
+// sends them: "Name: value\r\n") over max bytes,
+// --limit-request-fields-size; then gunicorn's limits of g (overLimits,
+// limits.go). net/http reads up to 4096 bytes more than its MaxHeaderBytes
+// before it answers 431 itself, so that the limit would not be the one
+// configured.
+func limitHead(h http.Handler, max int64, g *gunicornOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if headSize(r) > max {
+		m := measureHead(r)
+		code, msg := 0, ""
+		if m.size > max {
+			code, msg = http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large"
+		} else if c, why := overLimits(&m, g); c != 0 {
+			code, msg = c, strconv.Itoa(c)+" "+http.StatusText(c)+": "+why
+		}
+		if code != 0 {
 			if r.ProtoMajor == 1 {
 				w.Header().Set("Connection", "close")
 			}
-			http.Error(w, "431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
+			http.Error(w, msg, code)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
 }
 
-// headSize is the size of r's head as HTTP/1.1 writes it, counting the
-// fields net/http took out of r.Header: Host and Transfer-Encoding.
-func headSize(r *http.Request) int64 {
-	const crlf, colon = 2, 2 // "\r\n", ": "
-	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + crlf
+// A headMeasure is what the limits of a request's head look at.
+type headMeasure struct {
+	line    int   // the request line as sent: method, target, version
+	fields  int   // header fields, Host (in HTTP/1) and Transfer-Encoding included
+	longest int   // the longest field, as "Name: value"
+	size    int64 // the head as HTTP/1.1 writes it
+}
+
+// measureHead measures r's head, counting the fields net/http took out of
+// r.Header: Host and Transfer-Encoding.
+func measureHead(r *http.Request) headMeasure {
+	const crlf = 2 // "\r\n"
+	m := headMeasure{line: len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto)}
+	m.size = int64(m.line + crlf + crlf) // and the blank line
 	if r.Host != "" {
-		n += len("Host") + colon + len(r.Host) + crlf
+		if r.ProtoMajor == 1 {
+			m.field("Host", r.Host)
+		} else {
+			m.size += int64(len("Host: ") + len(r.Host) + crlf) // HTTP/2's :authority, not a field
+		}
 	}
 	for _, te := range r.TransferEncoding {
-		n += len("Transfer-Encoding") + colon + len(te) + crlf
+		m.field("Transfer-Encoding", te)
 	}
 	for k, vs := range r.Header {
 		for _, v := range vs {
-			n += len(k) + colon + len(v) + crlf
+			m.field(k, v)
 		}
 	}
-	return int64(n + crlf)
+	return m
+}
+
+func (m *headMeasure) field(name, value string) {
+	n := len(name) + len(": ") + len(value)
+	m.fields++
+	m.longest = max(m.longest, n)
+	m.size += int64(n + len("\r\n"))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -40,7 +41,7 @@ func TestLimitRequest(t *testing.T) {
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
 	for _, tc := range cases {
-		h := limitRequest(ok, &tc.limits)
+		h := limitHead(ok, math.MaxInt64, &tc.limits)
 		r := httptest.NewRequest("GET", tc.target, nil)
 		for k, vs := range tc.header {
 			r.Header[k] = vs
