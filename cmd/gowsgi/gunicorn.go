@@ -26,11 +26,9 @@ type gunicornOptions struct {
 	// (edge.go).
 	accessLogFormat string
 
-	// gunicornConfig is the gunicorn config file read, if any, and
-	// gunicornHooks the names of its server hooks (the callables of
-	// gunicornHookNames it defines), for the hook runner.
+	// gunicornConfig is the gunicorn config file read, if any; its
+	// server hooks run from it (hooks.go, wsgi.Config.Hooks).
 	gunicornConfig string
-	gunicornHooks  []string
 
 	// notes are what reading the configuration has to tell, logged once
 	// the server log exists (logNotes).

@@ -128,8 +128,8 @@ func configPython(python string) string {
 
 // applyGunicornConfig runs the gunicorn config file at path and sets the
 // flags of fs that nothing set before from its settings. A setting gowsgi
-// has no counterpart for is a warning in o.notes; a callable that is a
-// server hook goes to o.gunicornHooks. byDefault says that no --config
+// has no counterpart for is a warning in o.notes, as is a server hook
+// gowsgi does not run (hookNotRun). byDefault says that no --config
 // named it: it is ./gunicorn.conf.py. It returns the app, wsgi_app.
 func applyGunicornConfig(fs *flag.FlagSet, o *serveOptions, path string, byDefault bool) (string, error) {
 	cfg, err := runGunicornConfig(fs.Lookup("python").Value.String(), path)
@@ -188,24 +188,24 @@ func applyGunicornConfig(fs *flag.FlagSet, o *serveOptions, path string, byDefau
 			o.warnOnce("a callable that is not a gunicorn server hook: ignored", "name", name)
 			continue
 		}
-		o.gunicornHooks = append(o.gunicornHooks, name)
+		if hookNotRun(name) {
+			o.warnOnce("gunicorn server hook not run (gowsgi has no such moment)", "hook", name)
+		}
 	}
-	warnHooks(o)
 	return app, nil
 }
 
-// warnHooks warns of the server hooks of the gunicorn config that gowsgi
-// does not run (the others run: cmd/gowsgi/hooks.go, package hooks and the
-// worker runtime). pre_fork and pre_exec have no moment here: workers are
+// hookNotRun reports whether gowsgi does not run the server hook name
+// (the others run: cmd/gowsgi/hooks.go, package hooks and the worker
+// runtime). pre_fork and pre_exec have no moment here: workers are
 // started by the Go server or forked by the zygote, never re-exec'd;
 // worker_int's SIGINT and ssl_context's TLS are Go's.
-func warnHooks(o *serveOptions) {
-	for _, h := range o.gunicornHooks {
-		switch h {
-		case "pre_fork", "pre_exec", "worker_int", "ssl_context":
-			o.warnOnce("gunicorn server hook not run (gowsgi has no such moment)", "hook", h)
-		}
+func hookNotRun(name string) bool {
+	switch name {
+	case "pre_fork", "pre_exec", "worker_int", "ssl_context":
+		return true
 	}
+	return false
 }
 
 // settingValues writes the JSON value of a setting as flag values: a

@@ -12,10 +12,6 @@ import (
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
-// hooksFile is the gunicorn config file whose server hooks run (the one
-// -c, GOWSGI_CONFIG or ./gunicorn.conf.py named), or "".
-func (o *serveOptions) hooksFile() string { return o.gunicornConfig }
-
 // serverHooks runs gunicorn's master hooks at the server's moments: each
 // in the hooks helper (package hooks), which waits for it to return. The
 // worker hooks are the workers' (wsgi.Config.Hooks). Without a config
@@ -30,11 +26,12 @@ type serverHooks struct {
 	exiting bool // on_exit's turn: no child_exit starts
 }
 
-// start starts the helper, which reads file, and runs nworkers_changed
+// start starts the helper, which reads the gunicorn config file (the one
+// -c, GOWSGI_CONFIG or ./gunicorn.conf.py named), and runs nworkers_changed
 // and on_starting, before the server binds, as gunicorn's arbiter does.
 func (h *serverHooks) start(o *serveOptions, c container, log *slog.Logger) error {
 	h.log, h.workers = log, c.NumWorkers
-	file := o.hooksFile()
+	file := o.gunicornConfig
 	if file == "" {
 		return nil
 	}

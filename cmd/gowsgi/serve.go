@@ -51,7 +51,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		Prefix:     o.prefix,
 		Logger:     log,
 
-		Hooks:        o.hooksFile(),
+		Hooks:        o.gunicornConfig, // its worker hooks
 		WorkerExited: h.childExit,
 	}))
 	if err != nil {
