@@ -448,3 +448,38 @@ func TestGunicornConfigNotPy(t *testing.T) {
 		}
 	}
 }
+
+// TestGunicornConfigHooksWarned: of a config file's callables, a server
+// hook gowsgi has no moment for is warned of, as is one that is no hook;
+// a hook that runs is not.
+func TestGunicornConfigHooksWarned(t *testing.T) {
+	needPython(t)
+	conf := writeFile(t, t.TempDir(), "g.conf.py", `
+def pre_fork(server, worker): pass
+def ssl_context(config, default): pass
+def on_starting(server): pass
+def post_fork(server, worker): pass
+def helper(): pass
+`)
+	t.Setenv("GUNICORN_CMD_ARGS", "")
+	var stderr bytes.Buffer
+	o, _, status := parseServe([]string{"-c", conf, "--python", debianPython, "app:app"}, io.Discard, &stderr)
+	if o == nil {
+		t.Fatalf("status %d: %s", status, stderr.String())
+	}
+	var warned []string
+	for _, n := range o.notes {
+		if n.level == slog.LevelWarn {
+			warned = append(warned, n.msg+" "+jsonOf(n.args))
+		}
+	}
+	slices.Sort(warned)
+	want := []string{
+		`a callable that is not a gunicorn server hook: ignored ["name","helper"]`,
+		`gunicorn server hook not run (gowsgi has no such moment) ["hook","pre_fork"]`,
+		`gunicorn server hook not run (gowsgi has no such moment) ["hook","ssl_context"]`,
+	}
+	if !slices.Equal(warned, want) {
+		t.Errorf("warnings:\n%q\nwant\n%q", warned, want)
+	}
+}
