@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/pyruntime"
 )
 
 // A gunicorn config file is Python: gowsgi runs it with the app's
@@ -37,12 +38,6 @@ const defaultGunicornConfig = "gunicorn.conf.py"
 
 // gunicornConfTimeout bounds the run of a gunicorn config file.
 const gunicornConfTimeout = time.Minute
-
-// gunicornConfScript runs a gunicorn config file and prints its settings
-// as JSON.
-//
-//go:embed gunicornconf.py
-var gunicornConfScript string
 
 // isGunicornConfig reports whether the --config file at path is gunicorn's
 // (see above).
@@ -97,7 +92,7 @@ func runGunicornConfig(python, path string) (*gunicornConfig, error) {
 	python = configPython(python)
 	ctx, cancel := context.WithTimeout(context.Background(), gunicornConfTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", gunicornConfScript, path)
+	cmd := exec.CommandContext(ctx, python, "-c", pyruntime.ConfigScript(), path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

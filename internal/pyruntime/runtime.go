@@ -41,6 +41,18 @@ func Install(dir string) (string, error) {
 	return dir, err
 }
 
+// ConfigScript is the program that prints the settings of the gunicorn
+// config file named by its argument (or python:MODULE) as JSON, run with
+// -c: the runtime's config.py, which the worker hooks read their file
+// with too.
+func ConfigScript() string {
+	b, err := files.ReadFile(Package + "/config.py")
+	if err != nil {
+		panic(err) // embedded
+	}
+	return string(b)
+}
+
 // Bootstrap is the program given to the interpreter with -c. Its first
 // argument is the directory returned by Install; the rest are the worker's:
 // the app spec, the number of threads, the PYTHONPATH entries, the

@@ -12,8 +12,6 @@ worker go on; only pre_request's error is the request's, which then gets
 """
 
 import importlib
-import importlib.machinery
-import importlib.util
 import logging
 import os
 import signal
@@ -21,6 +19,7 @@ import sys
 import types
 from urllib.parse import urlsplit
 
+from .config import read_config
 from .handler import run
 
 WORKER_HOOKS = ("post_fork", "post_worker_init", "pre_request",
@@ -28,20 +27,6 @@ WORKER_HOOKS = ("post_fork", "post_worker_init", "pre_request",
 MASTER_HOOKS = ("on_starting", "when_ready", "on_reload", "on_exit",
                 "child_exit", "nworkers_changed")
 LOGGER = "gunicorn.error"
-
-
-def read_config(path):
-    """Run the config file as gunicorn does; return its namespace.
-    "python:MODULE" names a module to import instead, as gunicorn's -c."""
-    if path.startswith("python:"):
-        return vars(importlib.import_module(path[len("python:"):]))
-    name = "__config__"
-    spec = importlib.util.spec_from_file_location(
-        name, path, loader=importlib.machinery.SourceFileLoader(name, path))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return vars(module)
 
 
 def resolve(value):

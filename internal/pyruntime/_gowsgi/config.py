@@ -1,9 +1,12 @@
-"""Read a gunicorn config file and print its settings as JSON.
+"""Read a gunicorn config file, as gunicorn does.
 
-Run by gowsgi serve -c FILE (and for ./gunicorn.conf.py) with the app's
-interpreter: python3 gunicornconf.py FILE, or python:MODULE. The file runs
-as gunicorn runs it, as the module __config__ in a fresh namespace; what
-it leaves there is printed on stdout as one JSON object:
+read_config runs the file; the worker hooks and the hooks helper read
+theirs with it (hooks.py).  As a script, this module prints the file's
+settings as JSON: gowsgi serve -c FILE (and for ./gunicorn.conf.py) runs
+it with the app's interpreter, python3 -c SOURCE FILE (or python:MODULE),
+without the rest of the runtime, so it imports nothing of it.  The file
+runs as gunicorn runs it, as the module __config__ in a fresh namespace;
+what it leaves there is printed on stdout as one JSON object:
 
     {"settings": {"workers": 5, ...}, "callables": ["post_fork", ...]}
 
@@ -17,19 +20,19 @@ exception exits 1 with the traceback on stderr.
 import importlib
 import importlib.machinery
 import importlib.util
-import json
 import os
 import sys
 import types
 
 
-def load(location):
+def read_config(location):
     """Return the namespace of the config file or python:MODULE."""
     if location.startswith("python:"):
         return vars(importlib.import_module(location[len("python:"):]))
     # As gunicorn's load_config_from_filename: any file name, .py or not.
     loader = importlib.machinery.SourceFileLoader("__config__", location)
-    spec = importlib.util.spec_from_file_location("__config__", location, loader=loader)
+    spec = importlib.util.spec_from_file_location("__config__", location,
+                                                  loader=loader)
     mod = importlib.util.module_from_spec(spec)
     sys.modules["__config__"] = mod
     spec.loader.exec_module(mod)
@@ -52,13 +55,15 @@ def split(namespace):
 
 
 def main():
+    import json  # here: a worker that imports read_config has no use for it
     # The current directory, as for the command gunicorn runs from, so that
     # the file may import the project's modules.
     sys.path.insert(0, os.getcwd())
     # What the file prints goes to stderr: stdout carries the JSON only.
     out, sys.stdout = sys.stdout, sys.stderr
-    settings, callables = split(load(sys.argv[1]))
-    json.dump({"settings": settings, "callables": callables}, out, default=repr)
+    settings, callables = split(read_config(sys.argv[1]))
+    json.dump({"settings": settings, "callables": callables}, out,
+              default=repr)
 
 
 if __name__ == "__main__":
