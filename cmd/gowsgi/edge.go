@@ -196,10 +196,11 @@ func (c *clientCAs) reload() error {
 }
 
 // withClientAuth sets cfg's client certificate verification. With
-// --ca-certs, each handshake gets a copy of cfg with the current CAs, so
-// that a reload applies to the connections after it; the copy's
-// NextProtos are those net/http gives its own copy of cfg (h2 first),
-// which the handshake's config must name itself.
+// --ca-certs, each handshake gets a copy of cfg with the current CAs, made
+// once for each pool that reload reads, so that a reload applies to the
+// connections after it; the copy's NextProtos are those net/http gives its
+// own copy of cfg (h2 first), which the handshake's config must name
+// itself.
 func (w *web) withClientAuth(cfg *tls.Config) *tls.Config {
 	cfg.ClientAuth = w.clientAuth
 	cas := w.cert.clientCAs
@@ -208,9 +209,19 @@ func (w *web) withClientAuth(cfg *tls.Config) *tls.Config {
 	}
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	base := cfg.Clone()
+	type poolConfig struct {
+		pool *x509.CertPool
+		cfg  *tls.Config
+	}
+	var current atomic.Pointer[poolConfig]
 	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		pool := cas.pool.Load()
+		if pc := current.Load(); pc != nil && pc.pool == pool {
+			return pc.cfg, nil
+		}
 		c := base.Clone()
-		c.ClientCAs = cas.pool.Load()
+		c.ClientCAs = pool
+		current.Store(&poolConfig{pool, c})
 		return c, nil
 	}
 	return cfg
