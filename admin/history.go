@@ -34,9 +34,8 @@ type workerMemory struct {
 // history is a bounded ring of samples, the newest replacing the oldest.
 type history struct {
 	mu      sync.Mutex
-	ring    []sample // oldest at start once full
+	ring    []sample // oldest at start once full (at its capacity)
 	start   int
-	size    int
 	seq     uint64
 	base    histogram // before the oldest sample's interval
 	last    histogram // at the newest sample, or Run's start
@@ -45,13 +44,17 @@ type history struct {
 }
 
 func newHistory(size int) *history {
-	return &history{ring: make([]sample, 0, max(size, 1)), size: max(size, 1)}
+	return &history{ring: make([]sample, 0, max(size, 1))}
 }
 
 // begin sets the counters that the first sample's interval starts from.
 func (hs *history) begin(now time.Time, cum histogram) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
+	hs.beginLocked(now, cum)
+}
+
+func (hs *history) beginLocked(now time.Time, cum histogram) {
 	hs.base, hs.last, hs.lastAt, hs.started = cum, cum, now, true
 }
 
@@ -67,7 +70,7 @@ func (hs *history) add(now time.Time, st wsgi.Stats, cum histogram) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	if !hs.started {
-		hs.base, hs.last, hs.lastAt, hs.started = cum, cum, now, true
+		hs.beginLocked(now, cum)
 	}
 	delta := cum.minus(hs.last)
 	s.Requests = delta.count()
@@ -78,13 +81,13 @@ func (hs *history) add(now time.Time, st wsgi.Stats, cum histogram) {
 	hs.seq++
 	s.Seq = hs.seq
 	hs.last, hs.lastAt = cum, now
-	if len(hs.ring) < hs.size {
+	if len(hs.ring) < cap(hs.ring) {
 		hs.ring = append(hs.ring, s)
 		return
 	}
 	hs.base = hs.ring[hs.start].cum
 	hs.ring[hs.start] = s
-	hs.start = (hs.start + 1) % hs.size
+	hs.start = (hs.start + 1) % len(hs.ring)
 }
 
 // after returns the samples newer than seq, oldest first, and the
