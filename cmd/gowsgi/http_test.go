@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -25,47 +20,18 @@ import (
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 named cn, and
-// its key, as PEM files in dir, and returns it.
+// its key, as cert.pem and key.pem in dir, and returns it.
 func writeCert(t *testing.T, dir, cn string) *x509.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The key first: a reload between the two writes reads a mismatched
-	// pair, which is refused.
-	for name, block := range map[string]*pem.Block{
-		"key.pem":  {Type: "EC PRIVATE KEY", Bytes: keyDER},
-		"cert.pem": {Type: "CERTIFICATE", Bytes: der},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+	p := newPair(t, dir, ".new-"+cn, pkix.Name{CommonName: cn}, nil, true)
+	// The key first, each file whole (a rename): a reload between the
+	// two reads a mismatched pair, which is refused.
+	for _, mv := range [][2]string{{p.keyFile, "key.pem"}, {p.certFile, "cert.pem"}} {
+		if err := os.Rename(mv[0], filepath.Join(dir, mv[1])); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	return p.cert
 }
 
 // h2Client returns a client that speaks HTTP/2 over TLS, trusting certs.
