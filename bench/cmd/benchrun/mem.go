@@ -20,9 +20,9 @@ func memCell(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell
 	pid := p.cmd.Process.Pid
 	c := cell{app: a.name}
 	time.Sleep(500 * time.Millisecond) // let start-up garbage settle
-	idle := treeRSS(pid)
+	rest := sampleMem(pid)
+	idle, top := rest.total(), rest.top.rss
 	c.rss = idle
-	top := vmRSS(pid)
 	client := &http.Client{Timeout: time.Minute}
 	up, upRate, err := peakDuring(pid, func() error {
 		body := io.LimitReader(zeros{}, memSize)
