@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/forwarded"
+	"github.com/gowsgi/gowsgi/internal/environ"
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
@@ -67,6 +69,13 @@ func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
 	}
 	if w.cert != nil {
 		srv.TLSConfig = w.withClientAuth(w.cert.tlsConfig())
+	}
+	if w.cert != nil && w.clientAuth != tls.NoClientCert {
+		// A connection's requests share its client certificate: its
+		// SSL_CLIENT_ variables are formatted once.
+		srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+			return environ.WithTLSCache(withRawConn(ctx, c))
+		}
 	}
 	return srv
 }

@@ -111,7 +111,7 @@ func Build(r *http.Request, scriptName, pathInfo string, s Sink) {
 		}
 	}
 	if r.TLS != nil {
-		addTLS(r.TLS, s)
+		addTLS(r.Context(), r.TLS, s)
 	}
 	s.Add("wsgi.url_scheme", scheme)
 }

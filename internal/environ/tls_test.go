@@ -119,3 +119,39 @@ func TestBuildAllocsTLS(t *testing.T) {
 		t.Errorf("no SSL_CLIENT_VERIFY NONE in %q", s.b)
 	}
 }
+
+// TestTLSCache: with WithTLSCache in the request's context, a
+// connection's certificate is formatted once: its later requests get the
+// same variables, in the same order, without allocating, and another
+// certificate on the connection gets its own.
+func TestTLSCache(t *testing.T) {
+	alice := newCert(t, pkix.Name{CommonName: "alice"}, pkix.Name{CommonName: "Test CA"}, 3)
+	bob := newCert(t, pkix.Name{CommonName: "bob"}, pkix.Name{CommonName: "Test CA"}, 4)
+	build := func(r *http.Request) string {
+		s := &bufSink{b: make([]byte, 0, 4096)}
+		Build(r, "", r.URL.Path, s)
+		return string(s.b)
+	}
+	plain := httptest.NewRequest("GET", "/a", nil)
+	plain.Header = http.Header{"User-Agent": {"curl"}}
+	plain.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: []*x509.Certificate{alice}}
+	want := build(plain) // without a cache
+	r := plain.WithContext(WithTLSCache(plain.Context()))
+	if got := build(r); got != want {
+		t.Fatalf("the first request with the cache: %q; want %q", got, want)
+	}
+	s := &bufSink{b: make([]byte, 0, 4096)}
+	if n := testing.AllocsPerRun(100, func() {
+		s.b = s.b[:0]
+		Build(r, "", r.URL.Path, s)
+	}); n > 0 {
+		t.Errorf("Build allocated %v times for a later request of the connection; want 0", n)
+	}
+	if string(s.b) != want {
+		t.Errorf("a later request: %q; want %q", s.b, want)
+	}
+	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: []*x509.Certificate{bob}}
+	if got := build(r); !strings.Contains(got, "SSL_CLIENT_S_DN_CNbob") || strings.Contains(got, "alice") {
+		t.Errorf("another certificate on the connection: %q; want bob's alone", got)
+	}
+}
