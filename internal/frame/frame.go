@@ -1,6 +1,7 @@
 // Package frame is the codec of the channel between the Go server and a
-// Python worker thread: one Unix stream socket per worker thread, carrying
-// frames in both directions, one request at a time.
+// Python worker: for a WSGI worker one Unix stream socket per worker
+// thread, carrying frames in both directions, one request at a time; for
+// an ASGI worker one socket per process, many streams multiplexed on it.
 //
 // Every frame is a 5-byte header followed by its payload:
 //
@@ -38,14 +39,43 @@
 // the first Data or File; End or Error is the last frame of every exchange.
 //
 // Once, at start-up, the worker sends Ready (marshal dict with "pid",
-// "version" and "executable") on its first socket after importing the app,
+// "version", "executable", "app" and "hooks", the worker hooks its config
+// file defines) on its first socket after importing the app,
 // or LoadError (UTF-8 traceback) and exits with status 4.
+//
+// An ASGI worker (bootstrap argument interface "asgi") has one channel and
+// one event loop, and multiplexes streams on it, each an ASGI connection
+// scope ("http" or "websocket"). stream is a positive int Go chooses, unique
+// among the worker's open streams (reused only after that stream's Done).
+// Messages are the ASGI message dicts themselves (str keys; bytes, str,
+// int, bool, None, lists of [bytes, bytes] pairs):
+//
+//	Go → worker   Open      marshal (stream, scope dict): the worker runs
+//	                        app(scope, receive, send) in a new task; Go
+//	                        fills every spec key but "state" and "asgi"
+//	both ways     Message   marshal (stream, message dict): Go's are what
+//	                        the app's receive() returns (http.request,
+//	                        http.disconnect, websocket.*), the worker's
+//	                        what the app passed to send()
+//	both ways     Credit    marshal (stream, n int): the receiver consumed
+//	                        n more payload bytes of that stream
+//	worker → Go   Done      marshal (stream, traceback str or None): the
+//	                        app's coroutine ended; the stream's last frame
+//
+// Flow control: per stream and direction, at most 256 KiB (Window) of
+// payload bytes (the body of http.request and http.response.body, the
+// bytes or text of websocket messages; other messages count 0) may be
+// sent and not yet credited. Lifespan runs inside the worker, before
+// Ready, whose info then also holds "interface", "loop" and "lifespan".
+// On EOF (Go shut its write half) the worker takes no new streams, lets
+// the open ones finish, runs lifespan shutdown and exits 0.
 //
 // With preload, a zygote process imports the app once (the same Ready or
 // LoadError handshake, on its one socket, the control socket) and forks the
 // workers. On the control socket:
 //
-//	Go → zygote   Fork      empty; the new worker's channel sockets, then
+//	Go → zygote   Fork      marshal int, the new worker's age (its
+//	                        hooks' worker.age); its channel sockets, then
 //	                        its stdout and stderr pipes, ride along as
 //	                        SCM_RIGHTS descriptors.
 //	                        One at a time: Go waits for Forked.
@@ -79,7 +109,15 @@ const (
 	Fork      Type = 'C' // Go → zygote: fork a worker with these fds
 	Forked    Type = 'B' // zygote → Go: the child's pid
 	Reaped    Type = 'Z' // zygote → Go: a child ended
+	Open      Type = 'O' // Go → ASGI worker: a new stream and its scope
+	Message   Type = 'M' // both ways: an ASGI message of a stream
+	Credit    Type = 'K' // both ways: payload bytes of a stream consumed
+	Done      Type = 'W' // ASGI worker → Go: a stream's app coroutine ended
 )
+
+// Window is the flow-control window of an ASGI stream, per direction: the
+// payload bytes that may be sent and not yet credited.
+const Window = 256 << 10
 
 func (t Type) String() string {
 	switch t {
@@ -107,6 +145,14 @@ func (t Type) String() string {
 		return "Forked"
 	case Reaped:
 		return "Reaped"
+	case Open:
+		return "Open"
+	case Message:
+		return "Message"
+	case Credit:
+		return "Credit"
+	case Done:
+		return "Done"
 	}
 	return fmt.Sprintf("Type(%#02x)", byte(t))
 }

@@ -12,15 +12,16 @@ class SpecError(Exception):
     """The spec is malformed or names nothing callable."""
 
 
-def load(spec):
+def load(spec, interface="wsgi"):
     module_name, _, expr = spec.partition(":")
     if not module_name:
         raise SpecError("app spec %r has no module name" % spec)
     module = importlib.import_module(module_name)
     app = evaluate(module, expr or "application", spec)
     if not callable(app):
-        raise SpecError("%r is a %s, not a WSGI callable" % (
-            spec, type(app).__name__))
+        raise SpecError("%r is a %s, not a%s %s callable" % (
+            spec, type(app).__name__, "n" if interface == "asgi" else "",
+            interface.upper()))
     return app
 
 

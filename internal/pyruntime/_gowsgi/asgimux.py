@@ -1,0 +1,239 @@
+"""The ASGI worker's end of its one channel: many streams on one socket.
+
+Mux is an asyncio protocol on the socket (the loop's own I/O, uvloop's or
+asyncio's).  It cuts what Go sends into frames (internal/frame describes
+them), starts a task per Open, routes Message and Credit to their stream,
+and writes the frames the streams send.  Frames are gathered and written
+together once the loop has run what is ready (call_soon), so that a
+response's start, a credit and a stream's Done cost one write; a frame that
+the client waits for (a body, a WebSocket message) is written at once.
+"""
+
+import marshal
+import struct
+import sys
+import traceback
+
+from .asgistream import (ASGI, SPEC_VERSION, ClientDisconnected, HTTPStream,
+                         WebSocketStream)
+from .channel import fit_text
+
+OPEN = ord("O")
+MESSAGE = ord("M")
+CREDIT = ord("K")
+_HEADER = struct.Struct("<BI")
+_unpack_header = _HEADER.unpack_from
+_pack_header = struct.Struct("<cI").pack
+_MESSAGE = b"M"
+_CREDIT = b"K"
+_DONE = b"W"
+_KINDS = {"http": HTTPStream, "websocket": WebSocketStream}
+# Room for the stream id and the tuple around a Done's traceback.
+_DONE_OVERHEAD = 64
+
+
+class ProtocolError(Exception):
+    """Go sent what the protocol does not allow."""
+
+
+class Mux:
+    """The asyncio protocol of the channel (asyncio.Protocol's methods)."""
+
+    def __init__(self, app, loop, max_meta, state):
+        self.app = app
+        self.loop = loop
+        self.max_meta = max_meta
+        self.state = state  # lifespan's: each scope gets a shallow copy
+        self.streams = {}
+        self.transport = None
+        self.out = []
+        self.scheduled = False
+        self.paused = False
+        self.drainers = []
+        # Bytes of a frame not yet whole: its parts, how many, how many
+        # it takes.
+        self.parts = []
+        self.have = 0
+        self.need = 0
+        self.eof = False
+        # Its result is True once Go has shut its side and every stream has
+        # ended, False if the channel broke.
+        self.finished = loop.create_future()
+        self.closed = loop.create_future()
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        if self.parts:
+            self.parts.append(data)
+            self.have += len(data)
+            if self.have < self.need:
+                return
+            data = b"".join(self.parts)
+            self.parts = []
+        try:
+            self._frames(data)
+        except Exception:
+            # Go is broken or not Go: nothing sensible can follow.
+            traceback.print_exc()
+            sys.stderr.flush()
+            self._finish(False)
+            self.transport.abort()
+
+    def _frames(self, data):
+        end = len(data)
+        view = memoryview(data)
+        off = 0
+        dispatch = self._dispatch
+        while end - off >= 5:
+            kind, size = _unpack_header(data, off)
+            stop = off + 5 + size
+            if stop > end:
+                self.need = 5 + size
+                break
+            dispatch(kind, view[off + 5:stop])
+            off = stop
+        else:
+            self.need = 5
+        if off < end:
+            self.parts = [data[off:]]
+            self.have = end - off
+
+    def eof_received(self):
+        # Go has shut its side: no more streams, and no Credit nor message
+        # for those open, which finish (Go still reads what they send).
+        self.eof = True
+        for stream in list(self.streams.values()):
+            stream.input_ended()
+        if not self.streams:
+            self._finish(True)
+        return True  # keep our half open: the streams still write
+
+    def connection_lost(self, exc):
+        self._finish(False)
+        if not self.closed.done():
+            self.closed.set_result(None)
+        self._wake_drainers()
+
+    def pause_writing(self):
+        self.paused = True
+
+    def resume_writing(self):
+        self.paused = False
+        self._wake_drainers()
+
+    # Frames in.
+
+    def _dispatch(self, kind, payload):
+        if kind == MESSAGE:
+            sid, message = marshal.loads(payload)
+            stream = self.streams.get(sid)
+            if stream is not None:  # else it ended: Go has yet to see Done
+                stream.deliver(message)
+        elif kind == CREDIT:
+            sid, n = marshal.loads(payload)
+            stream = self.streams.get(sid)
+            if stream is not None:
+                stream.credit(n)
+        elif kind == OPEN:
+            self._open(*marshal.loads(payload))
+        else:
+            raise ProtocolError("unexpected frame type %r" % chr(kind))
+
+    def _open(self, sid, scope):
+        if self.eof:
+            raise ProtocolError("Open of stream %d after end of file" % sid)
+        if sid in self.streams:
+            raise ProtocolError("Open of stream %d, which is open" % sid)
+        cls = _KINDS.get(scope.get("type"))
+        if cls is None:
+            raise ProtocolError("stream %d: scope type %r" % (
+                sid, scope.get("type")))
+        scope["asgi"] = {"version": ASGI, "spec_version": SPEC_VERSION}
+        scope["state"] = self.state.copy()
+        stream = cls(self, sid, scope)
+        self.streams[sid] = stream
+        self.loop.create_task(self._run(stream))
+
+    async def _run(self, stream):
+        tb = None
+        try:
+            await self.app(stream.scope, stream.receive, stream.send)
+        except ClientDisconnected:
+            if not stream.disconnected:
+                tb = traceback.format_exc()
+        except BaseException:
+            tb = traceback.format_exc()
+        self._done(stream, tb)
+
+    def _done(self, stream, tb):
+        del self.streams[stream.id]
+        if tb is not None:
+            tb = fit_text(tb, self.max_meta - _DONE_OVERHEAD).decode(
+                "utf-8", "ignore")
+        self._frame(_DONE, marshal.dumps((stream.id, tb)), False)
+        if self.eof and not self.streams:
+            self._finish(True)
+
+    # Frames out.
+
+    def message(self, sid, message, flush):
+        payload = marshal.dumps((sid, message))
+        if len(payload) > self.max_meta:
+            raise ValueError(
+                "%s of %d bytes exceeds the %d-byte limit of a frame to the "
+                "server" % (message["type"], len(payload), self.max_meta))
+        self._frame(_MESSAGE, payload, flush)
+
+    def credit(self, sid, n):
+        self._frame(_CREDIT, marshal.dumps((sid, n)), False)
+
+    def _frame(self, kind, payload, flush):
+        out = self.out
+        out.append(_pack_header(kind, len(payload)))
+        out.append(payload)
+        if flush:
+            self.flush()
+        elif not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self._flush_soon)
+
+    def _flush_soon(self):
+        self.scheduled = False
+        self.flush()
+
+    def flush(self):
+        out = self.out
+        if out and self.transport is not None:
+            self.out = []
+            self.transport.writelines(out)
+
+    async def drain(self):
+        """Wait until the socket takes more (or is gone)."""
+        if self.paused and not self.closed.done():
+            w = self.loop.create_future()
+            self.drainers.append(w)
+            await w
+        if self.closed.done():
+            raise ConnectionError("the channel to the server is closed")
+
+    def _wake_drainers(self):
+        drainers = self.drainers
+        self.drainers = []
+        for w in drainers:
+            if not w.done():
+                w.set_result(None)
+
+    def _finish(self, clean):
+        if not self.finished.done():
+            self.finished.set_result(clean)
+
+    async def close(self):
+        """Write what is left, close the channel and wait until it is."""
+        self.flush()
+        if self.transport is not None:
+            self.transport.close()
+            await self.closed
