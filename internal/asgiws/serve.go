@@ -125,7 +125,7 @@ func (c *conn) handshakeLost(ctx context.Context, err error) func(context.Contex
 func (c *conn) accept(msg Message) func(context.Context) error {
 	sub, err := optString(msg, "subprotocol", "")
 	if err == nil {
-		err = setHeaders(msg, c.w.Header(), acceptForbidden)
+		err = setHeaders(msg, c.w.Header(), handshakeHeaders)
 	}
 	if err != nil {
 		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
@@ -160,7 +160,7 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		err = badMessage(start, "status %d is not a final HTTP status", status)
 	}
 	if err == nil {
-		err = setHeaders(start, c.w.Header(), denialForbidden)
+		err = setHeaders(start, c.w.Header(), nil)
 	}
 	if err != nil {
 		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
