@@ -42,9 +42,10 @@ type Options struct {
 	// buffers (see TestIdleMemory); the caller counts it as open until Done.
 	Done func(err error)
 
-	// Stop, once done, closes the socket with 1001 (going away): the app
-	// gets websocket.disconnect 1001 and Serve waits for its coroutine to
-	// end. The container passes its graceful stop, so that idle sockets do
+	// Stop, once done, closes the socket with 1012 "server restart" (as
+	// uvicorn does on shutdown: clients may reconnect to the next server):
+	// the app gets websocket.disconnect 1012 and Serve waits for its
+	// coroutine to end. The container passes its graceful stop, so that idle sockets do
 	// not hold a shutdown for its whole grace. nil: never.
 	Stop context.Context
 

@@ -25,7 +25,7 @@ func (c *conn) run(ctx context.Context) error {
 	}()
 	if c.opts.Stop != nil {
 		stop := context.AfterFunc(c.opts.Stop, func() {
-			c.close(websocket.StatusGoingAway, "server shutting down")
+			c.close(websocket.StatusServiceRestart, "server restart")
 		})
 		defer stop()
 	}

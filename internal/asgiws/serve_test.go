@@ -470,7 +470,7 @@ func TestServeDenialCut(t *testing.T) {
 	}
 }
 
-// TestServeStop: Options.Stop closes an idle socket with 1001 and tells the
+// TestServeStop: Options.Stop closes an idle socket with 1012 and tells the
 // app, which then ends.
 func TestServeStop(t *testing.T) {
 	modes(t, func(t *testing.T, opts Options) {
@@ -482,7 +482,7 @@ func TestServeStop(t *testing.T) {
 			a.expect(Message{"type": "websocket.connect"})
 			a.send(accept)
 			close(accepted)
-			a.expect(Message{"type": "websocket.disconnect", "code": 1001, "reason": "server shutting down"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1012, "reason": "server restart"})
 			a.end(io.EOF)
 		})
 		c, _, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
@@ -490,7 +490,7 @@ func TestServeStop(t *testing.T) {
 		defer c.CloseNow()
 		<-accepted
 		cancel()
-		expectClose(websocket.StatusGoingAway, "server shutting down")(t, c)
+		expectClose(websocket.StatusServiceRestart, "server restart")(t, c)
 		if res := result(t, results); res.err != nil {
 			t.Errorf("Serve returned %v", res.err)
 		}
