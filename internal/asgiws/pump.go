@@ -18,6 +18,10 @@ import (
 func (c *conn) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The socket's reads and writes get a context that is never done:
+	// coder/websocket then arms no timer per read or write, and closing
+	// the socket is what ends a read (close, CloseNow).
+	c.wsCtx = context.WithoutCancel(ctx)
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -59,14 +63,14 @@ func (c *conn) write(ctx context.Context) error {
 		}
 		n := PayloadLen(msg)
 		if failed != nil || broken || c.closeSent.Load() != nil {
-			c.s.Consumed(n)
+			c.credit(n)
 			continue
 		}
 		switch msgType(msg) {
 		case "websocket.send":
 			typ, p, err := sendPayload(msg)
 			if err == nil {
-				if werr := c.ws.Write(ctx, typ, p); werr != nil {
+				if werr := c.ws.Write(c.wsCtx, typ, p); werr != nil {
 					// The connection broke: the reader sees it too and
 					// tells the app (1006).
 					c.log.Debug("websocket write failed", "path", c.path, "err", werr)
@@ -74,7 +78,7 @@ func (c *conn) write(ctx context.Context) error {
 					broken = true
 				}
 			}
-			c.s.Consumed(n)
+			c.credit(n)
 			if err != nil {
 				failed = err
 				c.close(websocket.StatusInternalError, "")
@@ -162,7 +166,7 @@ func validCloseCode(code int) bool {
 // then tells the app why with websocket.disconnect.
 func (c *conn) read(ctx context.Context) {
 	for {
-		typ, r, err := c.ws.Reader(ctx)
+		typ, r, err := c.ws.Reader(c.wsCtx)
 		var buf bytes.Buffer
 		if err == nil {
 			_, err = buf.ReadFrom(r)

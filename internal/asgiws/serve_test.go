@@ -496,3 +496,42 @@ func TestServeStop(t *testing.T) {
 		}
 	})
 }
+
+// TestCreditBatched: an app that sends 2 MiB in 1 KiB messages, through a
+// window of 256 KiB, is credited in batches, never left waiting.
+func TestCreditBatched(t *testing.T) {
+	const total, size = 2 << 20, 1 << 10
+	credits := make(chan int64, 1)
+	srv, results := newServer(t, Options{}, func(a app) {
+		a.expect(Message{"type": "websocket.connect"})
+		a.send(accept)
+		chunk := []byte(strings.Repeat("x", size))
+		for range total / size {
+			a.send(Message{"type": "websocket.send", "bytes": chunk})
+		}
+		a.send(Message{"type": "websocket.close"})
+		a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+		credits <- a.s.credits.Load()
+		a.end(io.EOF)
+	})
+	c, _, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+	must(t, err)
+	defer c.CloseNow()
+	got := 0
+	for {
+		_, p, err := c.Read(testContext(t))
+		if err != nil {
+			break
+		}
+		got += len(p)
+	}
+	if got != total {
+		t.Errorf("client read %d bytes, want %d", got, total)
+	}
+	if n := <-credits; n > total/creditBatch {
+		t.Errorf("%d Consumed calls for %d bytes, want at most %d", n, total, total/creditBatch)
+	}
+	if res := result(t, results); res.err != nil {
+		t.Errorf("Serve returned %v", res.err)
+	}
+}
