@@ -53,4 +53,3 @@ func TestInteropPythonWebsockets(t *testing.T) {
 		t.Errorf("the app's websocket.disconnect codes and reasons: %v, want %v", got, want)
 	}
 }
-
