@@ -61,7 +61,11 @@ func (c *conn) finish(life context.Context, then func(context.Context) error) er
 	if c.opts.Done == nil {
 		return then(life)
 	}
-	go func() { c.opts.Done(then(life)) }()
+	go func() {
+		if err := then(life); err != errPolling {
+			c.opts.Done(err)
+		}
+	}()
 	return nil
 }
 
@@ -81,8 +85,17 @@ type conn struct {
 	log  *slog.Logger
 	ws   *websocket.Conn
 
-	wsCtx      context.Context // for the socket's reads and writes, never done
-	uncredited int             // payload written but not yet credited (credit)
+	wsCtx    context.Context // for the socket's reads and writes, never done
+	cancel   context.CancelFunc
+	readDone chan struct{} // closed when the reader has returned
+	stopPing func()
+	stopStop func() bool
+
+	// The app's side: its one goroutine at a time (run's, or poll's) owns
+	// these.
+	uncredited int   // payload written but not yet credited (credit)
+	failed     error // the app sent a bad message
+	broken     bool  // a write to the client failed
 
 	closeSent atomic.Pointer[websocket.CloseError] // the app's close, once sent
 	received  atomic.Int64                         // client messages read, for the pinger
