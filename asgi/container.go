@@ -56,15 +56,30 @@ func NewContainer(cfg Config) (*Container, error) {
 			Dir:        cfg.Dir,
 			PythonPath: cfg.PythonPath,
 			Env:        cfg.WorkerEnv(),
+			Hooks:      cfg.Hooks,
 			Interface:  "asgi",
 			Timeout:    max(cfg.Timeout, 0),
 		},
+		Exited:        workerExited(cfg.WorkerExited),
 		Preload:       cfg.Preload,
 		ReloadTimeout: max(cfg.ReloadTimeout, 0),
 		Logger:        cfg.Logger,
 	})
 	return c, nil
 }
+
+// workerExited is the pool's Exited for Config.WorkerExited, nil if none.
+func workerExited(f func(wsgi.WorkerExit)) func(*worker.Process, string) {
+	if f == nil {
+		return nil
+	}
+	return func(p *worker.Process, exit string) {
+		f(wsgi.WorkerExit{ID: p.ID, PID: p.PID(), Age: p.Age, Exit: exit})
+	}
+}
+
+// Python returns the path of the interpreter that runs the workers.
+func (c *Container) Python() string { return c.cfg.Python }
 
 // Start starts the workers and returns once each has imported the app and
 // run its lifespan startup. If the app fails to import, or its startup

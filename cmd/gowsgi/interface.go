@@ -61,6 +61,7 @@ type container interface {
 	Stats() wsgi.Stats
 	SetWorkers(ctx context.Context, n int) error
 	NumWorkers() int
+	Python() string
 }
 
 // newContainer returns the container of cfg's app for its interface,
@@ -168,6 +169,8 @@ func (a *autoContainer) SetWorkers(ctx context.Context, n int) error {
 	}
 	return a.wsgi.SetWorkers(ctx, n)
 }
+
+func (a *autoContainer) Python() string { return a.wsgi.Python() }
 
 func (a *autoContainer) NumWorkers() int {
 	if c := a.chosen(); c != nil {

@@ -22,6 +22,7 @@ type reloader struct {
 	cert       *certificate // nil without TLS
 	reopenLogs func()       // nil if there are none
 	log        *slog.Logger
+	hooks      *serverHooks // nil: none
 	mu         sync.Mutex
 }
 
@@ -38,6 +39,8 @@ func (r *reloader) reload(ctx context.Context, why string) {
 			r.log.Info("TLS certificate reloaded", "certfile", r.cert.certFile)
 		}
 	}
+	// gunicorn's on_reload runs before the new workers start.
+	r.hooks.onReload(ctx)
 	// Container.Reload logs the outcome, with the traceback of an app
 	// that does not import.
 	r.c.Reload(ctx)
@@ -97,7 +100,9 @@ func (r *reloader) resize(ctx context.Context, delta int) {
 		r.log.Warn("SIGTTOU ignored: the last worker stays")
 		return
 	}
-	r.c.SetWorkers(ctx, n)
+	if r.c.SetWorkers(ctx, n) == nil {
+		r.hooks.nworkersChanged(ctx, n, n-delta)
+	}
 }
 
 // pollInterval is how often --reload looks at the source files.

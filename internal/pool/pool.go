@@ -57,6 +57,11 @@ type Config struct {
 	// to OpenStream instead of Acquire.
 	MaxStreams int
 
+	// Exited, if not nil, is called once each worker that ran has ended,
+	// however it ended, as worker.Config.Exited: before its Done is
+	// closed, and so before Stop returns; it must not block.
+	Exited func(p *worker.Process, exit string)
+
 	Logger *slog.Logger
 }
 

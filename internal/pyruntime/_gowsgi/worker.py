@@ -18,7 +18,7 @@ import threading
 import traceback
 from io import BytesIO
 
-from . import loader
+from . import hooks, loader
 from .channel import LOAD_ERROR, READY, REQUEST, Channel
 from .filewrapper import FileWrapper
 from .handler import run
@@ -30,21 +30,45 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, pythonpath, max_meta = argv[:4]
-    interface = interface_of(argv[4:])
+    spec, threads, pythonpath, max_meta, config, age = argv[:6]
+    interface = interface_of(argv[6:])
     setup(spec, pythonpath)
     if interface == "asgi":
         chan = open_channel(FIRST_FD, int(max_meta))
+        worker_hooks = hooks_or_exit(config, chan)
+        worker_hooks.started(int(age), os.getppid())
         app = load_or_exit(spec, chan, interface)
-        # Here, not at the top: a WSGI worker need not import asyncio.
-        from . import asgi
-        asgi.serve(app, chan, ready_info(app))
+        serve_asgi(app, chan, worker_hooks)
         return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
+    worker_hooks = hooks_or_exit(config, channels[0])
+    worker_hooks.started(int(age), os.getppid())
     app = load_or_exit(spec, channels[0])
-    channels[0].send_meta(READY, ready_info(app))
-    serve_all(app, channels)
+    serve_app(app, channels, worker_hooks)
+
+
+def serve_app(app, channels, worker_hooks):
+    """Serve app, with the hooks of gunicorn's that a worker runs."""
+    worker_hooks.ready()
+    channels[0].send_meta(READY, ready_info(app, worker_hooks))
+    try:
+        serve_all(app, channels, worker_hooks.runner(app))
+    finally:
+        worker_hooks.exiting()
+
+
+def serve_asgi(app, chan, worker_hooks):
+    """Serve an ASGI app on its one channel, with the worker hooks of
+    gunicorn's that apply to it (post_worker_init, worker_exit; the
+    per-request ones are WSGI's)."""
+    # Here, not at the top: a WSGI worker need not import asyncio.
+    from . import asgi
+    worker_hooks.ready()
+    try:
+        asgi.serve(app, chan, ready_info(app, worker_hooks))
+    finally:
+        worker_hooks.exiting()
 
 
 def interface_of(rest):
@@ -77,7 +101,21 @@ def load_or_exit(spec, chan, interface="wsgi"):
         os._exit(LOAD_ERROR_STATUS)
 
 
-def ready_info(app):
+def hooks_or_exit(config, chan):
+    """The worker hooks of the config file (none if config is ""), or
+    the file's traceback on chan and exit, as an app that fails to
+    import: a worker started again would fail the same way."""
+    if not config:
+        return hooks.NoHooks()
+    try:
+        return hooks.WorkerHooks(config)
+    except BaseException:
+        chan.send_text(LOAD_ERROR, "the config file %s failed:\n%s" % (
+            config, traceback.format_exc()))
+        os._exit(LOAD_ERROR_STATUS)
+
+
+def ready_info(app, worker_hooks):
     """The payload of the Ready frame: who serves, with what."""
     return {
         "pid": os.getpid(),
@@ -85,13 +123,15 @@ def ready_info(app):
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
         "app": describe(app),
+        "hooks": worker_hooks.defined,
     }
 
 
-def serve_all(app, channels):
-    """Serve on every channel, one thread each, until Go closes them."""
+def serve_all(app, channels, run=run):
+    """Serve on every channel, one thread each, until Go closes them;
+    run serves each request (handler.run, or hooks' around it)."""
     base = base_environ(len(channels))
-    workers = [threading.Thread(target=serve, args=(c, app, base),
+    workers = [threading.Thread(target=serve, args=(c, app, base, run),
                                 name="gowsgi-%d" % i, daemon=True)
                for i, c in enumerate(channels)]
     for t in workers:
@@ -127,7 +167,7 @@ def open_channel(fd, max_meta):
     return Channel(socket.socket(fileno=fd), max_meta)
 
 
-def serve(chan, app, base):
+def serve(chan, app, base, run=run):
     """Serve requests until Go closes the channel."""
     loads = marshal.loads
     try:
