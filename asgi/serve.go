@@ -49,6 +49,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
 	rs.ctx, rs.cancel = context.WithCancelCause(r.Context())
+	rs.silence = newSilence(c.cfg.Timeout, rs.cancel)
 	if first == nil {
 		// Read the body while the response goes out (an app may answer
 		// before it has read it all): net/http's HTTP/1 server allows
@@ -134,5 +135,6 @@ func (rs *responder) pumpBody() {
 		if serr := rs.s.Send(rs.ctx, msg); serr != nil || last {
 			return
 		}
+		rs.silence.touch()
 	}
 }
