@@ -20,10 +20,10 @@ import (
 // responder turns the messages the app sends on one http stream into the
 // HTTP response.
 type responder struct {
-	c      *Container
-	w      http.ResponseWriter
-	r      *http.Request
-	s      *worker.Stream
+	c       *Container
+	w       http.ResponseWriter
+	r       *http.Request
+	s       *worker.Stream
 	ctx     context.Context // the request's, cancelled with a cause by pumpBody or the silence
 	cancel  context.CancelCauseFunc
 	silence *silence
