@@ -26,6 +26,11 @@ type Container struct {
 	funnel funnel.Funnel // answers in the app's place
 	gate   gate.Gate     // created, running, draining, closed; requests inside
 	resize sync.Mutex    // one SetWorkers at a time
+
+	// stopping is done once Shutdown begins: open WebSockets are closed
+	// (1012) instead of holding the drain for its whole grace.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // NewContainer checks cfg and returns a Container for it. It finds the
@@ -36,6 +41,7 @@ func NewContainer(cfg Config) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{cfg: cfg, log: cfg.Logger}
+	c.stopping, c.stop = context.WithCancel(context.Background())
 	c.funnel = funnel.Funnel{Log: cfg.Logger, Refusals: lograte.New(cfg.Logger, time.Second),
 		Respond: func(w http.ResponseWriter, r *http.Request, status int, id string, err error) {
 			wsgi.ErrorResponse(cfg.ErrorHandler, w, r, status, id, err)
@@ -68,7 +74,8 @@ func NewContainer(cfg Config) (*Container, error) {
 	return c, nil
 }
 
-// workerExited is the pool's Exited for Config.WorkerExited, nil if none.
+// workerExited adapts Config.WorkerExited (gunicorn's child_exit) to the
+// pool's callback, nil if none.
 func workerExited(f func(wsgi.WorkerExit)) func(*worker.Process, string) {
 	if f == nil {
 		return nil
@@ -78,7 +85,8 @@ func workerExited(f func(wsgi.WorkerExit)) func(*worker.Process, string) {
 	}
 }
 
-// Python returns the path of the interpreter that runs the workers.
+// Python returns the path of the interpreter that runs the workers:
+// Config.Python, or the one found in its place.
 func (c *Container) Python() string { return c.cfg.Python }
 
 // Start starts the workers and returns once each has imported the app and
@@ -120,9 +128,11 @@ func (c *Container) Reload(ctx context.Context) error {
 
 // Shutdown stops taking requests (new ones get 503), waits for those in
 // flight to finish, then stops the workers, each running the app's
-// lifespan shutdown. If ctx is done first, the workers are killed and
+// lifespan shutdown. Open WebSockets are closed at once with 1012 "server
+// restart", and waited for until their app has ended. If ctx is done first, the workers are killed and
 // ctx's error is returned.
 func (c *Container) Shutdown(ctx context.Context) error {
+	c.stop()
 	ok, err := c.gate.Drain(ctx)
 	if !ok {
 		return c.Close()

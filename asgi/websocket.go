@@ -28,6 +28,7 @@ func (c *Container) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		MaxMessage:  c.cfg.MaxWebSocketMessage,
 		Compression: c.cfg.WebSocketCompression,
 		Logger:      c.log,
+		Stop:        c.stopping,
 		Fail: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			var ae *asgiws.AppError
 			attrs := []any{"worker", s.Proc().ID, "stream", s.ID()}

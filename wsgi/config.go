@@ -137,7 +137,8 @@ type Config struct {
 	// post_worker_init, pre_request, post_request, worker_exit and, for
 	// a worker killed for Timeout, worker_abort (hooks.go). A relative
 	// path is the server's working directory's; "python:MODULE" names a
-	// module on sys.path, as gunicorn's -c does. "" means none.
+	// module on sys.path, as gunicorn's -c does. "" means none. WSGI
+	// workers only: an ASGI worker (package asgi) runs none.
 	Hooks string
 
 	// WorkerExited, if not nil, is called once each worker process that

@@ -170,6 +170,7 @@ func (a *autoContainer) SetWorkers(ctx context.Context, n int) error {
 	return a.wsgi.SetWorkers(ctx, n)
 }
 
+// Python is the interpreter of both containers (one wsgi.Config).
 func (a *autoContainer) Python() string { return a.wsgi.Python() }
 
 func (a *autoContainer) NumWorkers() int {

@@ -23,6 +23,12 @@ func (c *conn) run(ctx context.Context) error {
 		defer close(readDone)
 		c.read(ctx)
 	}()
+	if c.opts.Stop != nil {
+		stop := context.AfterFunc(c.opts.Stop, func() {
+			c.close(websocket.StatusServiceRestart, "server restart")
+		})
+		defer stop()
+	}
 	stopPing := c.startPinger(ctx)
 	err := c.write(ctx)
 	stopPing()

@@ -33,19 +33,17 @@ import (
 //
 // r's context bounds the handshake: done (the client left, the caller
 // stops) before the app answered, the app gets websocket.disconnect 1006.
-// After the handshake net/http cancels it neither when the client goes nor
-// when the server shuts down; without Done it still bounds the connection
-// (the caller cancels it when it stops), with Done nothing does but the
-// stream: a caller that stops makes Recv fail, and Serve closes the socket
-// with 1011. A Serve or Done that returns before the app's coroutine ended
-// (only for a context done or a Send that failed) leaves the rest of the
+// After the handshake nothing of r bounds the connection (net/http cancels
+// r's context neither when a hijacked client goes nor when the server shuts
+// down, and may cancel it at the hijack when a client closes at once): the
+// client closing, Options.Stop or the stream failing (a stopped container
+// makes Recv fail; Serve closes the socket with 1011) end it. A Serve or
+// Done that returns before the app's coroutine ended (only when r's context
+// was done during the handshake, or a Send failed) leaves the rest of the
 // stream to the caller.
 func Serve(w http.ResponseWriter, r *http.Request, s Stream, opts Options) error {
 	c := &conn{w: w, r: r, path: r.URL.Path, s: s, opts: opts, log: opts.logger()}
-	life := r.Context()
-	if opts.Done != nil {
-		life = context.WithoutCancel(life)
-	}
+	life := context.WithoutCancel(r.Context())
 	var then func(context.Context) error
 	if err := s.Send(r.Context(), Message{"type": "websocket.connect"}); err != nil {
 		then = c.handshakeLost(r.Context(), err)
@@ -127,7 +125,7 @@ func (c *conn) handshakeLost(ctx context.Context, err error) func(context.Contex
 func (c *conn) accept(msg Message) func(context.Context) error {
 	sub, err := optString(msg, "subprotocol", "")
 	if err == nil {
-		err = setHeaders(msg, c.w.Header(), acceptForbidden)
+		err = setHeaders(msg, c.w.Header(), handshakeHeaders)
 	}
 	if err != nil {
 		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
@@ -162,7 +160,7 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		err = badMessage(start, "status %d is not a final HTTP status", status)
 	}
 	if err == nil {
-		err = setHeaders(start, c.w.Header(), denialForbidden)
+		err = setHeaders(start, c.w.Header(), nil)
 	}
 	if err != nil {
 		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
@@ -171,29 +169,21 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 	started := false
 	for more := true; more; {
 		msg, err := c.s.Recv(ctx)
-		var body []byte
-		var then func(context.Context) error
 		switch {
+		case err != nil && !started:
+			return c.handshakeLost(ctx, err)
+		case err != nil && ctx.Err() != nil:
+			c.cut(ctx, c.rejectedThen(nil), err)
 		case err != nil:
-			then = c.handshakeLost(ctx, err)
-		default:
-			if body, more, err = bodyArgs(msg); err != nil {
-				c.s.Consumed(PayloadLen(msg))
-				then = c.rejectedThen(err) // the app is still running
+			c.cut(ctx, done(err), err) // the app's coroutine ended, or the stream is lost
+		}
+		var body []byte
+		if body, more, err = bodyArgs(msg); err != nil {
+			c.s.Consumed(PayloadLen(msg))
+			if !started {
+				return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 			}
-		}
-		if err != nil && started {
-			// A truncated body must never look complete.
-			c.log.Debug("websocket denial response cut", "path", c.path, "err", err)
-			c.w, c.r = nil, nil
-			c.finish(context.WithoutCancel(ctx), then)
-			panic(http.ErrAbortHandler)
-		}
-		if errors.Is(err, ErrBadMessage) {
-			return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
-		}
-		if err != nil {
-			return then
+			c.cut(ctx, c.rejectedThen(err), err) // the app is still running
 		}
 		if !started {
 			c.w.WriteHeader(status)
@@ -209,6 +199,15 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		}
 	}
 	return c.rejectedThen(nil)
+}
+
+// cut aborts a denial response that has started and cannot be completed (a
+// truncated body must never look complete), after it has set then going.
+func (c *conn) cut(ctx context.Context, then func(context.Context) error, err error) {
+	c.log.Debug("websocket denial response cut", "path", c.path, "err", err)
+	c.w, c.r = nil, nil
+	c.finish(context.WithoutCancel(ctx), then)
+	panic(http.ErrAbortHandler)
 }
 
 // bodyArgs returns a websocket.http.response.body message's body and

@@ -2,6 +2,7 @@ package asgiws
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -467,4 +468,31 @@ func TestServeDenialCut(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || string(body) != "half" || err == nil {
 		t.Errorf("got %d %q, %v; want 400 %q cut short (an error)", resp.StatusCode, body, err, "half")
 	}
+}
+
+// TestServeStop: Options.Stop closes an idle socket with 1012 and tells the
+// app, which then ends.
+func TestServeStop(t *testing.T) {
+	modes(t, func(t *testing.T, opts Options) {
+		stop, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		opts.Stop = stop
+		accepted := make(chan struct{})
+		srv, results := newServer(t, opts, func(a app) {
+			a.expect(Message{"type": "websocket.connect"})
+			a.send(accept)
+			close(accepted)
+			a.expect(Message{"type": "websocket.disconnect", "code": 1012, "reason": "server restart"})
+			a.end(io.EOF)
+		})
+		c, _, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+		must(t, err)
+		defer c.CloseNow()
+		<-accepted
+		cancel()
+		expectClose(websocket.StatusServiceRestart, "server restart")(t, c)
+		if res := result(t, results); res.err != nil {
+			t.Errorf("Serve returned %v", res.err)
+		}
+	})
 }

@@ -115,15 +115,17 @@ def hooks_or_exit(config, chan):
         os._exit(LOAD_ERROR_STATUS)
 
 
-def ready_info(app, worker_hooks):
+def ready_info(app, worker_hooks=None):
     """The payload of the Ready frame: who serves, with what."""
+    # An ASGI worker runs no gunicorn worker hooks (they are WSGI's).
+    defined = worker_hooks.defined if worker_hooks else []
     return {
         "pid": os.getpid(),
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
         "app": describe(app),
-        "hooks": worker_hooks.defined,
+        "hooks": defined,
     }
 
 
