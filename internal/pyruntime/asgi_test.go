@@ -2,7 +2,9 @@ package pyruntime_test
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,13 +20,19 @@ type interpreter struct {
 }
 
 // interpreters returns Debian's Python (with uvloop), the python3 first on
-// PATH if it is another (pyenv's, without uvloop: asyncio's loop), and
-// PyPy if installed. Each reports uvloop exactly when it can import it.
+// PATH if it is another (pyenv's, without uvloop: asyncio's loop), PyPy if
+// installed, and those listed in $GOWSGI_TEST_PYTHONS (colon-separated
+// paths: the oldest and newest CPython, say). Each reports uvloop exactly
+// when it can import it.
 func interpreters(t *testing.T) []interpreter {
 	t.Helper()
 	var out []interpreter
 	seen := map[string]bool{}
-	for _, c := range []struct{ name, cmd string }{{"debian", debianPython}, {"path", "python3"}, {"pypy", "pypy3"}} {
+	candidates := []struct{ name, cmd string }{{"debian", debianPython}, {"path", "python3"}, {"pypy", "pypy3"}}
+	for _, path := range filepath.SplitList(os.Getenv("GOWSGI_TEST_PYTHONS")) {
+		candidates = append(candidates, struct{ name, cmd string }{filepath.Base(path), path})
+	}
+	for _, c := range candidates {
 		path, err := exec.LookPath(c.cmd)
 		if err != nil {
 			t.Logf("%s (%s): not found, skipped", c.name, c.cmd)
@@ -54,7 +62,8 @@ func interpreters(t *testing.T) []interpreter {
 func TestASGIHello(t *testing.T) {
 	for _, py := range interpreters(t) {
 		t.Run(py.name, func(t *testing.T) {
-			p, w, info := startASGI(t, py.path, "asgiapp:app")
+			// Every warning shown: the runtime must cause none.
+			p, w, info := startASGI(t, py.path, "asgiapp:app", "PYTHONWARNINGS=default")
 			for k, want := range map[string]any{"interface": "asgi", "loop": py.loop, "lifespan": "unsupported", "app": "asgiapp.app"} {
 				if info[k] != want {
 					t.Errorf("Ready info %q = %#v, want %#v (info %v)", k, info[k], want, info)
@@ -81,6 +90,14 @@ func TestASGIHello(t *testing.T) {
 
 			testEcho(t, w, 2)
 			testWebSocketEcho(t, w, 3)
+			w.closeWrite()
+			w.eof()
+			if status := p.Wait(); status != 0 {
+				t.Errorf("exit status %d, want 0", status)
+			}
+			if lines := strings.Split(p.Stderr(), "\n"); len(lines) != 1 {
+				t.Errorf("stderr has more than the lifespan line:\n%s", p.Stderr())
+			}
 		})
 	}
 }

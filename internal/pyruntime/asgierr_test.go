@@ -214,3 +214,14 @@ func TestASGIStacks(t *testing.T) {
 	p.Signal(syscall.SIGUSR1)
 	p.WaitLine("in blocking_call_on_the_loop")
 }
+
+// TestASGIProtocolError: a frame Go must never send (here an Abort, which
+// is WSGI's) makes the worker print why and exit 1.
+func TestASGIProtocolError(t *testing.T) {
+	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	w.send(frame.Abort, 1, nil)
+	p.WaitLine("ProtocolError: unexpected frame type 'A'")
+	if status := p.Wait(); status != 1 {
+		t.Errorf("exit status %d, want 1", status)
+	}
+}

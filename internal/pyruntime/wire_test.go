@@ -303,14 +303,16 @@ func testdata(t testing.TB) string {
 	return dir
 }
 
-// spawn starts python as an ASGI worker of spec, as internal/worker does.
-func spawn(t testing.TB, python, spec string) (*proctest.Process, *wire) {
+// spawn starts python as an ASGI worker of spec, as internal/worker does,
+// with env added to the test's environment.
+func spawn(t testing.TB, python, spec string, env ...string) (*proctest.Process, *wire) {
 	t.Helper()
 	w, theirs := newWire(t)
 	defer theirs.Close()
 	cmd := exec.Command(python, "-c", pyruntime.Bootstrap, installRuntime(t),
 		spec, "1", testdata(t), strconv.Itoa(frame.MaxMeta), "asgi")
 	cmd.Dir = testdata(t)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.ExtraFiles = []*os.File{theirs}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	return proctest.Start(t, cmd), w
@@ -328,8 +330,8 @@ func (w *wire) ready() map[any]any {
 }
 
 // startASGI starts a worker of spec and waits until it is ready.
-func startASGI(t testing.TB, python, spec string) (*proctest.Process, *wire, map[any]any) {
+func startASGI(t testing.TB, python, spec string, env ...string) (*proctest.Process, *wire, map[any]any) {
 	t.Helper()
-	p, w := spawn(t, python, spec)
+	p, w := spawn(t, python, spec, env...)
 	return p, w, w.ready()
 }

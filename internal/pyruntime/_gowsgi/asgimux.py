@@ -171,6 +171,7 @@ class Mux:
 
     def _done(self, stream, tb):
         del self.streams[stream.id]
+        stream.ended()  # a task the app left waiting in receive() is told
         if tb is not None:
             tb = fit_text(tb, self.max_meta - _DONE_OVERHEAD).decode(
                 "utf-8", "ignore")

@@ -8,9 +8,8 @@ in, so that Go reads one form only.
 
 Flow control, per stream and direction, counts payload bytes (a body, the
 bytes of a WebSocket message; a text counts its code points, len(str), as
-Go does): receive() credits Go with
-each payload it hands the app, and send() waits while Go has not credited
-WINDOW bytes of what was sent.
+Go does): receive() credits Go with each payload it hands the app, and
+send() waits while Go has not credited WINDOW bytes of what was sent.
 """
 
 from collections import deque
@@ -40,7 +39,7 @@ class Stream:
     both ways, and the frames out (through the Mux)."""
 
     __slots__ = ("mux", "id", "scope", "queue", "waiters", "unacked",
-                 "credit_waiter", "disconnected", "farewell", "state")
+                 "credit_waiters", "disconnected", "farewell", "state")
 
     def __init__(self, mux, sid, scope):
         self.mux = mux
@@ -49,7 +48,7 @@ class Stream:
         self.queue = deque()
         self.waiters = []
         self.unacked = 0  # payload bytes sent to Go and not yet credited
-        self.credit_waiter = None
+        self.credit_waiters = []
         self.disconnected = False
         # What receive() returns once the stream is over and nothing is
         # queued: Go's disconnect message, or one made when the app ended.
@@ -72,19 +71,12 @@ class Stream:
             self._credited()
 
     def _credited(self):
-        w = self.credit_waiter
-        if w is not None:
-            self.credit_waiter = None
-            if not w.done():
-                w.set_result(None)
+        if self.credit_waiters:
+            self.credit_waiters = wake(self.credit_waiters)
 
     def _wake(self):
-        waiters = self.waiters
-        if waiters:
-            self.waiters = []
-            for w in waiters:
-                if not w.done():
-                    w.set_result(None)
+        if self.waiters:
+            self.waiters = wake(self.waiters)
 
     # To the app.
 
@@ -115,8 +107,9 @@ class Stream:
             self.unacked += n
             while (self.unacked >= WINDOW and not self.disconnected
                    and not mux.eof):
+                # A list, as for receive(): two tasks may send at once.
                 w = mux.loop.create_future()
-                self.credit_waiter = w
+                self.credit_waiters.append(w)
                 await w
         if mux.paused:
             await mux.drain()
@@ -153,6 +146,15 @@ class Stream:
         if self.farewell is None:
             self.farewell = self.final_message()
         self._wake()
+
+
+def wake(waiters):
+    """Wake each future of waiters that is still waited for; return the
+    new, empty list."""
+    for w in waiters:
+        if not w.done():
+            w.set_result(None)
+    return []
 
 
 # HTTP stream states: STARTED until the first body, STREAMING after it
