@@ -63,7 +63,11 @@ func TestASGIPreload(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(int(pid), syscall.SIGKILL) })
 
 	info := w.ready()
-	for k, want := range map[string]any{"interface": "asgi", "loop": "uvloop", "lifespan": "on", "pid": pid} {
+	loop := "asyncio"
+	if exec.Command(debianPython, "-c", "import uvloop").Run() == nil {
+		loop = "uvloop"
+	}
+	for k, want := range map[string]any{"interface": "asgi", "loop": loop, "lifespan": "on", "pid": pid} {
 		if info[k] != want {
 			t.Errorf("the child's Ready info %q = %v, want %v", k, info[k], want)
 		}
