@@ -165,8 +165,10 @@ func TestASGIResponseForms(t *testing.T) {
 }
 
 // TestASGIWebSocket: a client's close reaches the app with its code; a
-// handshake the app closes is answered by websocket.close, and the
-// denial extension's response by its start and body.
+// message too big for a frame, and an accept that sets the subprotocol
+// header itself, raise in the app and are not sent; a handshake the app
+// closes is answered by websocket.close, and the denial extension's
+// response by its start and body.
 func TestASGIWebSocket(t *testing.T) {
 	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
 
@@ -177,6 +179,8 @@ func TestASGIWebSocket(t *testing.T) {
 	}
 	w.msg(1, map[string]any{"type": "websocket.receive", "text": "bad"})
 	p.WaitLine("websocket bad: websocket.send needs exactly one of 'bytes' and 'text' not None, got both")
+	w.msg(1, map[string]any{"type": "websocket.receive", "text": "huge"})
+	p.WaitLine("websocket huge: websocket.send of 20000", "bytes exceeds the 1048576-byte limit of a frame to the server")
 	w.msg(1, map[string]any{"type": "websocket.disconnect", "code": 1001, "reason": "going away"})
 	p.WaitLine("websocket disconnect 1001 going away")
 	for g := w.next(1); g.typ != frame.Done; g = w.next(1) {
@@ -192,6 +196,13 @@ func TestASGIWebSocket(t *testing.T) {
 	}
 	if g := w.next(2); g.typ != frame.Done || g.val != nil {
 		t.Errorf("deny: %v %v, want Done None", g.typ, g.val)
+	}
+
+	w.open(4, wsScope("/ws/bad-accept"))
+	w.msg(4, map[string]any{"type": "websocket.connect"})
+	p.WaitLine("websocket bad accept: websocket.accept 'headers' must not set Sec-WebSocket-Protocol")
+	if g := w.next(4); !reflect.DeepEqual(g.val, map[any]any{"type": "websocket.close", "code": int64(1000), "reason": ""}) {
+		t.Errorf("bad accept: %v %#v, want the close that follows", g.typ, g.val)
 	}
 
 	w.open(3, wsScope("/ws/deny-http"))

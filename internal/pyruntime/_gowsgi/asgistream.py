@@ -297,6 +297,11 @@ class WebSocketStream(Stream):
         elif kind == "websocket.accept" and state == CONNECTING:
             subprotocol = get_str(message, "subprotocol", kind)
             headers = get_headers(message, kind)
+            for name, _ in headers:
+                if name.lower() == b"sec-websocket-protocol":
+                    raise ValueError("websocket.accept 'headers' must not set "
+                                     "Sec-WebSocket-Protocol: use the "
+                                     "'subprotocol' key")
             await self._push({"type": kind, "subprotocol": subprotocol,
                               "headers": headers}, 0, True, CONNECTED)
         elif kind == "websocket.http.response.start" and state == CONNECTING:

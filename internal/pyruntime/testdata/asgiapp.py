@@ -289,6 +289,13 @@ async def websocket(scope, receive, send):
         return await send({"type": "websocket.http.response.body",
                            "body": b"who are you"})
     subprotocols = scope["subprotocols"]
+    if path == "/ws/bad-accept":
+        try:
+            await send({"type": "websocket.accept", "headers": [
+                (b"Sec-WebSocket-Protocol", b"chat")]})
+        except ValueError as e:
+            say("websocket bad accept: %s" % e)
+        return await send({"type": "websocket.close"})
     await send({"type": "websocket.accept",
                 "subprotocol": subprotocols[0] if subprotocols else None,
                 "headers": [(b"x-accepted", b"yes")]})
@@ -301,6 +308,12 @@ async def websocket(scope, receive, send):
         if message.get("text") == "close":
             return await send({"type": "websocket.close", "code": 4000,
                                "reason": "bye"})
+        if message.get("text") == "huge":
+            try:
+                await send({"type": "websocket.send", "bytes": b"h" * 2000000})
+            except ValueError as e:
+                say("websocket huge: %s" % e)
+            continue
         if message.get("text") == "bad":
             try:
                 await send({"type": "websocket.send", "text": "a",
