@@ -195,7 +195,7 @@ func (w *wire) nextTwo(sid int64, a, b frame.Type) (got, got) {
 // scope has a shallow copy (a change to one is not in the next) and the
 // asgi key; on EOF the worker runs shutdown and exits 0.
 func TestASGILifespan(t *testing.T) {
-	p, w, info := startASGI(t, debianPython, "asgilifespan:app")
+	p, w, info := startASGI(t, testPython, "asgilifespan:app")
 	if info["lifespan"] != "on" {
 		t.Errorf("Ready info lifespan = %v, want on", info["lifespan"])
 	}
@@ -221,7 +221,7 @@ func TestASGILifespan(t *testing.T) {
 // TestASGILifespanFailed: startup.failed is a LoadError with the app's
 // message, and exit status 4, as an app that does not import.
 func TestASGILifespanFailed(t *testing.T) {
-	p, w := spawn(t, debianPython, "asgilifespan:failing")
+	p, w := spawn(t, testPython, "asgilifespan:failing")
 	g := w.recv()
 	if g.typ != frame.LoadError || !strings.Contains(g.val.(string), "ASGI lifespan startup failed: no database at db:5432") {
 		t.Errorf("first frame %v %q, want LoadError with the message", g.typ, g.val)
@@ -234,7 +234,7 @@ func TestASGILifespanFailed(t *testing.T) {
 // TestASGILifespanReturns: an app that returns on a lifespan scope does not
 // support it: Ready says so and it serves.
 func TestASGILifespanReturns(t *testing.T) {
-	p, w, info := startASGI(t, debianPython, "asgilifespan:returning")
+	p, w, info := startASGI(t, testPython, "asgilifespan:returning")
 	if info["lifespan"] != "unsupported" {
 		t.Errorf("Ready info lifespan = %v, want unsupported", info["lifespan"])
 	}
@@ -247,7 +247,7 @@ func TestASGILifespanReturns(t *testing.T) {
 // TestASGIScope: the worker adds asgi (3.0, spec 2.4) and state to Go's
 // scope and changes nothing else.
 func TestASGIScope(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for sid := int64(1); sid <= 2; sid++ {
 		r := w.get(sid, "/scope", "a=1&b=%20")
 		var scope map[string]any
@@ -277,7 +277,7 @@ func TestASGILoadError(t *testing.T) {
 		{"asgiapp:progress", "'asgiapp:progress' is a dict, not an ASGI callable"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
-			p, w := spawn(t, debianPython, tc.spec)
+			p, w := spawn(t, testPython, tc.spec)
 			g := w.recv()
 			if g.typ != frame.LoadError || !strings.Contains(g.val.(string), tc.want) {
 				t.Errorf("first frame %v %q, want LoadError with %q", g.typ, g.val, tc.want)

@@ -16,7 +16,7 @@ import (
 // returned (with or without a response), the traceback when it raised,
 // before or after the start, cut to fit MaxMeta when huge.
 func TestASGIEnds(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for _, tc := range []struct {
 		path     string
 		messages int    // Message frames before Done
@@ -59,7 +59,7 @@ func TestASGIEnds(t *testing.T) {
 // TestASGIBadMessages: send() refuses, in the app, a message of the wrong
 // form or out of order, naming what is wrong; the stream goes on.
 func TestASGIBadMessages(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for i, tc := range []struct{ name, want string }{
 		{"body-first", "RuntimeError: Expected ASGI message 'http.response.start', but got 'http.response.body'."},
 		{"two-starts", "RuntimeError: Expected ASGI message 'http.response.body' or 'http.response.pathsend', but got 'http.response.start'."},
@@ -99,7 +99,7 @@ func TestASGIBadMessages(t *testing.T) {
 // it, and its next send() raises ClientDisconnected, an OSError, which
 // ends the stream as a return does.
 func TestASGIDisconnect(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	w.open(1, httpScope("GET", "/disconnect", ""))
 	w.request(1, "", false)
 	r := &response{}
@@ -118,7 +118,7 @@ func TestASGIDisconnect(t *testing.T) {
 // TestASGIAfterResponse: receive() once the response is complete returns
 // http.disconnect without Go sending one.
 func TestASGIAfterResponse(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	r := w.get(1, "/after-response", "")
 	p.WaitLine("after the response: http.disconnect")
 	if string(r.body) != "done" || r.trace != nil {
@@ -130,7 +130,7 @@ func TestASGIAfterResponse(t *testing.T) {
 // their exact types: trailers (when offered), pathsend, and an app's
 // IntEnum status, bytearray values and tuple or list header pairs.
 func TestASGIResponseForms(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	pair := func(n, v string) marshal.Tuple { return marshal.Tuple{[]byte(n), []byte(v)} }
 
 	scope := httpScope("GET", "/trailers", "")
@@ -170,7 +170,7 @@ func TestASGIResponseForms(t *testing.T) {
 // closes is answered by websocket.close, and the denial extension's
 // response by its start and body.
 func TestASGIWebSocket(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 
 	w.open(1, wsScope("/ws/echo"))
 	w.msg(1, map[string]any{"type": "websocket.connect"})
@@ -218,7 +218,7 @@ func TestASGIWebSocket(t *testing.T) {
 // TestASGIStacks: SIGUSR1 dumps the Python stack of a worker whose loop
 // is blocked in the app, as for WSGI (faulthandler).
 func TestASGIStacks(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	w.open(1, httpScope("GET", "/blocking", ""))
 	w.request(1, "", false)
 	p.WaitLine("blocking")
@@ -229,7 +229,7 @@ func TestASGIStacks(t *testing.T) {
 // TestASGIProtocolError: a frame Go must never send (here an Abort, which
 // is WSGI's) makes the worker print why and exit 1.
 func TestASGIProtocolError(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	w.send(frame.Abort, 1, nil)
 	p.WaitLine("ProtocolError: unexpected frame type 'A'")
 	if status := p.Wait(); status != 1 {

@@ -25,7 +25,7 @@ import (
 // reports as Reaped.
 func TestASGIPreload(t *testing.T) {
 	ctl, theirs := newWire(t)
-	cmd := exec.Command(debianPython, "-c", pyruntime.ZygoteBootstrap, installRuntime(t),
+	cmd := exec.Command(testPython, "-c", pyruntime.ZygoteBootstrap, installRuntime(t),
 		"asgilifespan:app", testdata(t), strconv.Itoa(frame.MaxMeta), "asgi")
 	cmd.Dir = testdata(t)
 	cmd.ExtraFiles = []*os.File{theirs}
@@ -64,7 +64,7 @@ func TestASGIPreload(t *testing.T) {
 
 	info := w.ready()
 	loop := "asyncio"
-	if exec.Command(debianPython, "-c", "import uvloop").Run() == nil {
+	if exec.Command(testPython, "-c", "import uvloop").Run() == nil {
 		loop = "uvloop"
 	}
 	for k, want := range map[string]any{"interface": "asgi", "loop": loop, "lifespan": "on", "pid": pid} {

@@ -2,6 +2,7 @@ package pyruntime_test
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,11 @@ import (
 // debianPython has uvloop (python3-uvloop); the python3 first on PATH
 // (pyenv's) has not, and so runs asyncio's loop.
 const debianPython = "/usr/bin/python3"
+
+// testPython runs every test but TestASGIHello (which runs under each
+// interpreter): Debian's, or $GOWSGI_TEST_PYTHON (GOWSGI_TEST_PYTHON=python3
+// runs the suite on asyncio's loop, pypy3 on PyPy).
+var testPython = cmp.Or(os.Getenv("GOWSGI_TEST_PYTHON"), debianPython)
 
 // A got is one frame from the worker: Ready's info, LoadError's text, or
 // a stream's (stream, value) of Message, Credit or Done.
