@@ -10,6 +10,7 @@ import (
 
 	"github.com/gowsgi/gowsgi/internal/frame"
 	"github.com/gowsgi/gowsgi/internal/marshal"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // TestASGIEnds: how a stream's app ends is its Done: None when it
@@ -97,21 +98,39 @@ func TestASGIBadMessages(t *testing.T) {
 
 // TestASGIDisconnect: after Go's http.disconnect the app's receive() has
 // it, and its next send() raises ClientDisconnected, an OSError, which
-// ends the stream as a return does.
+// ends the stream as a return does, also when the app raises its own
+// exception from it (as Starlette's ClientDisconnect); an exception with
+// no disconnect behind it is still the app's error.
 func TestASGIDisconnect(t *testing.T) {
 	p, w, _ := startASGI(t, testPython, "asgiapp:app")
-	w.open(1, httpScope("GET", "/disconnect", ""))
-	w.request(1, "", false)
-	r := &response{}
-	w.readUntil(1, r, len("part"))
-	w.msg(1, map[string]any{"type": "http.disconnect"})
-	p.WaitLine("received http.disconnect")
-	p.WaitLine("send raised ClientDisconnected, an OSError")
-	for !r.done {
-		w.take(1, r, true)
+	for sid, path := range []string{"/disconnect", "/disconnect-wrapped"} {
+		sid := int64(sid + 1)
+		w.open(sid, httpScope("GET", path, ""))
+		w.request(sid, "", false)
+		r := &response{}
+		w.readUntil(sid, r, len("part"))
+		w.msg(sid, map[string]any{"type": "http.disconnect"})
+		for !r.done {
+			w.take(sid, r, true)
+		}
+		if r.trace != nil {
+			t.Errorf("%s: Done %v, want None", path, r.trace)
+		}
 	}
-	if r.trace != nil {
-		t.Errorf("Done %v, want None", r.trace)
+	for _, line := range []string{"received http.disconnect", "send raised ClientDisconnected, an OSError"} {
+		proctest.Eventually(t, proctest.Timeout, "2 lines "+line, func() bool { return p.Count(line) == 2 })
+	}
+	// Disconnected, but raising for another reason.
+	w.open(3, httpScope("GET", "/raise-after", ""))
+	w.request(3, "", false)
+	r := &response{}
+	w.readUntil(3, r, len("half"))
+	w.msg(3, map[string]any{"type": "http.disconnect"})
+	for !r.done {
+		w.take(3, r, true)
+	}
+	if trace, _ := r.trace.(string); !strings.Contains(trace, "ValueError: after the start") {
+		t.Errorf("/raise-after, disconnected: Done %v, want its traceback", r.trace)
 	}
 }
 

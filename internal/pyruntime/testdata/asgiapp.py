@@ -148,6 +148,18 @@ async def disconnect(scope, receive, send):
         raise
 
 
+class FrameworkDisconnect(Exception):
+    """As Starlette's ClientDisconnect, raised from the server's OSError."""
+
+
+async def disconnect_wrapped(scope, receive, send):
+    """Turns send()'s ClientDisconnected into its own exception."""
+    try:
+        await disconnect(scope, receive, send)
+    except OSError:
+        raise FrameworkDisconnect()
+
+
 async def raise_before(scope, receive, send):
     raise ValueError("before the start")
 
@@ -264,6 +276,7 @@ ROUTES = {
     "/go": set_go,
     "/wait": wait,
     "/disconnect": disconnect,
+    "/disconnect-wrapped": disconnect_wrapped,
     "/raise-before": raise_before,
     "/raise-after": raise_after,
     "/raise-huge": raise_huge,
