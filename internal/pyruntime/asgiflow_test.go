@@ -157,3 +157,30 @@ func TestASGIStop(t *testing.T) {
 		t.Errorf("exit status %d, want 0", status)
 	}
 }
+
+// TestASGIQueueOrder: messages that arrive faster than the app takes them
+// (20 in one write, before its task runs) reach it in order.
+func TestASGIQueueOrder(t *testing.T) {
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
+	const sid = 1
+	w.open(sid, wsScope("/ws/echo"))
+	w.msg(sid, map[string]any{"type": "websocket.connect"})
+	if g := w.next(sid); g.typ != frame.Message {
+		t.Fatalf("%v %v, want accept", g.typ, g.val)
+	}
+	var burst []byte
+	for i := range 20 {
+		burst = appendFrame(t, burst, frame.Message, sid, map[string]any{"type": "websocket.receive", "text": fmt.Sprint("m", i)})
+	}
+	w.write(burst)
+	for i := 0; i < 20; {
+		g := w.next(sid)
+		if g.typ != frame.Message {
+			continue
+		}
+		if text := g.val.(map[any]any)["text"]; text != fmt.Sprint("m", i) {
+			t.Fatalf("echo %d: %v, want m%d", i, text, i)
+		}
+		i++
+	}
+}

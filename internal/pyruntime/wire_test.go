@@ -127,15 +127,26 @@ func decodeFrame(typ frame.Type, meta []byte) (got, error) {
 // send writes one frame of (stream, value).
 func (w *wire) send(typ frame.Type, sid int64, v any) {
 	w.t.Helper()
+	w.write(appendFrame(w.t, nil, typ, sid, v))
+}
+
+// appendFrame appends a frame of (stream, value) to b.
+func appendFrame(t testing.TB, b []byte, typ frame.Type, sid int64, v any) []byte {
+	t.Helper()
 	payload, err := marshal.AppendValue(nil, marshal.Tuple{sid, v})
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
-	b := append(frame.AppendHeader(nil, typ, len(payload)), payload...)
+	return append(frame.AppendHeader(b, typ, len(payload)), payload...)
+}
+
+// write writes b in one write.
+func (w *wire) write(b []byte) {
+	w.t.Helper()
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if _, err := w.nc.Write(b); err != nil {
-		w.t.Fatalf("writing %v frame of stream %d: %v", typ, sid, err)
+		w.t.Fatalf("writing to the worker: %v", err)
 	}
 }
 

@@ -45,7 +45,9 @@ class Stream:
         self.mux = mux
         self.id = sid
         self.scope = scope
-        self.queue = deque()
+        # Most often a message or two: a list, as an empty deque costs 600
+        # bytes more per stream; a deque once it holds more (deliver).
+        self.queue = []
         self.waiters = []
         self.unacked = 0  # payload bytes sent to Go and not yet credited
         self.credit_waiters = []
@@ -62,7 +64,13 @@ class Stream:
             self.disconnected = True
             self.farewell = message
             self._credited()
-        self.queue.append(message)
+        queue = self.queue
+        queue.append(message)
+        if len(queue) > 8 and type(queue) is list:
+            # A client faster than its app (the window counts bytes, so
+            # tiny messages can be many): taking each from the front of a
+            # deque costs O(1), of a list O(n).
+            self.queue = deque(queue)
         self._wake()
 
     def credit(self, n):
@@ -81,8 +89,7 @@ class Stream:
     # To the app.
 
     async def receive(self):
-        queue = self.queue
-        while not queue:
+        while not self.queue:  # read again each time: deliver may swap it
             if self.farewell is not None:
                 return self.farewell
             # One future per waiting task: two tasks may wait at once
@@ -91,7 +98,9 @@ class Stream:
             w = self.mux.loop.create_future()
             self.waiters.append(w)
             await w
-        message = queue.popleft()
+        queue = self.queue
+        message = queue[0]
+        del queue[0]  # a list's or a deque's front
         n = self.inbound_size(message)
         if n:
             self.mux.credit(self.id, n)
