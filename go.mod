@@ -1,3 +1,5 @@
 module github.com/gowsgi/gowsgi
 
 go 1.26.8
+
+require github.com/coder/websocket v1.8.15

@@ -25,7 +25,8 @@
 //
 //	go build -buildmode=c-shared -o app.so .
 //
-// which the pure-Python module adapter/python/gowsgi.py loads:
+// which the pure-Python package gowsgi loads (adapter/python/gowsgi; its
+// module gowsgi.adapter, in every gowsgi wheel):
 //
 //	import gowsgi
 //	application = gowsgi.load("./app.so")
@@ -56,12 +57,12 @@
 //
 // The library holds one Go runtime, and a process can hold only one: build
 // all Go handlers into one library (one http.ServeMux). The runtime does
-// not survive fork(), so gowsgi.py loads the library lazily, on the first
+// not survive fork(), so gowsgi.load loads the library lazily, on the first
 // request, in the process that serves it; it refuses, with an error naming
 // the fix, to run a library loaded before a fork. Go installs signal
 // handlers only for the synchronous signals (SIGSEGV, SIGBUS, SIGFPE),
 // SIGPIPE (which it forwards to Python's SIG_IGN) and SIGURG; it leaves
-// SIGINT, SIGTERM, SIGHUP and the rest to the host, and gowsgi.py blocks
+// SIGINT, SIGTERM, SIGHUP and the rest to the host, and gowsgi.load blocks
 // those on Go's threads, so they are delivered to the server's threads.
 // A handler must not use os/signal.
 //

@@ -13,7 +13,7 @@ import (
 	"unsafe"
 )
 
-// gowsgiABI is the version of the C ABI in gowsgi.h. gowsgi.py refuses a
+// gowsgiABI is the version of the C ABI in gowsgi.h. gowsgi.load refuses a
 // library with another one.
 const gowsgiABI = 1
 

@@ -1,5 +1,5 @@
-// The C ABI between the adapter and python/gowsgi.py, which mirrors it with
-// ctypes. Change both together, and bump gowsgiABI in export.go.
+// The C ABI between the adapter and python/gowsgi/adapter.py, which mirrors
+// it with ctypes. Change both together, and bump gowsgiABI in export.go.
 #include <stdint.h>
 #include <stdlib.h>
 

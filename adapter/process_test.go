@@ -121,7 +121,7 @@ func TestAdapterSignals(t *testing.T) {
 
 // checkGoThreadsBlockHostSignals checks that only the Python main thread of
 // process pid accepts SIGINT and SIGTERM: the Go runtime's threads, which
-// gowsgi.py started with them blocked, never run the host's handlers.
+// gowsgi.load started with them blocked, never run the host's handlers.
 //
 // A threaded server's request thread (a Python thread, which accepts them)
 // may still be exiting after its response, so the check is retried for a

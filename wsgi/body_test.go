@@ -23,7 +23,7 @@ func bodyContainer(t *testing.T, memMax, budget int64) *Container {
 	if err != nil {
 		t.Skip(err)
 	}
-	c := &Container{cfg: cfg, log: cfg.Logger}
+	c := &Container{cfg: cfg, log: cfg.Logger, funnel: cfg.newFunnel()}
 	c.bodies.limit = cfg.MaxMemoryBodies
 	return c
 }

@@ -132,6 +132,20 @@ type Config struct {
 	// called once the app's response has started: the connection is cut.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
+	// Hooks names a gunicorn config file (gunicorn.conf.py) whose worker
+	// hooks each worker runs, as gunicorn's workers do: post_fork,
+	// post_worker_init, pre_request, post_request, worker_exit and, for
+	// a worker killed for Timeout, worker_abort (hooks.go). A relative
+	// path is the server's working directory's; "python:MODULE" names a
+	// module on sys.path, as gunicorn's -c does. "" means none. WSGI
+	// workers only: an ASGI worker (package asgi) runs none.
+	Hooks string
+
+	// WorkerExited, if not nil, is called once each worker process that
+	// ran has ended, however it ended (gunicorn's child_exit): before
+	// Shutdown or Close returns for those it waits for. It must not block.
+	WorkerExited func(WorkerExit)
+
 	// Logger receives the server's log and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -177,6 +191,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	python, err := findPython(cfg.Python)
 	if err != nil {
+		return cfg, err
+	}
+	if cfg.Hooks, err = hooksFile(cfg.Hooks); err != nil {
 		return cfg, err
 	}
 	cfg.Python = python

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gowsgi/gowsgi/internal/environ"
-	"github.com/gowsgi/gowsgi/internal/lograte"
+	"github.com/gowsgi/gowsgi/internal/funnel"
+	"github.com/gowsgi/gowsgi/internal/gate"
 	"github.com/gowsgi/gowsgi/internal/pool"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
@@ -23,10 +23,10 @@ type Container struct {
 	log  *slog.Logger
 	pool *pool.Pool
 
-	bodies    memBudget        // the request bodies in memory (body.go)
-	refusals  *lograte.Limiter // the log lines of 503s: one a second
-	exchanges sync.Pool        // *worker.Exchange, reused
-	gathers   sync.Pool        // *[]byte: gatherMax buffers, for small Data payloads
+	bodies    memBudget     // the request bodies in memory (body.go)
+	funnel    funnel.Funnel // answers in the app's place (errors.go)
+	exchanges sync.Pool     // *worker.Exchange, reused
+	gathers   sync.Pool     // *[]byte: gatherMax buffers, for small Data payloads
 
 	// multiprocess is the wsgi.multiprocess of new requests: whether more
 	// than one worker takes requests (see SetWorkers). resize serializes
@@ -34,20 +34,8 @@ type Container struct {
 	multiprocess atomic.Bool
 	resize       sync.Mutex
 
-	mu     sync.Mutex
-	state  state
-	active int           // requests being served
-	idle   chan struct{} // closed when active drops to 0 while draining
+	gate gate.Gate // created, running, draining, closed; requests inside
 }
-
-type state int
-
-const (
-	created state = iota
-	running
-	draining
-	closed
-)
 
 // NewContainer checks cfg and returns a Container for it. It finds the
 // interpreter but starts nothing: call Start.
@@ -56,7 +44,7 @@ func NewContainer(cfg Config) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{cfg: cfg, log: cfg.Logger, refusals: lograte.New(cfg.Logger, time.Second)}
+	c := &Container{cfg: cfg, log: cfg.Logger, funnel: cfg.newFunnel()}
 	c.bodies.limit = cfg.MaxMemoryBodies
 	// The pool exists, not started, from the first: Stats and Info, which
 	// an admin server may call while Start runs, read it without a lock.
@@ -77,7 +65,9 @@ func NewContainer(cfg Config) (*Container, error) {
 			Dir:        cfg.Dir,
 			PythonPath: cfg.PythonPath,
 			Env:        cfg.workerEnv(),
+			Hooks:      cfg.Hooks,
 		},
+		Exited:        cfg.workerExited(),
 		Preload:       cfg.Preload,
 		ReloadTimeout: cfg.ReloadTimeout,
 		Logger:        cfg.Logger,
@@ -89,16 +79,11 @@ func NewContainer(cfg Config) (*Container, error) {
 // the app fails to import, the error carries the Python traceback and no
 // worker is left running. ctx bounds the start-up only.
 func (c *Container) Start(ctx context.Context) error {
-	c.mu.Lock()
-	if c.state != created {
-		c.mu.Unlock()
-		return errors.New("wsgi: Container started twice")
+	if err := c.gate.Begin(); err != nil {
+		return fmt.Errorf("wsgi: Container %w", err)
 	}
-	c.mu.Unlock()
 	if err := c.pool.Start(ctx); err != nil {
-		c.mu.Lock()
-		c.state = closed
-		c.mu.Unlock()
+		c.gate.Close()
 		return err
 	}
 	var info worker.Info
@@ -107,9 +92,7 @@ func (c *Container) Start(ctx context.Context) error {
 	}
 	c.log.Info("serving WSGI app", "app", c.cfg.App, "python", info.Executable,
 		"version", info.Implementation+" "+info.Version, "workers", c.cfg.Workers, "threads", c.cfg.Threads)
-	c.mu.Lock()
-	c.state = running
-	c.mu.Unlock()
+	c.gate.Open()
 	return nil
 }
 
@@ -119,10 +102,7 @@ func (c *Container) Start(ctx context.Context) error {
 // load, the old workers serve on and the error (with the Python
 // traceback) is returned.
 func (c *Container) Reload(ctx context.Context) error {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st != running {
+	if !c.gate.Running() {
 		return errors.New("wsgi: Reload of a Container that is not running")
 	}
 	if err := c.pool.Reload(ctx); err != nil {
@@ -137,24 +117,9 @@ func (c *Container) Reload(ctx context.Context) error {
 // flight to finish, then stops the workers. If ctx is done first, the
 // workers are killed and ctx's error is returned.
 func (c *Container) Shutdown(ctx context.Context) error {
-	c.mu.Lock()
-	if c.state != running {
-		c.mu.Unlock()
+	ok, err := c.gate.Drain(ctx)
+	if !ok {
 		return c.Close()
-	}
-	c.state = draining
-	idle := make(chan struct{})
-	if c.active == 0 {
-		close(idle)
-	} else {
-		c.idle = idle
-	}
-	c.mu.Unlock()
-	var err error
-	select {
-	case <-idle:
-	case <-ctx.Done():
-		err = ctx.Err()
 	}
 	if perr := c.pool.Stop(ctx); err == nil {
 		err = perr
@@ -165,11 +130,7 @@ func (c *Container) Shutdown(ctx context.Context) error {
 
 // Close kills the workers at once; requests in flight fail.
 func (c *Container) Close() error {
-	c.mu.Lock()
-	st := c.state
-	c.state = closed
-	c.mu.Unlock()
-	if st == closed {
+	if c.gate.Close() {
 		return nil
 	}
 	if c.pool != nil {
@@ -180,31 +141,8 @@ func (c *Container) Close() error {
 }
 
 func (c *Container) finish() {
-	c.mu.Lock()
-	c.state = closed
-	c.mu.Unlock()
-	c.refusals.Close() // what it held back is logged now
-}
-
-// enter counts a request in, if the container is running.
-func (c *Container) enter() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != running {
-		return false
-	}
-	c.active++
-	return true
-}
-
-func (c *Container) leave() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.active--
-	if c.active == 0 && c.idle != nil {
-		close(c.idle)
-		c.idle = nil
-	}
+	c.gate.Close()
+	c.funnel.Refusals.Close() // what it held back is logged now
 }
 
 // maxAttempts bounds how often a request is offered to another worker when
@@ -213,11 +151,11 @@ const maxAttempts = 3
 
 // ServeHTTP runs the application for r.
 func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !c.enter() {
+	if !c.gate.Enter() {
 		c.fail(w, r, false, http.StatusServiceUnavailable, ErrNotRunning)
 		return
 	}
-	defer c.leave()
+	defer c.gate.Leave()
 	if p := r.URL.Path; p != "" && p[0] != '/' {
 		// "GET *" (or an "OPTIONS *" that no server answered): PATH_INFO
 		// must be empty or start with "/", and no app expects "*".

@@ -3,9 +3,11 @@ package wsgi
 import (
 	"errors"
 	"fmt"
-	"github.com/gowsgi/gowsgi/internal/requestid"
-	"log/slog"
 	"net/http"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/funnel"
+	"github.com/gowsgi/gowsgi/internal/lograte"
 )
 
 // The causes of an *Error, for errors.Is in a Config.ErrorHandler.
@@ -33,59 +35,32 @@ type Error struct {
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// requestID returns r's id, as package accesslog set it, or a new one (put
-// on the response too) if nothing in front of the Container gave it a sane
-// one.
-func requestID(w http.ResponseWriter, r *http.Request) string {
-	if id := r.Header.Get(requestid.Header); requestid.Sane(id) {
-		return id
-	}
-	id := requestid.New()
-	r.Header.Set(requestid.Header, id)
-	w.Header().Set(requestid.Header, id)
-	return id
+// requestID returns r's id, or a new one (see funnel.RequestID).
+func requestID(w http.ResponseWriter, r *http.Request) string { return funnel.RequestID(w, r) }
+
+// fail is the one way the Container answers in the app's place (see
+// package funnel): cut reports a started response, whose connection must
+// be cut instead.
+func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, status int, err error, attrs ...any) (cut bool) {
+	return c.funnel.Fail(w, r, started, status, err, attrs...)
 }
 
-// fail is the one way the Container answers in the app's place: the log
-// line says everything, tagged with the request id; the client gets the
-// response of Config.ErrorHandler, by default the status text and the
-// request id. If the response has started, the connection is cut instead
-// (cut reports it): a truncated body must never look complete.
-func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, status int, err error, attrs ...any) (cut bool) {
-	e := &Error{Status: status, RequestID: requestID(w, r), Err: err}
-	level := slog.LevelError
-	if status < 500 {
-		// The client's fault, and in the access log already: thousands of
-		// clients that give up in their bodies must not flood the log.
-		level = slog.LevelDebug
+// newFunnel returns the error funnel of a Container of cfg.
+func (cfg Config) newFunnel() funnel.Funnel {
+	return funnel.Funnel{Log: cfg.Logger, Refusals: lograte.New(cfg.Logger, time.Second),
+		Respond: func(w http.ResponseWriter, r *http.Request, status int, id string, err error) {
+			ErrorResponse(cfg.ErrorHandler, w, r, status, id, err)
+		}}
+}
+
+// ErrorResponse writes the response of an answer made in the app's place:
+// handler (DefaultErrorHandler if nil) with the *Error of status, id and
+// err. Package asgi's Container answers through it too.
+func ErrorResponse(handler func(http.ResponseWriter, *http.Request, error), w http.ResponseWriter, r *http.Request, status int, id string, err error) {
+	if handler == nil {
+		handler = DefaultErrorHandler
 	}
-	attrs = append([]any{"request_id", e.RequestID, "status", status, "method", r.Method, "path", r.URL.Path}, attrs...)
-	if status == http.StatusServiceUnavailable {
-		// Under overload every refused request would have its line (75,163
-		// in 2 s were seen): one a second, then how many more.
-		c.refusals.Log(r.Context(), slog.LevelWarn, err.Error(), err.Error(), attrs...)
-	} else {
-		c.log.Log(r.Context(), level, err.Error(), attrs...)
-	}
-	if started {
-		return true
-	}
-	h := w.Header()
-	keep := h["Connection"] // the server's, as "close" after a bad body
-	clearHeaders(h)
-	if keep != nil {
-		h["Connection"] = keep
-	}
-	h.Set(requestid.Header, e.RequestID)
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	if c.cfg.ErrorHandler != nil {
-		c.cfg.ErrorHandler(w, r, e)
-		return false
-	}
-	DefaultErrorHandler(w, r, e)
-	return false
+	handler(w, r, &Error{Status: status, RequestID: id, Err: err})
 }
 
 // DefaultErrorHandler is the response of a Container whose
@@ -102,10 +77,4 @@ func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "%d %s\nrequest id: %s\n", status, http.StatusText(status), id)
-}
-
-func clearHeaders(h http.Header) {
-	for k := range h {
-		delete(h, k)
-	}
 }

@@ -25,10 +25,7 @@ func (c *Container) SetWorkers(ctx context.Context, n int) error {
 	if n < 1 {
 		return fmt.Errorf("wsgi: SetWorkers(%d): want 1 or more workers", n)
 	}
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st != running {
+	if !c.gate.Running() {
 		return errors.New("wsgi: SetWorkers on a Container that is not running")
 	}
 	c.resize.Lock()

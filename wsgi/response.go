@@ -393,10 +393,12 @@ func (rs *responder) workerLost(err error) {
 }
 
 // timedOut handles an app that sent nothing for Config.Timeout: its stacks
-// go to the log, then the worker is killed. The client gets 504.
+// go to the log, its worker_abort hook runs if it has one, then the worker
+// is killed. The client gets 504.
 func (rs *responder) timedOut() {
 	p := rs.ex.Conn().Proc
 	p.DumpStacks(2 * time.Second)
+	p.Abort(abortGrace)
 	p.Kill()
 	rs.fail(http.StatusGatewayTimeout,
 		fmt.Errorf("%w: the app sent nothing for %v; the worker's Python stacks are above, and it was killed",

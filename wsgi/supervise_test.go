@@ -253,7 +253,7 @@ func TestShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- ts.c.Shutdown(context.Background()) }()
 	// Shutdown waits for the request in flight.
-	waitState(t, ts.c, draining)
+	waitDraining(t, ts.c)
 	rec := newRecorder()
 	ts.c.ServeHTTP(rec, serverRequest("GET", "/"))
 	if rec.code != 503 {

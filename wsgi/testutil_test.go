@@ -59,15 +59,11 @@ func writeFile(t *testing.T, path, s string) {
 	}
 }
 
-// waitState waits until c is in state s.
-func waitState(t *testing.T, c *Container, s state) {
+// waitDraining waits until c lets no request in and waits for those
+// inside.
+func waitDraining(t *testing.T, c *Container) {
 	t.Helper()
-	proctest.Poll(t, 10*time.Second, fmt.Sprintf("container state %d", s), func() (state, bool) {
-		c.mu.Lock()
-		got := c.state
-		c.mu.Unlock()
-		return got, got == s
-	})
+	proctest.Eventually(t, 10*time.Second, "container draining", c.gate.Draining)
 }
 
 // waitWaiting waits until n requests wait for a worker in c.

@@ -56,14 +56,14 @@ func durationSeconds(_ []string, a slog.Attr) slog.Attr {
 // accessLogOutput opens where the access log goes: stdout, or the file of
 // --access-logfile, appended to, which SIGHUP reopens (ops.reopenLogs). A
 // file without --access-log means the combined format, as gunicorn logs to
-// --access-logfile. The file is nil for stdout.
+// --access-logfile (- too). The file is nil for stdout.
 func accessLogOutput(o *serveOptions, stdout io.Writer) (accesslog.Format, io.Writer, *accesslog.File, error) {
 	format := accesslog.Format(o.accessLog)
+	if format == accesslog.Off && o.accessLogFile != "" {
+		format = accesslog.Combined // --access-logfile - too, as gunicorn's
+	}
 	if o.accessLogFile == "" || o.accessLogFile == "-" {
 		return format, stdout, nil, nil
-	}
-	if format == accesslog.Off {
-		format = accesslog.Combined
 	}
 	f, err := accesslog.OpenFile(o.accessLogFile)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gowsgi/gowsgi/accesslog"
 	"github.com/gowsgi/gowsgi/admin"
-	"github.com/gowsgi/gowsgi/wsgi"
 )
 
 // ops is what serve runs around the container: static files in front of
@@ -28,7 +27,7 @@ type ops struct {
 
 // startOps prepares what o asks for around c: the static mounts, the
 // access log and the admin server. (web.handler composes them.)
-func startOps(o *serveOptions, c *wsgi.Container, log *slog.Logger, stdout io.Writer) (*ops, error) {
+func startOps(o *serveOptions, c container, log *slog.Logger, stdout io.Writer) (*ops, error) {
 	op := new(ops)
 	mux, err := newStaticMux(o.static, o.staticDotfiles)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 // nowhere else. A request passes, in this order:
 //
 //  1. limitHead: a request head over --limit-request-fields-size gets 431;
+//     limitRequest: gunicorn's --limit-request-line (414), -fields and
+//     -field_size (431);
 //  2. closeAfterRiskyFraming: HTTP/1.0 with Transfer-Encoding gets 400, and
 //     other framing a proxy could read otherwise closes the connection after;
 //  3. bodyTimeout: --body-timeout and --body-min-rate bound the body;
@@ -26,5 +28,5 @@ func (w *web) handler(op *ops, app http.Handler) http.Handler {
 	h = forwarded.Handler(h, w.trusted)
 	h = bodyTimeout(h, w.o.readBodyTimeout(), w.o.bodyMinRate)
 	h = closeAfterRiskyFraming(h)
-	return limitHead(h, w.o.limitHeaderSize)
+	return limitHead(limitRequest(h, &w.o.gunicornOptions), w.o.limitHeaderSize)
 }

@@ -27,6 +27,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	log := slog.New(newLogHandler(o, stderr))
+	o.logNotes(log)
 	c, err := wsgi.NewContainer(wsgi.Config{
 		App:        o.app,
 		Python:     o.python,

@@ -83,8 +83,8 @@ func applyConfig(fs *flag.FlagSet, lookup func(string) (string, bool)) (string, 
 	}
 
 	path := fs.Lookup("config").Value.String()
-	if path == "" {
-		return app, nil
+	if path == "" || isGunicornConfig(path) {
+		return app, nil // gunicornconf.go reads it
 	}
 	settings, err := readConfigFile(path)
 	if err != nil {

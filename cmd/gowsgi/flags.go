@@ -48,7 +48,7 @@ type serveOptions struct {
 	maxRequests       int
 	maxRequestsJitter int
 	maxWorkerMemory   int64
-	backlog           int
+	maxQueued         int
 	queueTimeout      time.Duration
 	reload            bool
 	preload           bool
@@ -63,6 +63,9 @@ type serveOptions struct {
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
 	umask             umaskValue
+
+	gunicornOptions // gunicorn.go
+	asgiOptions     // --interface and the ASGI flags (interface.go)
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -70,7 +73,9 @@ const defaultBind = "127.0.0.1:8000"
 
 // shortNames maps a flag's long name to its one-letter alias, as gunicorn's.
 func shortNames() map[string]string {
-	return map[string]string{"bind": "b", "workers": "w", "env": "e"}
+	return map[string]string{"bind": "b", "workers": "w", "env": "e", "config": "c", "timeout": "t", "umask": "m",
+		"pid": "p", "user": "u", "group": "g", "worker-class": "k",
+		"limit-request-field_size": "limit-request-field-size", "error-logfile": "log-file"}
 }
 
 // newServeFlags returns the serve command's flag set, writing into o.
@@ -81,7 +86,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	o.gracefulTimeout = 30 * time.Second
 	o.timeout = 30 * time.Second
 	o.reloadTimeout = -1
-	o.backlog = 1024
+	o.maxQueued = 1024
 	o.queueTimeout = 30 * time.Second
 	o.headerTimeout = 30 * time.Second
 	o.bodyTimeout = -1
@@ -101,7 +106,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"threads", (*intValue)(&o.threads), "`N` threads in each worker (default 1)"},
 		{"go-procs", (*intValue)(&o.goProcs), "run the server's Go code on `N` CPUs at once (GOMAXPROCS), leaving the others to the workers (default: $GOMAXPROCS if set, else half the CPUs, at least 1)"},
 		{"chdir", (*stringValue)(&o.chdir), "run the workers in `DIR`, which is also first on sys.path (default: the current directory)"},
-		{"python", (*stringValue)(&o.python), "the Python interpreter `PYTHON` (default: $VIRTUAL_ENV/bin/python if set, else python3 in PATH)"},
+		{"python", pythonFlag(&o.python), pythonUsage},
 		{"pythonpath", (*listValue)(&o.pythonPath), "comma-separated `DIRS` put first on sys.path; repeatable"},
 		{"env", (*envValue)(&o.env), "set `KEY=VALUE` in the workers' environment; repeatable"},
 		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 (or -1) means no limit (default 1G)"},
@@ -117,13 +122,13 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"access-logfile", (*stringValue)(&o.accessLogFile), "write the access log to `FILE`, appended to, - for stdout; SIGHUP reopens it, after logrotate moved it (default stdout)"},
 		{"log-format", &o.logFormat, "server log `FORMAT`: text or json (default text)"},
 		{"admin", (*stringValue)(&o.admin), "serve /metrics (Prometheus), /healthz, /readyz and a status page at `ADDRESS` (as --bind's; keep it private) (default: none)"},
-		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: key = value lines, the keys these flags' long names (see below) (default: none)"},
+		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: a gunicorn config (FILE.py or python:MODULE), run with --python, or key = value lines, the keys these flags' long names (see below) (default: ./gunicorn.conf.py if there is one)"},
 		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
 		{"reload-timeout", (*secondsValue)(&o.reloadTimeout), "a reload whose new workers are not all ready (the app imported) within `SECONDS` (or a duration) is given up: they are killed and the old ones serve on; 0 means no limit (default: --timeout's)"},
 		{"max-requests", (*intValue)(&o.maxRequests), "hand a worker at most `N` requests, then replace it (its replacement starts at 3/4 of N); 0 means never (default 0)"},
 		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
 		{"max-worker-memory", (*bytesValue)(&o.maxWorkerMemory), "replace a worker whose resident memory exceeds `BYTES` (512M, 1G: powers of 1024), checked each second; 0 means no limit (default 0)"},
-		{"backlog", (*intValue)(&o.backlog), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (default 1024)"},
+		{"max-queued", (*intValue)(&o.maxQueued), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (this was --backlog, which is now gunicorn's listen queue) (default 1024)"},
 		{"queue-timeout", (*secondsValue)(&o.queueTimeout), "a request that waited `SECONDS` (or a duration) for a free worker gets 503 with Retry-After; 0 means no limit (default 30)"},
 		{"preload", (*boolValue)(&o.preload), "import the app once in a template process and fork the workers from it: less memory, workers start in milliseconds"},
 		{"reload", (*boolValue)(&o.reload), "development: reload the app when a *.py file under --chdir changes (polled each second)"},
@@ -145,6 +150,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 			fs.Var(v.value, s, "alias of --"+v.name)
 		}
 	}
+	addGunicornFlags(fs, o)
 	fs.Usage = func() {} // serve prints usage itself, to stdout for -h
 	return fs
 }
@@ -162,15 +168,19 @@ Signals:
                     stops at once
   SIGQUIT           stop at once: close the listeners and connections, kill the
                     workers, remove the socket and runtime files, exit 0
-  SIGHUP            reopen --access-logfile, reload the TLS certificate and the app
-  SIGUSR1           reopen --access-logfile only
+  SIGHUP            reopen --access-logfile and --error-logfile, reload the TLS
+                    certificate and the app
+  SIGUSR1           reopen --access-logfile and --error-logfile only
   SIGTTIN, SIGTTOU  add a worker, remove one
 
 Every flag may also come from the environment, GOWSGI_ and its name in capitals
 (--max-requests: GOWSGI_MAX_REQUESTS; one value per line for repeatable flags), or
 from the --config file (or GOWSGI_CONFIG), with lines like "max-requests = 1000"
 (# starts a comment line; repeat a key to repeat a flag; "app = MODULE:CALLABLE").
-The command line wins over the environment, which wins over the file.
+A gunicorn config file (FILE.py, python:MODULE; ./gunicorn.conf.py without
+--config) is run with --python and its settings taken; GUNICORN_CMD_ARGS holds
+flags, as gunicorn's. The command line wins over GUNICORN_CMD_ARGS, which wins
+over the environment, which wins over the file.
 
 Flags:
 `
@@ -202,7 +212,8 @@ func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
 // alias on one line.
 func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, serveUsage)
-	printFlags(w, fs, func(string) bool { return true })
+	printFlags(w, fs, func(name string) bool { return !isIgnoredGunicornFlag(name) })
+	fmt.Fprint(w, ignoredFlagsUsage())
 }
 
 // printFlags writes the flags of fs that show allows to w, a flag and its
@@ -221,6 +232,9 @@ func printFlags(w io.Writer, fs *flag.FlagSet, show func(name string) bool) {
 		names := "    --" + f.Name
 		if s, ok := short[f.Name]; ok {
 			names = "-" + s + ", --" + f.Name
+			if len(s) > 1 {
+				names = "    --" + f.Name + ", --" + s
+			}
 		}
 		if kind != "" {
 			names += " " + kind

@@ -96,7 +96,7 @@ func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 	} else {
 		cfg.ReloadTimeout = time.Duration(noLimit(int64(o.reloadTimeout)))
 	}
-	cfg.Backlog = int(noLimit(int64(o.backlog)))
+	cfg.Backlog = int(noLimit(int64(o.maxQueued)))
 	cfg.QueueTimeout = time.Duration(noLimit(int64(o.queueTimeout)))
 	cfg.MaxRequests = int64(o.maxRequests)
 	cfg.MaxRequestsJitter = int64(o.maxRequestsJitter)

@@ -96,11 +96,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// version describes this build: the module version, or the VCS revision of
-// a development build, and the Go toolchain and platform.
+// releaseVersion is the version a release build is stamped with
+// (scripts/wheel: -ldflags "-X main.releaseVersion=0.1.0"), the wheel's.
+// It is a variable only for the linker to set.
+var releaseVersion string
+
+// version describes this build: the release or module version, or the VCS
+// revision of a development build, and the Go toolchain and platform.
 func version() string {
 	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if releaseVersion != "" {
+		v = releaseVersion
+	} else if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
 			v = bi.Main.Version
 		}

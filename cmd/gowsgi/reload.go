@@ -11,8 +11,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/gowsgi/gowsgi/wsgi"
 )
 
 // A reloader reloads the app, and the TLS certificate if any, on SIGHUP
@@ -20,10 +18,11 @@ import (
 // workers on SIGTTIN and SIGTTOU: one change at a time. SIGHUP also
 // reopens the log files (reopenLogs), first; SIGUSR1 only reopens them.
 type reloader struct {
-	c          *wsgi.Container
+	c          container
 	cert       *certificate // nil without TLS
 	reopenLogs func()       // nil if there are none
 	log        *slog.Logger
+	hooks      *serverHooks // nil: none
 	mu         sync.Mutex
 }
 
@@ -40,6 +39,8 @@ func (r *reloader) reload(ctx context.Context, why string) {
 			r.log.Info("TLS certificate reloaded", "certfile", r.cert.certFile)
 		}
 	}
+	// gunicorn's on_reload runs before the new workers start.
+	r.hooks.onReload(ctx)
 	// Container.Reload logs the outcome, with the traceback of an app
 	// that does not import.
 	r.c.Reload(ctx)
@@ -99,7 +100,9 @@ func (r *reloader) resize(ctx context.Context, delta int) {
 		r.log.Warn("SIGTTOU ignored: the last worker stays")
 		return
 	}
-	r.c.SetWorkers(ctx, n)
+	if r.c.SetWorkers(ctx, n) == nil {
+		r.hooks.nworkersChanged(ctx, n, n-delta)
+	}
 }
 
 // pollInterval is how often --reload looks at the source files.

@@ -28,9 +28,19 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	if o == nil {
 		return status
 	}
-	log := slog.New(newLogHandler(o, stderr))
+	logOut, logFile, err := serverLogOutput(o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
+		return exitUsage
+	}
+	if logFile != nil {
+		defer logFile.Close()
+	}
+	log := slog.New(newLogHandler(o, logOut))
+	o.logNotes(log)
 	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
-	c, err := wsgi.NewContainer(o.withLimits(wsgi.Config{
+	h := new(serverHooks) // gunicorn's master hooks (hooks.go)
+	c, err := newContainer(o, o.withLimits(wsgi.Config{
 		App:        o.app,
 		Python:     o.python,
 		Dir:        o.chdir,
@@ -40,6 +50,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		Threads:    o.threads,
 		Prefix:     o.prefix,
 		Logger:     log,
+
+		Hooks:        o.hooksFile(),
+		WorkerExited: h.childExit,
 	}))
 	if err != nil {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
@@ -50,6 +63,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gowsgi serve: %v\n", err)
 		return exitUsage
 	}
+
+	if err := h.start(o, c, log); err != nil {
+		log.Error("cannot run the server hooks", "err", err)
+		return exitFailure
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), o.gracefulTimeout)
+		defer cancel()
+		h.exit(ctx)
+	}()
 
 	// Listen before starting the workers, to fail fast when an address is
 	// taken; connections wait in the backlog until the app is ready.
@@ -78,6 +101,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer op.close()
+	removePid, err := o.afterBind(binds, listeners, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return exitFailure
+	}
+	defer removePid()
 
 	// The first signal cancels start-up or starts a graceful stop; a
 	// second one cuts the graceful stop short. SIGQUIT stops at once, as
@@ -119,13 +148,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	op.setReady(true)
 	srv := web.server(web.handler(op, c), log)
-	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log) }, log: log}
+	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log); reopenServerLog(logFile, log) }, log: log, hooks: h}
 	go reloading.run(startCtx, hup, o.watchDir())
 	served := make(chan error, len(listeners))
 	for _, l := range listeners {
 		log.Info("listening", "addr", listenAddr(l))
 		go func() { served <- web.serve(srv, l) }()
 	}
+	h.whenReady(startCtx)
 
 	status = exitOK
 	select {
@@ -161,7 +191,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 // quickStop stops at once, on SIGQUIT: it closes the listeners and the
 // connections, requests in flight or not, and kills the workers; the
 // deferred closes remove the socket files, Close the runtime directory.
-func quickStop(srv *http.Server, c *wsgi.Container, log *slog.Logger) {
+func quickStop(srv *http.Server, c container, log *slog.Logger) {
 	log.Info("stopping at once", "signal", syscall.SIGQUIT)
 	srv.Close()
 	c.Close()
@@ -197,6 +227,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveOptions, []bindA
 func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOptions, []bindAddr, int) {
 	o := new(serveOptions)
 	fs := newServeFlags(o)
+	addASGIFlags(fs, o)
 	fs.SetOutput(io.Discard) // errors are said here, in one line
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -210,8 +241,9 @@ func parseCommand(cmd string, args []string, stdout, stderr io.Writer) (*serveOp
 	if err != nil {
 		return badUsage("%s", flagError(err))
 	}
-	// The environment and the --config file fill in what the command line did not.
-	app, cerr := applyConfig(fs, os.LookupEnv)
+	// GUNICORN_CMD_ARGS, the environment and the --config file fill in what
+	// the command line did not.
+	app, cerr := loadConfig(fs, o, os.LookupEnv)
 	if cerr != nil {
 		return badUsage("%v", cerr)
 	}

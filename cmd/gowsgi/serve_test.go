@@ -366,7 +366,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--python", "/nonexistent/python", "a:b"}, 2, "/nonexistent/python"},
 		{[]string{"serve", "-h"}, 0, "-b, --bind ADDRESS"},
 		{[]string{"serve", "-h"}, 0, "SIGQUIT           stop at once"},
-		{[]string{"serve", "-h"}, 0, "SIGUSR1           reopen --access-logfile only"},
+		{[]string{"serve", "-h"}, 0, "SIGUSR1           reopen --access-logfile and --error-logfile only"},
 		{[]string{"help", "serve"}, 0, "--limit-request-body BYTES"},
 		{[]string{"check", "--help"}, 0, "Usage: gowsgi check [flags] MODULE:CALLABLE"},
 		{[]string{"help", "check"}, 0, "--python PYTHON"},

@@ -55,10 +55,10 @@ func TestLimitFlags(t *testing.T) {
 		maxReq, jitter, maxMemory int64
 	}{
 		{nil, 30 * time.Second, 30 * time.Second, 1024, 0, 0, 0},
-		{[]string{"--timeout", "2.5", "--queue-timeout", "1m", "--backlog", "10", "--max-requests", "1000",
+		{[]string{"--timeout", "2.5", "--queue-timeout", "1m", "--max-queued", "10", "--max-requests", "1000",
 			"--max-requests-jitter", "50", "--max-worker-memory", "512M"},
 			2500 * time.Millisecond, time.Minute, 10, 1000, 50, 512 << 20},
-		{[]string{"--timeout", "0", "--queue-timeout", "0", "--backlog", "0"}, -1, -1, -1, 0, 0, 0},
+		{[]string{"--timeout", "0", "--queue-timeout", "0", "--max-queued", "0"}, -1, -1, -1, 0, 0, 0},
 	}
 	for _, tc := range cases {
 		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
@@ -81,7 +81,7 @@ func TestFlagHelp(t *testing.T) {
 	run([]string{"serve", "--help"}, &stdout, io.Discard)
 	for _, want := range []string{
 		"--timeout SECONDS", "(default 30)", "--max-requests N", "--max-requests-jitter N",
-		"--max-worker-memory BYTES", "--backlog N", "(default 1024)", "--queue-timeout SECONDS",
+		"--max-worker-memory BYTES", "--max-queued N", "(default 1024)", "--backlog N", "(default 2048)", "--queue-timeout SECONDS",
 		"--reload\n", "--certfile FILE", "--keyfile FILE", "--h2c\n", "--header-timeout SECONDS",
 		"--keep-alive SECONDS", "(default 75)", "--limit-request-fields-size BYTES", "(default 64K)",
 		"--forwarded-allow-ips IPS", "(default 127.0.0.1,::1)", "--body-memory-limit BYTES", "(default 1M)",
@@ -96,7 +96,7 @@ func TestFlagHelp(t *testing.T) {
 		"--body-memory-budget -1":          `"-1" is not a size in bytes`,
 		"--body-timeout forever":           `"forever" is not a number of seconds`,
 		"--timeout soon":                   `"soon" is not a number of seconds`,
-		"--backlog -5":                     `"-5" is not a whole number`,
+		"--max-queued -5":                  `"-5" is not a whole number`,
 		"--forwarded-allow-ips 10.0.0.300": `"10.0.0.300" is not an IP address or CIDR`,
 		"--certfile /nonexistent/cert.pem": "--certfile and --keyfile go together",
 		"--bind fd://1":                    "a file descriptor 3 or more",

@@ -39,7 +39,8 @@
 // the first Data or File; End or Error is the last frame of every exchange.
 //
 // Once, at start-up, the worker sends Ready (marshal dict with "pid",
-// "version" and "executable") on its first socket after importing the app,
+// "version", "executable", "app" and "hooks", the worker hooks its config
+// file defines) on its first socket after importing the app,
 // or LoadError (UTF-8 traceback) and exits with status 4.
 //
 // An ASGI worker (bootstrap argument interface "asgi") has one channel and
@@ -73,7 +74,8 @@
 // LoadError handshake, on its one socket, the control socket) and forks the
 // workers. On the control socket:
 //
-//	Go → zygote   Fork      empty; the new worker's channel sockets, then
+//	Go → zygote   Fork      marshal int, the new worker's age (its
+//	                        hooks' worker.age); its channel sockets, then
 //	                        its stdout and stderr pipes, ride along as
 //	                        SCM_RIGHTS descriptors.
 //	                        One at a time: Go waits for Forked.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
 	"unicode/utf8"
 )
 
@@ -33,7 +34,7 @@ func AppendList(b []byte, n int) []byte {
 // (int, within 32 bits), string (str: UTF-8, as AppendText), []byte
 // (bytes), Tuple and []any (tuple and list of such values), [2][]byte and
 // [][2][]byte (a pair of bytes as a tuple, a header list), map[string]any
-// (dict). Anything else, invalid UTF-8 or an int beyond 32 bits is an error
+// (dict), and named map and slice types of those. Anything else, invalid UTF-8 or an int beyond 32 bits is an error
 // that names it: the message is not sent.
 func AppendValue(b []byte, v any) ([]byte, error) {
 	return appendValue(b, v, 0)
@@ -97,6 +98,34 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return AppendDictEnd(b), nil
+	}
+	return appendReflect(b, v, depth)
+}
+
+// appendReflect appends a value of a named map or slice type (a package's
+// own Message type, say), as its unnamed kin.
+func appendReflect(b []byte, v any, depth int) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	var err error
+	switch {
+	case rv.Kind() == reflect.Map && rv.Type().Key().Kind() == reflect.String:
+		b = AppendDictStart(b)
+		it := rv.MapRange()
+		for it.Next() {
+			b = AppendText(b, it.Key().String())
+			if b, err = appendValue(b, it.Value().Interface(), depth+1); err != nil {
+				return b, err
+			}
+		}
+		return AppendDictEnd(b), nil
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8:
+		b = AppendList(b, rv.Len())
+		for i := range rv.Len() {
+			if b, err = appendValue(b, rv.Index(i).Interface(), depth+1); err != nil {
+				return b, err
+			}
+		}
+		return b, nil
 	}
 	return b, fmt.Errorf("marshal: cannot encode a %T", v)
 }

@@ -41,6 +41,7 @@ func TestAppendValuePython(t *testing.T) {
 		{map[string]any{"type": "http.request", "body": []byte("hi"), "more_body": false,
 			"extensions": map[string]any{"http.response.pathsend": map[string]any{}}, "list": []any{"1.1", nil}},
 			"{'body': b'hi', 'extensions': {'http.response.pathsend': {}}, 'list': ['1.1', None], 'more_body': False, 'type': 'http.request'}"},
+		{named{"a": named{"b": []string{"x"}}}, "{'a': {'b': ['x']}}"},
 		{strings.Repeat("x", 300), "'" + strings.Repeat("x", 300) + "'"},
 	}
 	for _, tc := range cases {
@@ -54,6 +55,8 @@ func TestAppendValuePython(t *testing.T) {
 		}
 	}
 }
+
+type named map[string]any
 
 func TestAppendValueRefuses(t *testing.T) {
 	for _, v := range []any{int64(1 << 40), "\xff", 1.5, map[string]any{"k": struct{}{}}, []any{uint8(1)}} {

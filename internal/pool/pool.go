@@ -52,6 +52,16 @@ type Config struct {
 	// not all ready in time, they are killed and the old ones serve on.
 	ReloadTimeout time.Duration
 
+	// Exited, if not nil, is called once each worker that ran has ended,
+	// however it ended, as worker.Config.Exited: before its Done is
+	// closed, and so before Stop returns; it must not block.
+	Exited func(p *worker.Process, exit string)
+
+	// MaxStreams, for ASGI workers (Worker.Interface "asgi"), is how many
+	// streams one takes at once; 0 means DefaultMaxStreams. Requests go
+	// to OpenStream instead of Acquire.
+	MaxStreams int
+
 	Logger *slog.Logger
 }
 
@@ -80,6 +90,9 @@ type Pool struct {
 	recent   []Restart        // the last recentRestarts replacements
 	stopped  bool
 
+	swaiters []*streamWaiter         // ASGI: streams waiting for room (streams.go)
+	pending  map[*worker.Process]int // ASGI: streams being opened, by worker
+
 	dir     string  // where Start installed the Python runtime
 	zyg     zygotes // with Config.Preload (preload.go)
 	spawned atomic.Int64
@@ -94,7 +107,7 @@ func New(cfg Config) *Pool {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		retiring: map[*worker.Process]struct{}{},
-		restarts: map[Reason]int64{}}
+		restarts: map[Reason]int64{}, pending: map[*worker.Process]int{}}
 	for id := range cfg.Workers {
 		p.seats = append(p.seats, newSeat(p.ctx, id))
 	}
@@ -332,13 +345,16 @@ func (p *Pool) Release(c *worker.Conn) {
 // no more (the others, or its replacement, take them), and its
 // replacement is started ahead, at three quarters of it, so that it is
 // ready by then.
-func (p *Pool) hand(c *worker.Conn) {
-	q := c.Proc.Quota
-	if q == 0 || c.Proc.ID >= len(p.seats) {
+func (p *Pool) hand(c *worker.Conn) { p.handProc(c.Proc) }
+
+// handProc counts a request (or an ASGI stream) handed to proc.
+func (p *Pool) handProc(proc *worker.Process) {
+	q := proc.Quota
+	if q == 0 || proc.ID >= len(p.seats) {
 		return
 	}
-	s := p.seats[c.Proc.ID]
-	if s.proc != c.Proc {
+	s := p.seats[proc.ID]
+	if s.proc != proc {
 		return
 	}
 	s.handed++
@@ -349,7 +365,7 @@ func (p *Pool) hand(c *worker.Conn) {
 		}
 	}
 	if s.handed >= q {
-		c.Proc.Retire()
+		proc.Retire()
 	}
 }
 
@@ -392,6 +408,16 @@ func (p *Pool) add(proc *worker.Process) {
 	}
 	p.seats[proc.ID].proc = proc
 	p.seats[proc.ID].handed = 0
+	if proc.Mux != nil {
+		proc.Mux.OnFree(p.streamFreed)
+		// Room for all that wait, perhaps: each tries again, and those
+		// that find none wait again.
+		for len(p.swaiters) > 0 {
+			p.wakeStream()
+		}
+		p.mu.Unlock()
+		return
+	}
 	p.mu.Unlock()
 	for _, c := range proc.Conns {
 		p.put(c)
@@ -457,6 +483,10 @@ func (p *Pool) shut() []*worker.Process {
 		close(w.done)
 	}
 	p.waiters = nil
+	for _, w := range p.swaiters {
+		close(w.wake)
+	}
+	p.swaiters = nil
 	p.idle = nil
 	var procs []*worker.Process
 	for _, s := range p.seats {
@@ -474,7 +504,7 @@ func (p *Pool) shut() []*worker.Process {
 func (p *Pool) Waiting() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.waiters)
+	return len(p.waiters) + len(p.swaiters)
 }
 
 // Reason is why a worker was replaced.

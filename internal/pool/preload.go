@@ -53,15 +53,15 @@ func (p *Pool) watchZygote(z *worker.Zygote) {
 	}
 }
 
-// fork starts worker id from the current zygote, first starting a new
+// fork starts worker cfg.ID from the current zygote, first starting a new
 // zygote if that one has died.
-func (p *Pool) fork(ctx context.Context, id int) (*worker.Process, error) {
+func (p *Pool) fork(ctx context.Context, cfg worker.Config) (*worker.Process, error) {
 	for {
 		z, err := p.zygote(ctx)
 		if err != nil {
 			return nil, err
 		}
-		proc, err := z.Fork(ctx, p.workerConfig(id))
+		proc, err := z.Fork(ctx, cfg)
 		if errors.Is(err, worker.ErrZygoteGone) && ctx.Err() == nil {
 			continue // it died or was retired meanwhile: the next is asked
 		}

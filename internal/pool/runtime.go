@@ -101,9 +101,11 @@ func (p *Pool) workerConfig(id int) worker.Config {
 // spawn starts worker id, forked from the zygote with Config.Preload, and
 // returns it once its app is imported.
 func (p *Pool) spawn(ctx context.Context, id int) (*worker.Process, error) {
-	p.spawned.Add(1)
+	cfg := p.workerConfig(id)
+	cfg.Age = p.spawned.Add(1)
+	cfg.Exited = p.cfg.Exited
 	if p.cfg.Preload {
-		return p.fork(ctx, id)
+		return p.fork(ctx, cfg)
 	}
-	return worker.Start(ctx, p.workerConfig(id))
+	return worker.Start(ctx, cfg)
 }

@@ -26,7 +26,7 @@ import (
 func TestASGIPreload(t *testing.T) {
 	ctl, theirs := newWire(t)
 	cmd := exec.Command(testPython, "-c", pyruntime.ZygoteBootstrap, installRuntime(t),
-		"asgilifespan:app", testdata(t), strconv.Itoa(frame.MaxMeta), "asgi")
+		"asgilifespan:app", testdata(t), strconv.Itoa(frame.MaxMeta), "", "asgi")
 	cmd.Dir = testdata(t)
 	cmd.ExtraFiles = []*os.File{theirs}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

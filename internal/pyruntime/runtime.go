@@ -43,17 +43,27 @@ func Install(dir string) (string, error) {
 
 // Bootstrap is the program given to the interpreter with -c. Its first
 // argument is the directory returned by Install; the rest are the worker's:
-// the app spec, the number of threads, the PYTHONPATH entries and the
+// the app spec, the number of threads, the PYTHONPATH entries, the
 // largest payload Go accepts in a frame other than Data (frame.MaxMeta),
-// which the worker must not exceed: Go kills a worker that does; then, for
-// an ASGI worker, the interface "asgi" (absent, the worker is a WSGI one):
-// one channel, served by an event loop (_gowsgi/asgi.py).
+// which the worker must not exceed (Go kills a worker that does), the
+// gunicorn config file whose worker hooks run ("": none) and the worker's
+// age, which its hooks see; then, for an ASGI worker, the interface "asgi"
+// (absent, the worker is a WSGI one): one channel, served by an event loop
+// (_gowsgi/asgi.py), and no worker hooks.
 const Bootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
 	"from _gowsgi.worker import main; main(sys.argv[2:])"
 
 // ZygoteBootstrap is the program of the zygote of preload, which imports
 // the app and forks workers: the arguments are the runtime's directory,
-// the app spec, the PYTHONPATH entries and frame.MaxMeta, then "asgi" for
-// an ASGI app, whose forked workers make their event loop in the child.
+// the app spec, the PYTHONPATH entries, frame.MaxMeta and the config file
+// of the worker hooks, then "asgi" for an ASGI app, whose forked workers
+// make their event loop in the child.
 const ZygoteBootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
 	"from _gowsgi.zygote import main; main(sys.argv[2:])"
+
+// HelperBootstrap is the program of the hooks helper, which runs the
+// master hooks of a gunicorn config file (_gowsgi/master.py): the
+// arguments are the runtime's directory, the config file and the
+// PYTHONPATH entries.
+const HelperBootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
+	"from _gowsgi.master import main; sys.exit(main(sys.argv[2:]))"

@@ -24,7 +24,7 @@ import (
 // The tests of this file drive the ASGI worker runtime from Go: they start
 // the interpreter with pyruntime.Bootstrap exactly as internal/worker
 // starts a worker (runtime directory, app, threads, PYTHONPATH, MaxMeta,
-// then the interface, "asgi"), hand it one end of a socket pair as fd 3,
+// then the hooks file "" and the age, then the interface, "asgi"), hand it one end of a socket pair as fd 3,
 // and speak the frames of internal/frame with internal/marshal payloads,
 // playing Go's side of the protocol by hand.
 
@@ -327,7 +327,7 @@ func spawn(t testing.TB, python, spec string, env ...string) (*proctest.Process,
 	w, theirs := newWire(t)
 	defer theirs.Close()
 	cmd := exec.Command(python, "-c", pyruntime.Bootstrap, installRuntime(t),
-		spec, "1", testdata(t), strconv.Itoa(frame.MaxMeta), "asgi")
+		spec, "1", testdata(t), strconv.Itoa(frame.MaxMeta), "", "0", "asgi")
 	cmd.Dir = testdata(t)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.ExtraFiles = []*os.File{theirs}

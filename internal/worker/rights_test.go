@@ -16,7 +16,7 @@ import (
 // end as a worker would hold it.
 func pair(t *testing.T) (*rightsReader, int) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		t.Fatal(err)
 	}

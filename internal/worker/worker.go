@@ -58,6 +58,37 @@ type Config struct {
 	PythonPath []string // prepended to sys.path
 	Env        []string // the process environment
 	Logger     *slog.Logger
+
+	// Hooks is a gunicorn config file whose worker hooks the worker runs
+	// (hooks.go); "" means none. Age numbers the worker among those
+	// started, which its hooks see as worker.age.
+	Hooks string
+	Age   int64
+
+	// Exited, if not nil, is called with how the process ended once it
+	// has, just before Done is closed; it must not block.
+	Exited func(p *Process, exit string)
+
+	// Interface is "wsgi" (or "": one channel per thread, one request at
+	// a time on each) or "asgi": one channel and one event loop, streams
+	// multiplexed on it by the Process's Mux; Threads is then 1.
+	Interface string
+	// Timeout, for an ASGI worker, is how long its loop may send nothing
+	// while streams are open before it is taken for stuck and killed
+	// (Python stacks first); 0 means never.
+	Timeout time.Duration
+}
+
+// IsASGI reports whether cfg starts an ASGI worker.
+func (cfg Config) IsASGI() bool { return cfg.Interface == "asgi" }
+
+// interfaceArgs is the bootstrap's interface argument: "asgi", or none
+// for WSGI (the runtime's default when it is absent).
+func (cfg Config) interfaceArgs() []string {
+	if cfg.IsASGI() {
+		return []string{"asgi"}
+	}
+	return nil
 }
 
 // Info is what the worker reports once its app is imported.
@@ -66,7 +97,14 @@ type Info struct {
 	Version        string // e.g. "3.11.2"
 	Implementation string // "CPython" or "PyPy"
 	Executable     string
-	App            string // what the app spec names, as "flask.app.Flask"
+	App            string   // what the app spec names, as "flask.app.Flask"
+	Hooks          []string // the worker hooks its config file defines
+
+	// An ASGI worker's: "asgi", its event loop ("uvloop" or "asyncio")
+	// and whether the app speaks lifespan ("on" or "unsupported").
+	Interface string
+	Loop      string
+	Lifespan  string
 }
 
 // LoadError reports an app that failed to import; the worker has exited with
@@ -97,12 +135,21 @@ type Process struct {
 	log     *slog.Logger
 	stop    sync.Once
 	ended   sync.Once // exited runs once: a fork's end may be reported twice
+	onExit  func(*Process, string)
 
 	// Served counts the exchanges that ended cleanly.
 	Served atomic.Int64
 	// Quota, if not 0, is how many it serves before it is recycled; set
 	// before the process is shared.
 	Quota int64
+	// Age is Config.Age.
+	Age int64
+
+	// Mux multiplexes the streams of an ASGI worker; nil for WSGI.
+	Mux *Mux
+
+	asgi    bool
+	timeout time.Duration
 }
 
 // Start spawns a worker and waits until its app is imported. If the app
@@ -110,8 +157,13 @@ type Process struct {
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	p := newProcess(cfg, "worker")
 	threads := max(cfg.Threads, 1)
-	err := p.spawn(cfg, threads, pyruntime.Bootstrap, cfg.App, strconv.Itoa(threads),
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
+	if cfg.IsASGI() {
+		threads = 1
+	}
+	args := append([]string{cfg.App, strconv.Itoa(threads),
+		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta),
+		cfg.Hooks, strconv.FormatInt(cfg.Age, 10)}, cfg.interfaceArgs()...)
+	err := p.spawn(cfg, threads, pyruntime.Bootstrap, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,18 +171,21 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 }
 
 func newProcess(cfg Config, kind string) *Process {
-	return &Process{ID: cfg.ID, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger}
+	return &Process{ID: cfg.ID, Age: cfg.Age, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger,
+		onExit: cfg.Exited, asgi: cfg.IsASGI() && kind == "worker", timeout: cfg.Timeout}
 }
 
 // ready waits for the app to be imported; if it was not, the process is
 // gone when it returns.
 func (p *Process) ready(ctx context.Context, app string) error {
 	p.started = time.Now()
-	p.Conns[0].live = true // awaitReady reads it
 	if err := p.awaitReady(ctx, app); err != nil {
 		p.Kill()
 		<-p.done
 		return err
+	}
+	if p.asgi {
+		p.Mux = newMux(p, p.Conns[0], p.timeout)
 	}
 	p.state.Store(int32(Ready))
 	return nil
@@ -143,9 +198,7 @@ func (p *Process) spawn(cfg Config, threads int, program string, args ...string)
 	cmd := exec.Command(cfg.Python, args...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = cfg.Env
-	// Its own process group: a Ctrl-C at the terminal reaches the server,
-	// which then stops the workers in order. Pdeathsig: no orphans.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sysProcAttr() // its own process group; see sys_linux.go
 
 	theirs, err := p.makeEnds(threads)
 	if err != nil {
@@ -178,6 +231,10 @@ func (p *Process) makeEnds(threads int) ([]*os.File, error) {
 		p.Conns = append(p.Conns, c)
 		theirs = append(theirs, f)
 	}
+	// The handshake (awaitReady) reads the first channel. It is live from
+	// before the child starts: a child that sends LoadError and exits at
+	// once must not have end() close the channel before Go reads it.
+	p.Conns[0].live = true
 	for _, stream := range []string{"stdout", "stderr"} {
 		w, err := p.logPipe(stream)
 		if err != nil {
@@ -199,7 +256,7 @@ func closeFiles(fs []*os.File) {
 // socketPair makes the channel of thread i: our end as a *Conn, theirs as a
 // file to pass to the child.
 func socketPair(p *Process, i int) (*Conn, *os.File, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker %d: socketpair: %w", p.ID, err)
 	}
@@ -250,6 +307,9 @@ func (p *Process) end(exit string) {
 	for _, c := range p.Conns {
 		c.closeIfIdle()
 	}
+	if p.onExit != nil {
+		p.onExit(p, exit)
+	}
 	close(p.done)
 }
 
@@ -295,6 +355,13 @@ func (p *Process) readInfo(meta []byte) error {
 	p.Info.Implementation, _ = m["implementation"].(string)
 	p.Info.Executable, _ = m["executable"].(string)
 	p.Info.App, _ = m["app"].(string)
+	p.Info.Hooks = readHooks(m["hooks"])
+	p.Info.Interface, _ = m["interface"].(string)
+	p.Info.Loop, _ = m["loop"].(string)
+	p.Info.Lifespan, _ = m["lifespan"].(string)
+	if p.asgi && p.Info.Interface != "asgi" {
+		return fmt.Errorf("worker %d: started as ASGI, its Ready says interface %q", p.ID, p.Info.Interface)
+	}
 	return nil
 }
 
@@ -377,6 +444,10 @@ func (p *Process) Stop() {
 	p.stop.Do(func() {
 		if p.State() != Exited {
 			p.state.Store(int32(Stopping))
+		}
+		if p.Mux != nil {
+			p.Mux.Stop()
+			return
 		}
 		for _, c := range p.Conns {
 			c.closeWrite()

@@ -61,8 +61,9 @@ type forkCall struct {
 // business and is given to Fork.
 func StartZygote(ctx context.Context, cfg Config) (*Zygote, error) {
 	p := newProcess(cfg, "zygote")
-	err := p.spawn(cfg, 1, pyruntime.ZygoteBootstrap, cfg.App,
-		strings.Join(cfg.PythonPath, string(os.PathListSeparator)), strconv.Itoa(frame.MaxMeta))
+	args := append([]string{cfg.App, strings.Join(cfg.PythonPath, string(os.PathListSeparator)),
+		strconv.Itoa(frame.MaxMeta), cfg.Hooks}, cfg.interfaceArgs()...)
+	err := p.spawn(cfg, 1, pyruntime.ZygoteBootstrap, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +115,13 @@ func (z *Zygote) Retire() {
 func (z *Zygote) String() string { return z.proc.String() }
 
 // Fork forks worker cfg.ID from the zygote and returns it once it is ready.
-// Of cfg, ID, Threads and Logger count: the rest is the
+// Of cfg, ID, Threads, Age and Logger count: the rest is the
 // zygote's.
 func (z *Zygote) Fork(ctx context.Context, cfg Config) (*Process, error) {
 	threads := max(cfg.Threads, 1)
+	if cfg.IsASGI() {
+		threads = 1
+	}
 	if threads+2 > maxFDs {
 		return nil, fmt.Errorf("worker %d: %d threads: a forked worker has at most %d", cfg.ID, threads, maxFDs-2)
 	}
@@ -149,7 +153,8 @@ func (z *Zygote) fork(p *Process, files []*os.File) error {
 	}
 	z.pending = call
 	z.mu.Unlock()
-	msg := frame.AppendHeader(nil, frame.Fork, 0)
+	age := marshal.AppendInt(nil, int32(p.Age))
+	msg := append(frame.AppendHeader(nil, frame.Fork, len(age)), age...)
 	fds := make([]int, len(files))
 	for i, f := range files {
 		fds[i] = int(f.Fd())

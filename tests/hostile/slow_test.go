@@ -141,7 +141,7 @@ func TestSlowAndIdleClients(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			idleSem <- struct{}{} // at most 100 first requests at once, within --backlog
+			idleSem <- struct{}{} // at most 100 first requests at once, within --max-queued
 			h := dial("idle")
 			if h == nil {
 				<-idleSem

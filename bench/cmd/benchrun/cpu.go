@@ -162,7 +162,11 @@ func renderCPU(cells []cell) string {
 		g := groups[sc]
 		// By app, then servers in run order: the app's rows side by side.
 		slices.SortStableFunc(g, func(x, y cell) int { return strings.Compare(x.app, y.app) })
-		fmt.Fprintf(&b, "\n#### CPU per request · %s\nµs of user+system CPU of the server's process tree during the wrk load, per completed request\n\n", sc)
+		what := "the wrk load, per completed request"
+		if sc == "ws" {
+			what = "the echo load, per echoed message"
+		}
+		fmt.Fprintf(&b, "\n#### CPU per request · %s\nµs of user+system CPU of the server's process tree during %s\n\n", sc, what)
 		rows := [][]string{{"app", "server", "requests", "tree µs/req", "Go", "workers", "app alone", "overhead", "note"}}
 		for _, c := range g {
 			rows = append(rows, cpuRow(&c, alone))

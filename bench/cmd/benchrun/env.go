@@ -23,6 +23,7 @@ type runEnv struct {
 	gowsgiNo string // why gowsgi is not available
 	prebuilt bool   // gowsgi came from -gowsgi, not from this checkout
 	duration time.Duration
+	asgi     asgiEnv
 }
 
 // findRoot walks up from the working directory to the directory holding
@@ -98,7 +99,13 @@ func loadavg() string {
 // versions lists every contender's and tool's version.
 func versions(ctx context.Context, env *runEnv) string {
 	py := output(ctx, "", python, "-c", `import importlib.metadata as m, sys
-print("Python " + sys.version.split()[0], *(p + " " + m.version(p) for p in ("gunicorn", "waitress", "tornado", "Flask", "Django")), sep=", ")`)
+def v(p):
+    try:
+        return p + " " + m.version(p)
+    except m.PackageNotFoundError:
+        return p + " not installed"
+print("Python " + sys.version.split()[0], *map(v, ("gunicorn", "waitress", "tornado", "Flask", "Django",
+    "uvicorn", "uvloop", "httptools", "websockets", "hypercorn", "daphne", "fastapi", "pydantic")), sep=", ")`)
 	wrkV := strings.SplitN(output(ctx, "", "wrk", "-v"), "\n", 2)[0]
 	commit := output(ctx, env.root, "git", "rev-parse", "--short", "HEAD")
 	if output(ctx, env.root, "git", "status", "--porcelain") != "?" {

@@ -1,5 +1,5 @@
 // Command benchrun is the gowsgi benchmark: in one run it starts every
-// server on the same WSGI apps, loads each with wrk (and the harness's own
+// server on the same WSGI or ASGI apps, loads each with wrk (and the harness's own
 // generators for what wrk cannot see), and prints one table per app and
 // scenario with every figure as a ratio to gowsgi. Use bench/run.
 package main
@@ -22,7 +22,7 @@ import (
 
 func main() {
 	var (
-		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 185 cells in a full run")
+		duration  = flag.Duration("duration", 3*time.Second, "load `time` per cell (wrk rounds to whole seconds); about 210 cells in a full run")
 		quick     = flag.Bool("quick", false, "smoke test: hello app, keep-alive scenario only")
 		appsF     = flag.String("apps", "", "comma-separated apps to run (default all)")
 		serversF  = flag.String("servers", "", "comma-separated servers to run (default all)")
@@ -32,12 +32,14 @@ func main() {
 		loopSecs  = flag.Float64("loop", 1, "seconds per app for the Python-loop limit (0: skip)")
 		results   = flag.String("results", "bench/RESULTS.md", "file the run is appended to, relative to the repository root (empty: none)")
 		gowsgiBin = flag.String("gowsgi", "", "prebuilt gowsgi binary (default: build ./cmd/gowsgi)")
+		idleWS    = flag.Int("ws-idle", 10000, "WebSockets the ws-idle scenario holds open")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, options{
 		duration: *duration, quick: *quick, apps: list(*appsF), servers: list(*serversF),
 		scenarios: list(*scensF), base: *base, repeat: max(1, *repeat), loop: *loopSecs, results: *results, gowsgi: *gowsgiBin,
+		idleWS: max(1, *idleWS),
 	})
 	stop()
 	stopAll() // whatever a failed cell left behind
@@ -52,6 +54,7 @@ type options struct {
 	repeat                   int
 	loop                     float64
 	results, gowsgi          string
+	idleWS                   int
 }
 
 func list(s string) []string {
@@ -89,12 +92,17 @@ func run(ctx context.Context, o options) int {
 		return 2
 	}
 	setupGowsgi(ctx, env, o.gowsgi)
+	setupASGI(ctx, env)
+	env.asgi.idleWS = o.idleWS
+	nofile() // the idle WebSocket scenario's servers inherit it
+	wsgiBase := o.base
 	if env.gowsgi == "" && o.base == "gowsgi" {
 		// Ratios to nothing help no one: compare to the issue's other
 		// yardstick until gowsgi can be measured.
-		o.base = "gunicorn"
-		fmt.Fprintf(os.Stderr, "benchrun: gowsgi unavailable (%s); ratios are to %s\n", env.gowsgiNo, o.base)
+		wsgiBase = "gunicorn"
+		fmt.Fprintf(os.Stderr, "benchrun: gowsgi unavailable (%s); ratios are to %s\n", env.gowsgiNo, wsgiBase)
 	}
+	baseOf := baseFor(env, o.base, wsgiBase)
 	loadStart := loadavg()
 	started := time.Now()
 
@@ -110,7 +118,7 @@ func run(ctx context.Context, o options) int {
 		cells = append(cells, pyLoop(ctx, env, selApps, o.loop)...)
 	}
 	var commands []string
-	seenCmd := map[string]bool{}
+	seenCmd := map[string]bool{} // by name and kind: gowsgi has a WSGI and an ASGI row
 	// Rounds go over the whole matrix, so a burst of someone else's load
 	// hits one sample of many servers rather than every sample of one.
 	for round := 0; round < o.repeat; round++ {
@@ -118,13 +126,13 @@ func run(ctx context.Context, o options) int {
 			fmt.Fprintf(os.Stderr, "benchrun: round %d of %d\n", round+1, o.repeat)
 		}
 		for _, a := range selApps {
-			for _, sc := range scenarios() {
-				if !want(o.scenarios, sc.name) || (sc.only != a.name && (sc.only != "" || a.mem)) {
+			for _, sc := range scenarios(o.idleWS) {
+				if !want(o.scenarios, sc.name) || !sc.applies(a) {
 					continue
 				}
 				descs[sc.name] = sc.desc
 				for _, srv := range servers() {
-					if !want(o.servers, srv.name) || (srv.only != "" && a.name != srv.only) || (srv.noMem && a.mem) || ctx.Err() != nil {
+					if !want(o.servers, srv.name) || !srv.runs(a) || ctx.Err() != nil {
 						continue
 					}
 					c := runCell(ctx, env, srv, sc, a)
@@ -132,8 +140,8 @@ func run(ctx context.Context, o options) int {
 						continue
 					}
 					cells = append(cells, *c)
-					if argv := srv.argv(env, a, "ADDR"); argv != nil && !seenCmd[srv.name] {
-						seenCmd[srv.name] = true
+					if argv := srv.argv(env, a, "ADDR"); argv != nil && !seenCmd[srv.name+kind(srv.asgi)] {
+						seenCmd[srv.name+kind(srv.asgi)] = true
 						commands = append(commands, fmt.Sprintf("- %s (%s): `%s`", srv.name, srv.note, shellJoin(argv)))
 					}
 				}
@@ -147,17 +155,20 @@ func run(ctx context.Context, o options) int {
 	cells = medianCells(cells)
 	derive(cells)
 	descs["keepalive"] += fmt.Sprintf("; a %d-connection probe mid-load marks STARVED the servers that leave new connections unanswered for %v (or 0.6x a shorter load)", probeConns, probeWait)
-	table := render(cells, o.base, descs) + renderTargets(cells) + renderCPU(cells)
-	head := fmt.Sprintf("## %s — `bench/run %s`\n\n- machine: %s; load average before %s, after %s (others share these cores: indicative only)\n- %s\n- ratios: each figure divided by %s's in the same table; a STARVED figure does not count\n- duration %v per cell, %d round(s) (median shown), total %v\n",
+	table := render(cells, baseOf, descs) + renderTargets(cells) + renderCPU(cells)
+	bases := wsgiBase + "'s (WSGI apps), " + baseOf("asgihello") + "'s (ASGI apps)"
+	head := fmt.Sprintf("## %s — `bench/run %s`\n\n- machine: %s; load average before %s, after %s (others share these cores: indicative only)\n- %s\n- ratios: each figure divided by %s in the same table; a STARVED figure does not count\n- duration %v per cell, %d round(s) (median shown), total %v\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(os.Args[1:], " "), machine(ctx), loadStart, loadavg(),
-		versions(ctx, env), o.base, o.duration, o.repeat, time.Since(started).Round(time.Second))
+		versions(ctx, env), bases, o.duration, o.repeat, time.Since(started).Round(time.Second))
 	if env.gowsgi == "" {
 		head += "- gowsgi not measured: " + env.gowsgiNo + "\n"
+	} else if env.asgi.gowsgiNo != "" {
+		head += "- gowsgi's ASGI rows not measured: " + env.asgi.gowsgiNo + "\n"
 	}
-	cmds := "\nCommands (ADDR is a free loopback port, $BUILD the run's build directory; cwd bench/apps, PYTHONPATH=bench/apps):\n\n" + strings.Join(commands, "\n") +
+	cmds := "\nCommands (ADDR is a free loopback address, PORT its port, $BUILD the run's build directory; cwd bench/apps, PYTHONPATH=bench/apps):\n\n" + strings.Join(commands, "\n") +
 		"\n- load: `wrk " + shellJoin(wrkArgs(env, "ADDR", app{path: "/"}, nil)) + "` (echo adds `-s bench/lua/post.lua`, close adds `-H 'Connection: close'`); h2: `h2load " +
-		shellJoin(h2loadArgs(env, "ADDR", app{path: "/"})) + "`\n" +
-		fmt.Sprintf("- Python-loop limit: `%s bench/apps/loop.py %g NAME=MODULE:APP...`\n", python, o.loop) +
+		shellJoin(h2loadArgs(env, "ADDR", app{path: "/"})) + "`; ws, ws-idle: the harness's WebSocket generators (bench/internal/load, github.com/coder/websocket) on `ws://ADDR/`\n" +
+		fmt.Sprintf("- Python-loop limit: `%s bench/apps/loop.py %g NAME=MODULE:APP[@PATH]...` (PATH: an ASGI app's request path)\n", python, o.loop) +
 		"- busyN apps: the same commands (and a loop.py of their own) on busy:application with `BUSY_US=N` in the environment\n"
 	// Paths of this machine's checkout and scratch directory mean nothing
 	// in RESULTS.md.
@@ -201,6 +212,12 @@ func setupGowsgi(ctx context.Context, env *runEnv, prebuilt string) {
 	}
 }
 
+// runs reports whether srv is measured on a: an app of its kind, the
+// one app of a variant, and the memory app unless left out of it.
+func (srv server) runs(a app) bool {
+	return (srv.anyKind || srv.asgi == a.asgi) && (srv.only == "" || a.name == srv.only) && !(srv.noMem && a.mem)
+}
+
 // runCell starts srv on a, runs sc against it and stops it. nil: srv does
 // not apply to a.
 func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *cell {
@@ -219,8 +236,12 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 		a.path = srv.path(env, a)
 	}
 	if argv == nil {
-		if strings.HasPrefix(srv.name, "gowsgi") {
+		switch {
+		case strings.HasPrefix(srv.name, "gowsgi") && env.gowsgi == "":
 			return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: env.gowsgiNo}
+		case srv.asgi && srv.name == "gowsgi":
+			fmt.Fprintf(os.Stderr, "  %-12s %-8s %-9s not available: %s\n", srv.name, a.name, sc.name, env.asgi.gowsgiNo)
+			return &cell{server: srv.name, app: a.name, scenario: sc.name, failed: env.asgi.gowsgiNo, na: true}
 		}
 		return nil
 	}
@@ -242,7 +263,10 @@ func runCell(ctx context.Context, env *runEnv, srv server, sc scenario, a app) *
 	if c.failed == "" && p.exited() {
 		c.failed = "server exited during the load: " + p.tail(3)
 	}
-	status := fmt.Sprintf("%8.0f req/s p99 %-8s err %d", c.rps, fmtDur(c.p99), c.errors)
+	status := fmt.Sprintf("%8.0f %s p99 %-8s err %d", c.rps, rateUnit(sc.name), fmtDur(c.p99), c.errors)
+	if c.rps == 0 {
+		status = "RSS " + fmtMB(c.rss) // the memory scenarios measure no rate
+	}
 	if c.failed != "" {
 		status = "FAILED " + c.failed
 	} else if c.starved > 0 {
@@ -260,7 +284,7 @@ func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 	var cells []cell
 	for _, a := range as {
 		switch {
-		case a.mem:
+		case a.mem, a.ws:
 		case len(a.env) > 0:
 			cells = append(cells, pyLoopRun(ctx, env, []app{a}, secs)...)
 		default:
@@ -277,7 +301,11 @@ func pyLoop(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 func pyLoopRun(ctx context.Context, env *runEnv, as []app, secs float64) []cell {
 	args := []string{filepath.Join(env.apps, "loop.py"), strconv.FormatFloat(secs, 'g', -1, 64)}
 	for _, a := range as {
-		args = append(args, a.name+"="+a.target)
+		spec := a.name + "=" + a.target
+		if a.asgi && a.path != "/" {
+			spec += "@" + a.path // loop.py's ASGI scope for the app's path
+		}
+		args = append(args, spec)
 	}
 	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Dir = env.apps
@@ -312,4 +340,12 @@ func shellJoin(argv []string) string {
 		}
 	}
 	return strings.Join(q, " ")
+}
+
+// kind names a server's or an app's interface.
+func kind(asgi bool) string {
+	if asgi {
+		return "asgi"
+	}
+	return "wsgi"
 }

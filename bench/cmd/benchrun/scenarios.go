@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,14 +19,16 @@ type cell struct {
 	rps                   float64
 	p50, p99              time.Duration
 	errors                int64
-	rss                   int64  // bytes, server's process tree near the end of the load
-	starved, conns        int    // connections never answered, out of conns
-	memUp, memDown        int64  // the memory scenario: RSS growth in bytes
-	topIdle               int64  // the memory scenario: the top process's idle RSS
-	cpu                   cpuUse // the process tree's CPU during the wrk load
-	requests              int64  // wrk's completed requests, the CPU table's divisor
+	rss                   int64    // bytes, server's process tree near the end of the load
+	starved, conns        int      // connections never answered, out of conns
+	memUp, memDown        int64    // the memory scenario: RSS growth in bytes
+	topIdle               int64    // the memory scenario: the top process's idle RSS
+	cpu                   cpuUse   // the process tree's CPU during the wrk load
+	requests              int64    // wrk's completed requests, the CPU table's divisor
+	mem                   *treeMem // the idle WebSocket scenario: RSS and threads by process
 	note                  string
 	failed                string // why there is no figure at all
+	na                    bool   // failed because the server cannot run it at all (not a failure)
 }
 
 // counts reports whether the figure may be compared: every connection
@@ -36,7 +39,7 @@ func (c *cell) counts() bool { return c.failed == "" && c.starved == 0 }
 type scenario struct {
 	name string
 	desc string
-	only string
+	only []string
 	// gowsgiArgs are added to every gowsgi command (its variants and
 	// go-native) for this scenario.
 	gowsgiArgs []string
@@ -51,30 +54,41 @@ const (
 	probeWait  = time.Second
 )
 
-func scenarios() []scenario {
-	return []scenario{
+// applies reports whether sc loads a: the apps it names, or if it names
+// none every app not kept for scenarios of its own (memory, WebSocket).
+func (sc scenario) applies(a app) bool {
+	if len(sc.only) > 0 {
+		return slices.Contains(sc.only, a.name)
+	}
+	return !a.mem && !a.ws
+}
+
+// scenarios lists every scenario; idleWS is the idle WebSocket
+// scenario's number of sockets.
+func scenarios(idleWS int) []scenario {
+	return append([]scenario{
 		{name: "keepalive", desc: "wrk -t2 -c64, keep-alive", run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 			return wrkCell(ctx, env, p, addr, a, nil)
 		}},
-		{name: "close", only: "hello", desc: "wrk -t2 -c64 -H 'Connection: close': a new connection per request",
+		{name: "close", only: []string{"hello"}, desc: "wrk -t2 -c64 -H 'Connection: close': a new connection per request",
 			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 				return wrkCell(ctx, env, p, addr, a, []string{"-H", "Connection: close"})
 			}},
-		{name: "idle2000", only: "hello", desc: "keep-alive load while 2,000 idle keep-alive connections are held open", run: idleCell},
-		{name: "slow200", only: "hello", desc: "keep-alive load while 200 clients trickle requests and read slowly", run: slowCell},
-		{name: "mix-clean", only: "hello", desc: "Go load generator, 64 keep-alive conns, all fast: the baseline of mix",
+		{name: "idle2000", only: []string{"hello"}, desc: "keep-alive load while 2,000 idle keep-alive connections are held open", run: idleCell},
+		{name: "slow200", only: []string{"hello"}, desc: "keep-alive load while 200 clients trickle requests and read slowly", run: slowCell},
+		{name: "mix-clean", only: []string{"hello"}, desc: "Go load generator, 64 keep-alive conns, all fast: the baseline of mix",
 			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 				return genCell(ctx, env, p, addr, a, "")
 			}},
-		{name: "mix", only: "hello", desc: "as mix-clean, 1% of requests sleep 100 ms; p50/p99 are the fast requests'",
+		{name: "mix", only: []string{"hello"}, desc: "as mix-clean, 1% of requests sleep 100 ms; p50/p99 are the fast requests'",
 			run: func(ctx context.Context, env *runEnv, p *proc, addr string, a app) cell {
 				return genCell(ctx, env, p, addr, a, "/sleep")
 			}},
-		{name: "h2", only: "hello", gowsgiArgs: h2Args, run: h2Cell,
+		{name: "h2", only: []string{"hello", "asgihello"}, gowsgiArgs: h2Args, run: h2Cell,
 			desc: fmt.Sprintf("h2load -t2 -c%d -m%d: HTTP/2 without TLS (h2c, prior knowledge; gowsgi rows add %s), %d connections with %d requests in flight on each; a server that does not speak HTTP/2 has no figure",
 				h2Conns, h2Streams, strings.Join(h2Args, " "), h2Conns, h2Streams)},
-		{name: "mem", only: "big", desc: "RSS at rest, and its peak during one 1 GB upload and one 1 GB download (target: +64 MB at most)", run: memCell},
-	}
+		{name: "mem", only: []string{"big"}, desc: "RSS at rest, and its peak during one 1 GB upload and one 1 GB download (target: +64 MB at most)", run: memCell},
+	}, wsScenarios(idleWS)...)
 }
 
 // during runs f after frac of the load's duration, unless ctx ends first.

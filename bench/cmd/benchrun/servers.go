@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -10,13 +11,15 @@ import (
 // not for whatever python3 comes first on PATH.
 const python = "/usr/bin/python3"
 
-// app is one WSGI application under bench/apps.
+// app is one WSGI or ASGI application under bench/apps.
 type app struct {
 	name   string
 	target string // MODULE:APP
 	path   string
 	post   bool // a 1 KB POST body (the echo app)
 	mem    bool // only for the memory scenario
+	asgi   bool // an ASGI app: the ASGI servers run it, the WSGI ones do not
+	ws     bool // a WebSocket app: only the WebSocket scenarios
 	// env is added to the server's environment (and loop.py's) for this
 	// app alone: the busy apps are one module with four settings.
 	env []string
@@ -32,6 +35,9 @@ var apps = []app{
 	{name: "static", target: "static:application", path: "/"},
 	{name: "big", target: "big:application", path: "/ready", mem: true},
 	busyApp(0), busyApp(100), busyApp(300), busyApp(1000),
+	{name: "asgihello", target: "asgihello:application", path: "/", asgi: true},
+	{name: "fastapi", target: "fastapiapp:application", path: "/items/42?q=hello", asgi: true},
+	{name: "wsecho", target: "wsecho:application", path: "/", asgi: true, ws: true},
 }
 
 // busyApp is bench/apps/busy.py burning us microseconds of CPU per
@@ -49,16 +55,26 @@ type server struct {
 	// noMem leaves a variant out of the memory scenario: one row of each
 	// server is enough there.
 	noMem bool
-	note  string
-	argv  func(env *runEnv, a app, addr string) []string
+	// asgi: the server runs the ASGI apps and no others; an app's kind
+	// decides which servers run it. anyKind: both kinds (go-native's
+	// answers are the apps' responses without the apps).
+	asgi, anyKind bool
+	note          string
+	argv          func(env *runEnv, a app, addr string) []string
 	// path, if set, is the request path instead of the app's: the server
 	// answers that app's load with something else than the app.
 	path func(env *runEnv, a app) string
 }
 
 // servers lists every contender; the first is the base of the ratios.
-// Every Python server gets 2 worker processes (waitress can only have one).
+// Every Python server gets 2 worker processes (waitress and daphne can
+// only have one).
 func servers() []server {
+	return append(wsgiServers(), asgiServers()...)
+}
+
+// wsgiServers are the WSGI contenders.
+func wsgiServers() []server {
 	return []server{
 		{
 			name: "gowsgi",
@@ -89,10 +105,10 @@ func servers() []server {
 			path: func(env *runEnv, a app) string { return "/files/" + filepath.Base(env.static) },
 		},
 		{
-			name: "go-native",
-			note: "limit: bench/cmd/gohello, a Go handler's response (hello's, or download's 10 MB at /download) on net/http and no Python: what HTTP alone costs",
+			name: "go-native", anyKind: true,
+			note: "limit: bench/cmd/gohello, a Go handler's response (hello's, or download's 10 MB at /download, or wsecho's echo on github.com/coder/websocket) on net/http and no Python: what HTTP alone costs",
 			argv: func(env *runEnv, a app, addr string) []string {
-				if env.gohello == "" || a.name != "hello" && a.name != "download" {
+				if env.gohello == "" || !slices.Contains([]string{"hello", "download", "asgihello", "wsecho"}, a.name) {
 					return nil
 				}
 				return []string{env.gohello, "-bind", addr}

@@ -77,8 +77,9 @@ func derive(cells []cell) {
 }
 
 // render prints one markdown table per app × scenario, rows in server
-// order, every figure also as a ratio to base's figure in the same table.
-func render(cells []cell, base string, descs map[string]string) string {
+// order, every figure also as a ratio to the figure of the app's base
+// server in the same table.
+func render(cells []cell, baseOf func(app string) string, descs map[string]string) string {
 	var b strings.Builder
 	type key struct{ app, scen string }
 	var order []key
@@ -93,13 +94,14 @@ func render(cells []cell, base string, descs map[string]string) string {
 	for _, k := range order {
 		g := groups[k]
 		var bc *cell
+		base := baseOf(k.app)
 		for i := range g {
 			if g[i].server == base && g[i].counts() {
 				bc = &g[i]
 			}
 		}
 		fmt.Fprintf(&b, "\n#### %s · %s\n%s\n\n", k.app, k.scen, descs[k.scen])
-		rows := [][]string{{"server", "req/s", "p50", "p99", "errors", "RSS", "x req/s", "x p50", "x p99", "x RSS", "note"}}
+		rows := [][]string{{"server", rateUnit(k.scen), "p50", "p99", "errors", "RSS", "x req/s", "x p50", "x p99", "x RSS", "note"}}
 		for _, c := range g {
 			rows = append(rows, row(&c, bc))
 		}
@@ -114,7 +116,12 @@ func row(c, base *cell) []string {
 		if len(f) > 100 {
 			f = f[:100] + "…"
 		}
-		return []string{c.server, "-", "-", "-", "-", "-", "-", "-", "-", "-", "FAILED: " + f}
+		if c.na {
+			f = "not available: " + f
+		} else {
+			f = "FAILED: " + f
+		}
+		return []string{c.server, "-", "-", "-", "-", "-", "-", "-", "-", "-", f}
 	}
 	rps := fmt.Sprintf("%.0f", c.rps)
 	if c.rps == 0 && c.starved == 0 {

@@ -14,7 +14,7 @@ func TestRenderRatiosAndStarvation(t *testing.T) {
 		{server: "gunicorn", app: "hello", scenario: "slow200", rps: 500, p50: 2 * time.Millisecond, p99: 8 * time.Millisecond, rss: 80 << 20, conns: 64},
 	}
 	derive(cells)
-	out := render(cells, "gowsgi", nil)
+	out := render(cells, func(string) string { return "gowsgi" }, nil)
 	lines := map[string]string{}
 	for _, l := range strings.Split(out, "\n") {
 		if f := strings.Fields(strings.Trim(l, "| ")); len(f) > 0 && lines[f[0]] == "" {

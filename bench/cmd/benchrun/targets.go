@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -35,6 +36,12 @@ var targets = []target{
 	{"1% slow: fast p99 ≤ 2× clean", mixP99},
 	{"1 GB upload and download: RSS +64 MB at most", memGrowth},
 	{"idle Go process ≤ 30 MB", idleGo},
+	// Issue 14's, against uvicorn with 2 workers.
+	{"ASGI hello keep-alive ≥ 1.3× uvicorn", versus("asgihello", "keepalive", uvicornPeer, 1.3)},
+	{"FastAPI JSON ≥ 1.3× uvicorn", versus("fastapi", "keepalive", uvicornPeer, 1.3)},
+	{"WebSocket echo msg/s ≥ 1.2× uvicorn", versus("wsecho", "ws", uvicornPeer, 1.2)},
+	{"10,000 idle WebSockets: Go process < 200 MB, no worker thread per socket", idleWebSockets},
+	{"HTTP/2 for ASGI apps", asgiH2},
 }
 
 // renderTargets prints the targets as a markdown table.
@@ -83,6 +90,7 @@ type peer struct {
 var (
 	uwsgiPeer     = peer{"uWSGI", func(s string) bool { return s == "uwsgi" || strings.HasPrefix(s, "uwsgi-") }}
 	gunicornSync  = peer{"gunicorn sync", func(s string) bool { return s == "gunicorn" }}
+	uvicornPeer   = peer{"uvicorn", func(s string) bool { return s == "uvicorn" }}
 	goNative      = peer{"go-native", func(s string) bool { return s == "go-native" }}
 	anyPeer       = peer{"any peer", func(s string) bool { return !isGowsgi(s) && s != "go-native" }}
 	goAlone       = peer{"Go alone", func(s string) bool { return s == "go-native" || s == "gowsgi-static" }}
@@ -107,16 +115,18 @@ func versus(app, scen string, pr peer, want float64) func([]cell) (string, bool,
 		g := best(cells, app, scen, gowsgiServers)
 		p := best(cells, app, scen, pr.match)
 		switch {
+		case !slices.ContainsFunc(cells, func(c cell) bool { return c.app == app && c.scenario == scen }):
+			return "", false, false // not in this run
 		case g == nil:
 			return "no gowsgi figure", false, false
 		case p == nil && starvedPeer(cells, app, scen, pr) != "":
-			return fmt.Sprintf("%s %.0f req/s; %s STARVED connections: no figure to compare", g.server, g.rps,
+			return fmt.Sprintf("%s %.0f %s; %s STARVED connections: no figure to compare", g.server, g.rps, rateUnit(scen),
 				starvedPeer(cells, app, scen, pr)), false, false
 		case p == nil || p.rps == 0:
-			return fmt.Sprintf("%s %.0f req/s; no peer figure", g.server, g.rps), false, false
+			return fmt.Sprintf("%s %.0f %s; no peer figure", g.server, g.rps, rateUnit(scen)), false, false
 		}
 		r := g.rps / p.rps
-		return fmt.Sprintf("%.2f× (%s %.0f ÷ %s %.0f req/s)", r, g.server, g.rps, p.server, p.rps), r >= want, true
+		return fmt.Sprintf("%.2f× (%s %.0f ÷ %s %.0f %s)", r, g.server, g.rps, p.server, p.rps, rateUnit(scen)), r >= want, true
 	}
 }
 

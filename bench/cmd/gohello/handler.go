@@ -22,7 +22,8 @@ const (
 // from Go, so that the benchmark measures what Go's HTTP alone costs on
 // this machine. Like the Python app it sleeps 100 ms for /sleep, the slow
 // request of the mixed scenario; /download is bench/apps/download.py's
-// response, what moving 10 MB alone costs.
+// response, what moving 10 MB alone costs; a WebSocket on any path is
+// bench/apps/wsecho.py's echo.
 type goHello struct {
 	piece []byte // one piece of /download, made once
 }
@@ -32,6 +33,10 @@ func newGoHello() goHello {
 }
 
 func (g goHello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isWebSocket(r) {
+		wsEcho(w, r)
+		return
+	}
 	h := w.Header()
 	switch r.URL.Path {
 	case "/download":

@@ -1,5 +1,6 @@
 // Gohello is the benchmark's Go-native server: the responses of the hello
-// and download bench apps from a Go handler on net/http, configured as
+// and download bench apps (and wsecho's WebSocket echo) from a Go handler
+// on net/http, configured as
 // gowsgi serve configures it (keep-alive, h2c if asked), and no Python. It
 // is the ceiling of what HTTP alone costs here, and is built by the harness,
 // not shipped.

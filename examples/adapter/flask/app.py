@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Run from a checkout; with gowsgi.py installed, just import it.
+# Run from a checkout; with the gowsgi wheel installed, just import it.
 sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'adapter', 'python'))
 
 import gowsgi  # noqa: E402

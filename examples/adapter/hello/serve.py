@@ -5,7 +5,7 @@ import sys
 import wsgiref.simple_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Run from a checkout; with gowsgi.py installed, just import it.
+# Run from a checkout; with the gowsgi wheel installed, just import it.
 sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'adapter', 'python'))
 
 import gowsgi  # noqa: E402

@@ -18,7 +18,7 @@ import threading
 import traceback
 from io import BytesIO
 
-from . import loader
+from . import hooks, loader
 from .channel import LOAD_ERROR, READY, REQUEST, Channel
 from .filewrapper import FileWrapper
 from .handler import run
@@ -30,8 +30,8 @@ LOAD_ERROR_STATUS = 4
 
 
 def main(argv):
-    spec, threads, pythonpath, max_meta = argv[:4]
-    interface = interface_of(argv[4:])
+    spec, threads, pythonpath, max_meta, config, age = argv[:6]
+    interface = interface_of(argv[6:])
     setup(spec, pythonpath)
     if interface == "asgi":
         chan = open_channel(FIRST_FD, int(max_meta))
@@ -42,9 +42,20 @@ def main(argv):
         return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
+    worker_hooks = hooks_or_exit(config, channels[0])
+    worker_hooks.started(int(age), os.getppid())
     app = load_or_exit(spec, channels[0])
-    channels[0].send_meta(READY, ready_info(app))
-    serve_all(app, channels)
+    serve_app(app, channels, worker_hooks)
+
+
+def serve_app(app, channels, worker_hooks):
+    """Serve app, with the hooks of gunicorn's that a worker runs."""
+    worker_hooks.ready()
+    channels[0].send_meta(READY, ready_info(app, worker_hooks))
+    try:
+        serve_all(app, channels, worker_hooks.runner(app))
+    finally:
+        worker_hooks.exiting()
 
 
 def interface_of(rest):
@@ -77,21 +88,39 @@ def load_or_exit(spec, chan, interface="wsgi"):
         os._exit(LOAD_ERROR_STATUS)
 
 
-def ready_info(app):
+def hooks_or_exit(config, chan):
+    """The worker hooks of the config file (none if config is ""), or
+    the file's traceback on chan and exit, as an app that fails to
+    import: a worker started again would fail the same way."""
+    if not config:
+        return hooks.NoHooks()
+    try:
+        return hooks.WorkerHooks(config)
+    except BaseException:
+        chan.send_text(LOAD_ERROR, "the config file %s failed:\n%s" % (
+            config, traceback.format_exc()))
+        os._exit(LOAD_ERROR_STATUS)
+
+
+def ready_info(app, worker_hooks=None):
     """The payload of the Ready frame: who serves, with what."""
+    # An ASGI worker runs no gunicorn worker hooks (they are WSGI's).
+    defined = worker_hooks.defined if worker_hooks else []
     return {
         "pid": os.getpid(),
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
         "app": describe(app),
+        "hooks": defined,
     }
 
 
-def serve_all(app, channels):
-    """Serve on every channel, one thread each, until Go closes them."""
+def serve_all(app, channels, run=run):
+    """Serve on every channel, one thread each, until Go closes them;
+    run serves each request (handler.run, or hooks' around it)."""
     base = base_environ(len(channels))
-    workers = [threading.Thread(target=serve, args=(c, app, base),
+    workers = [threading.Thread(target=serve, args=(c, app, base, run),
                                 name="gowsgi-%d" % i, daemon=True)
                for i, c in enumerate(channels)]
     for t in workers:
@@ -127,7 +156,7 @@ def open_channel(fd, max_meta):
     return Channel(socket.socket(fileno=fd), max_meta)
 
 
-def serve(chan, app, base):
+def serve(chan, app, base, run=run):
     """Serve requests until Go closes the channel."""
     loads = marshal.loads
     try:

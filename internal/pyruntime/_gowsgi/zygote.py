@@ -8,15 +8,17 @@ and the child puts them in place (3, 4, ... and 1, 2) and serves exactly as
 a worker that imported the app itself, while the pages of the app's modules
 stay shared, copy-on-write.  The zygote answers Forked (the child's pid) and
 later Reaped (pid, wait status) once it has waited for that child: only the
-parent can, and Go needs to know how its worker ended.  For an ASGI app
-(the interface argument "asgi") the child makes its event loop and runs
-lifespan startup itself, after the fork, before its Ready: a loop, its
+parent can, and Go needs to know how its worker ended.  A Fork frame's
+payload is the new worker's age (marshal), which its hooks see.  For an
+ASGI app (the interface argument "asgi") the child makes its event loop and
+runs lifespan startup itself, after the fork, before its Ready: a loop, its
 selector and the app's lifespan state belong to one process.
 """
 
 import array
 import fcntl
 import gc
+import marshal
 import os
 import random
 import select
@@ -26,8 +28,8 @@ import sys
 import traceback
 
 from .channel import FORK, FORKED, HEADER, READY, REAPED
-from .worker import (FIRST_FD, interface_of, load_or_exit, open_channel,
-                     ready_info, serve_all, setup)
+from .worker import (FIRST_FD, hooks_or_exit, interface_of, load_or_exit,
+                     open_channel, ready_info, serve_app, setup)
 
 # Linux passes at most SCM_MAX_FD (253) descriptors in one message.
 MAX_FDS = 253
@@ -35,25 +37,30 @@ _FD_SPACE = socket.CMSG_LEN(MAX_FDS * array.array("i").itemsize)
 
 
 def main(argv):
-    spec, pythonpath, max_meta = argv[:3]
-    interface = interface_of(argv[3:])
+    spec, pythonpath, max_meta, config = argv[:4]
+    interface = interface_of(argv[4:])
     max_meta = int(max_meta)
     setup(spec, pythonpath)
     control = open_channel(FIRST_FD, max_meta)
+    # As gunicorn's master with --preload: the config file, then the app;
+    # the worker hooks run in each child (WSGI workers only).
+    worker_hooks = hooks_or_exit(config if interface == "wsgi" else "", control)
+    server_pid = os.getppid()
     app = load_or_exit(spec, control, interface)
-    control.send_meta(READY, ready_info(app))
+    control.send_meta(READY, ready_info(app, worker_hooks))
     if interface == "asgi":
         # Imported once here, shared by the children, which use it.
         from . import asgi
     freeze()
-    channels = serve_forks(control)
-    if channels is None:
+    child = serve_forks(control)
+    if child is None:
         return  # Go closed the control socket: the zygote's work is done
+    channels, age = child
     if interface == "asgi":
         asgi.serve(app, channels[0], ready_info(app))
         return
-    channels[0].send_meta(READY, ready_info(app))
-    serve_all(app, channels)
+    worker_hooks.started(age, server_pid)
+    serve_app(app, channels, worker_hooks)
 
 
 def freeze():
@@ -68,8 +75,8 @@ def freeze():
 def serve_forks(control):
     """Fork workers on request until Go closes the control socket.
 
-    Returns None in the zygote at the end, and its channels in each
-    forked child, which then serves.  One thread only: forking a
+    Returns None in the zygote at the end, and its channels and age in
+    each forked child, which then serves.  One thread only: forking a
     process that has others may copy a lock one of them held.
     """
     wake_r, wake_w = os.pipe()
@@ -157,7 +164,8 @@ def close_all(fds):
 def fork_worker(control, request, wakeup):
     """Fork one worker.  In the zygote, report its pid and return None; in
     the child, return what it serves with."""
-    _, fds = request
+    payload, fds = request
+    age = marshal.loads(payload) if payload else 0
     # Output still buffered would be written twice, by both processes.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -174,7 +182,7 @@ def fork_worker(control, request, wakeup):
         control.send_meta(FORKED, pid)
         return None
     try:
-        return become_worker(control, fds, wakeup)
+        return become_worker(control, fds, wakeup), age
     except BaseException:
         # On stderr as it is now (the zygote's, or the worker's once it is
         # in place), which Go logs; os._exit flushes nothing itself.

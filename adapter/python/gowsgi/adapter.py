@@ -10,11 +10,12 @@ and served by any WSGI server::
     import gowsgi
     application = gowsgi.load("./app.so")
 
-This module uses only the standard library (ctypes).  The Go handler runs
-on its own goroutine; each call into the library returns the next thing the
-handler needs from Python (request body, a line for wsgi.errors) or has for
-it (the status and headers, a chunk of body).  ctypes releases the GIL
-around every call, so handlers run in parallel under threaded servers.
+This module (the package re-exports its API) uses only the standard
+library (ctypes).  The Go handler runs on its own goroutine; each call into
+the library returns the next thing the handler needs from Python (request
+body, a line for wsgi.errors) or has for it (the status and headers, a
+chunk of body).  ctypes releases the GIL around every call, so handlers run
+in parallel under threaded servers.
 """
 
 import ctypes
@@ -140,8 +141,8 @@ def _open(path):
         raise Error('gowsgi: %s exports no handler: call adapter.Export from '
                     'an init function of its package main' % path)
     if abi != _ABI:
-        raise Error('gowsgi: %s speaks ABI %d, this gowsgi.py speaks %d: '
-                    'use the gowsgi.py of the same release'
+        raise Error('gowsgi: %s speaks ABI %d, this gowsgi package speaks %d: '
+                    'use the gowsgi package of the same release'
                     % (path, abi, _ABI))
     event = ctypes.POINTER(_Event)
     size = ctypes.c_size_t

@@ -1,0 +1,337 @@
+package asgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/funnel"
+	"github.com/gowsgi/gowsgi/internal/respcheck"
+	"github.com/gowsgi/gowsgi/internal/worker"
+	"github.com/gowsgi/gowsgi/wsgi"
+)
+
+// responder turns the messages the app sends on one http stream into the
+// HTTP response.
+type responder struct {
+	c      *Container
+	w      http.ResponseWriter
+	r      *http.Request
+	s      *worker.Stream
+	ctx    context.Context // the request's, cancelled with a cause by pumpBody
+	cancel context.CancelCauseFunc
+
+	started  bool  // http.response.start is written
+	trailers bool  // the app announced trailers
+	body     bool  // the last body (more_body False) is written
+	complete bool  // the response is whole
+	cut      bool  // the connection must be aborted
+	discard  bool  // drop body bytes: no body allowed, or past Content-Length
+	declared int64 // the app's Content-Length, or -1
+	written  int64
+}
+
+// run reads the app's messages until the response is complete or cannot
+// be; the stream is then detached (and the app told http.disconnect).
+func (rs *responder) run() {
+	defer rs.detach()
+	for !rs.complete {
+		msg, err := rs.recv()
+		if err != nil {
+			rs.ended(err)
+			return
+		}
+		if err := rs.handle(msg); err != nil {
+			rs.refuse(err)
+			return
+		}
+	}
+	rs.s.Proc().Served.Add(1)
+}
+
+// recv waits for the app's next message, at most Config.Timeout.
+func (rs *responder) recv() (worker.Message, error) {
+	if rs.c.cfg.Timeout <= 0 {
+		return rs.s.Recv(rs.ctx)
+	}
+	ctx, cancel := context.WithTimeoutCause(rs.ctx, rs.c.cfg.Timeout, errSilent)
+	defer cancel()
+	msg, err := rs.s.Recv(ctx)
+	if err != nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	return msg, err
+}
+
+// errSilent is an app that sent nothing on a stream for Config.Timeout.
+var errSilent = errors.New("asgi: the app sent nothing in time")
+
+// detach tells the app the response is over (or the client gone) and lets
+// its further messages be dropped, unless its coroutine has ended.
+func (rs *responder) detach() {
+	rs.s.Detach()
+	select {
+	case <-rs.s.Done():
+		return
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	rs.s.Send(ctx, worker.Message{"type": "http.disconnect"})
+}
+
+// handle writes one message of the app's; an error is a message Go
+// refuses.
+func (rs *responder) handle(msg worker.Message) error {
+	typ, _ := msg["type"].(string)
+	switch typ {
+	case "http.response.start":
+		if rs.started {
+			return errors.New("http.response.start sent twice")
+		}
+		return rs.start(msg)
+	case "http.response.body":
+		if !rs.started || rs.body {
+			return errors.New("http.response.body before http.response.start or after the last body")
+		}
+		b, _ := msg["body"].([]byte)
+		more, _ := msg["more_body"].(bool)
+		rs.write(b, more)
+		rs.s.Consumed(len(b))
+		if !more {
+			rs.body = true
+			rs.complete = !rs.trailers
+		}
+	case "http.response.trailers":
+		if !rs.trailers || !rs.body {
+			return errors.New("http.response.trailers not announced, or before the last body")
+		}
+		if err := rs.setTrailers(msg); err != nil {
+			return err
+		}
+		more, _ := msg["more_trailers"].(bool)
+		rs.complete = !more
+	case "http.response.pathsend":
+		if !rs.started || rs.body {
+			return errors.New("http.response.pathsend before http.response.start or after the last body")
+		}
+		path, _ := msg["path"].(string)
+		if err := rs.sendFile(path); err != nil {
+			return err
+		}
+		rs.body = true
+		rs.complete = !rs.trailers
+	default:
+		return fmt.Errorf("unexpected message %q on an http stream", typ)
+	}
+	return nil
+}
+
+// start writes the status line and headers.
+func (rs *responder) start(msg worker.Message) error {
+	status, ok := msg["status"].(int64)
+	if !ok || status < 200 || status > 599 {
+		return fmt.Errorf("http.response.start: status %v is not an int from 200 to 599", msg["status"])
+	}
+	h := rs.w.Header()
+	err := eachHeader(msg["headers"], func(name, value string) error {
+		key, err := respcheck.Header(name, value)
+		if err != nil {
+			return fmt.Errorf("http.response.start: %w", err)
+		}
+		if key == "Content-Length" {
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n < 0 || rs.declared >= 0 && n != rs.declared {
+				return fmt.Errorf("http.response.start: bad Content-Length %q", value)
+			}
+			rs.declared = n
+			h[key] = []string{value}
+			return nil
+		}
+		h[key] = append(h[key], value)
+		return nil
+	})
+	if err != nil {
+		for k := range h {
+			delete(h, k)
+		}
+		return err
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // the app set none: net/http must not sniff one
+	}
+	rs.trailers, _ = msg["trailers"].(bool)
+	if rs.trailers && !trailersAllowed(rs.r) {
+		rs.trailers = false // not advertised: the app sends them anyway, Go drops them
+	}
+	rs.started = true
+	if status == http.StatusNoContent || status == http.StatusNotModified || rs.r.Method == http.MethodHead {
+		rs.discard = true
+	}
+	rs.w.WriteHeader(int(status))
+	return nil
+}
+
+// eachHeader calls f with each [name, value] pair of an ASGI header list,
+// the name lower-cased bytes, as the worker decoded it.
+func eachHeader(v any, f func(name, value string) error) error {
+	if v == nil {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("headers are a %T, not a list", v)
+	}
+	for _, item := range list {
+		pair, ok := item.([]any)
+		if !ok || len(pair) != 2 {
+			return fmt.Errorf("header %v is not a [name, value] pair", item)
+		}
+		name, ok1 := pair[0].([]byte)
+		value, ok2 := pair[1].([]byte)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("header %v: name and value must be bytes", item)
+		}
+		if err := f(string(name), string(value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write writes a body chunk, flushed unless it is the last (net/http then
+// sets Content-Length itself for a short body) of a response without
+// trailers (which need the chunked encoding).
+func (rs *responder) write(b []byte, more bool) {
+	if rs.discard || rs.cut {
+		return
+	}
+	if rs.declared >= 0 && rs.written+int64(len(b)) > rs.declared {
+		rs.c.log.Error("app sent more than its Content-Length; the excess was dropped",
+			"request_id", funnel.RequestID(rs.w, rs.r), "method", rs.r.Method, "path", rs.r.URL.Path,
+			"content_length", rs.declared)
+		b = b[:rs.declared-rs.written]
+		rs.discard = true
+	}
+	if len(b) > 0 {
+		n, err := rs.w.Write(b)
+		rs.written += int64(n)
+		if err != nil {
+			rs.writeFailed(err)
+			return
+		}
+	}
+	if more || rs.trailers {
+		if err := http.NewResponseController(rs.w).Flush(); err != nil {
+			rs.writeFailed(err)
+		}
+	}
+}
+
+// writeFailed handles a failed write to the client.
+func (rs *responder) writeFailed(err error) {
+	rs.discard = true
+	if errors.Is(err, http.ErrBodyNotAllowed) {
+		return
+	}
+	// The client went away: the app hears http.disconnect.
+	rs.cut = true
+	rs.complete = true
+}
+
+// setTrailers declares the trailers of an http.response.trailers message.
+func (rs *responder) setTrailers(msg worker.Message) error {
+	h := rs.w.Header()
+	return eachHeader(msg["headers"], func(name, value string) error {
+		key, err := respcheck.Header(name, value)
+		if err != nil {
+			return fmt.Errorf("http.response.trailers: %w", err)
+		}
+		h.Add(http.TrailerPrefix+key, value)
+		return nil
+	})
+}
+
+// sendFile sends the file of an http.response.pathsend (sendfile(2) when
+// the connection allows it).
+func (rs *responder) sendFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("http.response.pathsend: %w", err)
+	}
+	defer f.Close()
+	if rs.discard {
+		return nil
+	}
+	var src io.Reader = f
+	if rs.declared >= 0 {
+		src = io.LimitReader(f, rs.declared-rs.written)
+	}
+	n, err := io.Copy(rs.w, src)
+	rs.written += n
+	if err != nil {
+		rs.writeFailed(err)
+	}
+	return nil
+}
+
+// refuse answers 500 for a message Go will not send (or cuts the started
+// response); the app hears http.disconnect.
+func (rs *responder) refuse(err error) {
+	rs.fail(http.StatusInternalServerError, fmt.Errorf("%w: %v", wsgi.ErrInvalidResponse, err))
+}
+
+// ended handles a stream that ended, or a wait that did, before the
+// response was complete.
+func (rs *responder) ended(err error) {
+	var ae *worker.AppError
+	var le *worker.LostError
+	switch {
+	case errors.Is(err, errTooLarge):
+		rs.w.Header().Set("Connection", "close")
+		if !rs.started {
+			rs.c.tooLarge(rs.w, rs.r)
+			return
+		}
+		rs.cut = true
+	case errors.Is(err, errBodyBroken):
+		rs.fail(http.StatusBadRequest, fmt.Errorf("%w: reading the request body: %v", wsgi.ErrBadRequest, context.Cause(rs.ctx)))
+	case rs.r.Context().Err() != nil:
+		// The client left; the app hears http.disconnect.
+		rs.cut = rs.started
+	case errors.Is(err, errSilent):
+		rs.fail(http.StatusGatewayTimeout, fmt.Errorf("%w: the app sent nothing on this request for %v",
+			wsgi.ErrTimeout, rs.c.cfg.Timeout), "timeout", rs.c.cfg.Timeout)
+	case errors.As(err, &ae):
+		rs.fail(http.StatusInternalServerError, wsgi.ErrAppRaised, "traceback", ae.Traceback)
+	case errors.As(err, &le) && le.TimedOut:
+		rs.fail(http.StatusGatewayTimeout, fmt.Errorf("%w: %v; its Python stacks are above", wsgi.ErrTimeout, le),
+			"timeout", rs.c.cfg.Timeout)
+	case errors.As(err, &le):
+		rs.fail(http.StatusBadGateway, fmt.Errorf("%w: %v", wsgi.ErrWorkerLost, le))
+	case errors.Is(err, io.EOF):
+		what := "the app returned without sending a response"
+		if rs.started {
+			what = "the app returned before its response was complete"
+		}
+		rs.fail(http.StatusInternalServerError, fmt.Errorf("%w: %s", wsgi.ErrInvalidResponse, what))
+	default:
+		rs.fail(http.StatusInternalServerError, fmt.Errorf("%w: %v", wsgi.ErrInternal, err))
+	}
+}
+
+// fail answers in the app's place through the error funnel, or cuts the
+// connection if the response has started.
+func (rs *responder) fail(status int, err error, attrs ...any) {
+	p := rs.s.Proc()
+	attrs = append(attrs, "worker", p.ID, "pid", p.PID(), "stream", rs.s.ID())
+	if rs.c.fail(rs.w, rs.r, rs.started, status, err, attrs...) {
+		rs.cut = true
+	}
+	rs.started = true
+}

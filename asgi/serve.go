@@ -1,0 +1,138 @@
+package asgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gowsgi/gowsgi/internal/environ"
+	"github.com/gowsgi/gowsgi/internal/pool"
+	"github.com/gowsgi/gowsgi/internal/worker"
+	"github.com/gowsgi/gowsgi/wsgi"
+)
+
+// ServeHTTP runs the application for r: an http scope, or a websocket one
+// for a WebSocket handshake.
+func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !c.gate.Enter() {
+		c.fail(w, r, false, http.StatusServiceUnavailable, wsgi.ErrNotRunning)
+		return
+	}
+	defer c.gate.Leave()
+	if p := r.URL.Path; p == "" || p[0] != '/' {
+		c.fail(w, r, false, http.StatusBadRequest, fmt.Errorf("%w: the request target %q is not a path", wsgi.ErrBadRequest, p))
+		return
+	}
+	if _, _, ok := environ.Mount(r.URL.Path, c.cfg.Prefix); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if isWebSocket(r) {
+		c.serveWebSocket(w, r)
+		return
+	}
+	if limit := c.cfg.MaxRequestBody; limit > 0 && r.ContentLength > limit {
+		c.tooLarge(w, r)
+		return
+	}
+	var first worker.Message
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		// The whole request is here: Open and its one http.request go
+		// out in one write.
+		first = worker.Message{"type": "http.request", "body": []byte{}, "more_body": false}
+	}
+	s, ok := c.open(w, r, c.httpScope(r), first)
+	if !ok {
+		return
+	}
+	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
+	rs.ctx, rs.cancel = context.WithCancelCause(r.Context())
+	if first == nil {
+		// Read the body while the response goes out (an app may answer
+		// before it has read it all): net/http's HTTP/1 server allows
+		// that only when asked.
+		http.NewResponseController(w).EnableFullDuplex()
+		go rs.pumpBody()
+	}
+	rs.run()
+	rs.cancel(nil)
+	if rs.cut {
+		// The response started and cannot be completed: a truncated body
+		// must never look complete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// open opens r's stream on a worker, or answers in the app's place.
+func (c *Container) open(w http.ResponseWriter, r *http.Request, scope, first worker.Message) (*worker.Stream, bool) {
+	s, err := c.pool.OpenStream(r.Context(), scope, first, r.Method+" "+r.URL.Path)
+	switch {
+	case errors.Is(err, pool.ErrQueueFull), errors.Is(err, pool.ErrWaitedTooLong):
+		c.fail(w, r, false, http.StatusServiceUnavailable, fmt.Errorf("%w: %v", wsgi.ErrOverloaded, err), "reason", err.Error())
+		return nil, false
+	case errors.Is(err, pool.ErrStopped):
+		c.fail(w, r, false, http.StatusServiceUnavailable, fmt.Errorf("%w: it is stopping", wsgi.ErrNotRunning))
+		return nil, false
+	case err != nil:
+		if r.Context().Err() == nil {
+			c.fail(w, r, false, http.StatusInternalServerError, fmt.Errorf("%w: %v", wsgi.ErrInternal, err))
+		}
+		return nil, false
+	}
+	if sb, ok := w.(wsgi.ServedByWriter); ok {
+		sb.ServedBy(s.Proc().ID)
+	}
+	return s, true
+}
+
+// fail answers through the error funnel; true means the response had
+// started and the connection must be cut.
+func (c *Container) fail(w http.ResponseWriter, r *http.Request, started bool, status int, err error, attrs ...any) bool {
+	return c.funnel.Fail(w, r, started, status, err, attrs...)
+}
+
+func (c *Container) tooLarge(w http.ResponseWriter, r *http.Request) {
+	// What is left of the body is not read: the connection cannot be
+	// reused.
+	w.Header().Set("Connection", "close")
+	c.fail(w, r, false, http.StatusRequestEntityTooLarge,
+		fmt.Errorf("%w: the request body exceeds %d bytes (Config.MaxRequestBody)", wsgi.ErrBadRequest, c.cfg.MaxRequestBody))
+}
+
+// bodyChunk is the most a request body read hands to the app at once.
+const bodyChunk = 64 << 10
+
+// errTooLarge and errBodyBroken end a request whose body went wrong.
+var (
+	errTooLarge   = errors.New("asgi: request body too large")
+	errBodyBroken = errors.New("asgi: request body broken")
+)
+
+// pumpBody sends the request body to the app as it arrives, in
+// http.request messages, within the stream's window (Stream.Send waits for
+// the app to take what it was sent). A body past Config.MaxRequestBody, or
+// one the client broke off, ends the request (run sees the cause).
+func (rs *responder) pumpBody() {
+	limit := rs.c.cfg.MaxRequestBody
+	var total int64
+	for {
+		buf := make([]byte, bodyChunk) // the message owns it until it is written
+		n, err := io.ReadAtLeast(rs.r.Body, buf, 1)
+		total += int64(n)
+		if limit > 0 && total > limit {
+			rs.cancel(errTooLarge)
+			return
+		}
+		last := err == io.EOF
+		if err != nil && !last {
+			rs.cancel(fmt.Errorf("%w: %v", errBodyBroken, err))
+			return
+		}
+		msg := worker.Message{"type": "http.request", "body": buf[:n], "more_body": !last}
+		if serr := rs.s.Send(rs.ctx, msg); serr != nil || last {
+			return
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package asgiws
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testTimeout bounds every wait of a test on the other side; it is never
+// reached unless the code under test is broken.
+const testTimeout = 10 * time.Second
+
+// fakeStream is a Stream whose app is a goroutine of the test (see app).
+type fakeStream struct {
+	in       chan Message // Serve → app
+	out      chan item    // app → Serve
+	done     chan struct{}
+	endOnce  sync.Once
+	last     error // Recv's answer once the app ended; read after done
+	consumed atomic.Int64
+	sent     atomic.Int64 // payload the app sent
+}
+
+type item struct {
+	msg Message
+	err error
+}
+
+var errStreamEnded = errors.New("fake stream: the app has ended")
+
+func newFakeStream() *fakeStream {
+	return &fakeStream{in: make(chan Message), out: make(chan item, 4), done: make(chan struct{})}
+}
+
+func (s *fakeStream) Send(ctx context.Context, msg Message) error {
+	select {
+	case s.in <- msg:
+		return nil
+	case <-s.done:
+		return errStreamEnded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *fakeStream) Recv(ctx context.Context) (Message, error) {
+	select {
+	case it := <-s.out:
+		if it.err != nil {
+			s.endOnce.Do(func() { s.last = it.err; close(s.done) })
+			return nil, it.err
+		}
+		return it.msg, nil
+	case <-s.done:
+		return nil, s.last
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *fakeStream) Consumed(n int) { s.consumed.Add(int64(n)) }
+
+// app is the test's side of a fakeStream: what the ASGI app does.
+type app struct {
+	t testing.TB
+	s *fakeStream
+}
+
+// receive is the app's await receive().
+func (a app) receive() Message {
+	a.t.Helper()
+	select {
+	case m := <-a.s.in:
+		return m
+	case <-time.After(testTimeout):
+		a.t.Errorf("app: nothing received within %v", testTimeout)
+		return Message{"type": "test.timeout"}
+	}
+}
+
+// send is the app's await send(msg).
+func (a app) send(msg Message) {
+	a.s.sent.Add(int64(PayloadLen(msg)))
+	a.s.out <- item{msg: msg}
+}
+
+// end ends the app's coroutine: io.EOF for a return, an *AppError for a raise.
+func (a app) end(err error) { a.s.out <- item{err: err} }
+
+// expect receives a message and checks its type and values.
+func (a app) expect(want Message) Message {
+	a.t.Helper()
+	got := a.receive()
+	for k, v := range want {
+		if !equal(got[k], v) {
+			a.t.Errorf("app received %v, want %s = %#v", got, k, v)
+		}
+	}
+	return got
+}
+
+func equal(a, b any) bool {
+	switch a := a.(type) {
+	case []byte:
+		b, ok := b.([]byte)
+		return ok && string(a) == string(b)
+	}
+	return a == b
+}
+
+// served is one connection's server side: what Serve returned, and what
+// Options.Fail was given.
+type served struct {
+	err        error
+	failStatus int
+	failErr    error
+}
+
+// newServer serves each connection with Serve and a fakeStream whose app is
+// play, run in its own goroutine; results gets each connection's outcome.
+// With opts.Done set (to anything) Serve returns after the handshake and the
+// outcome comes through Done.
+func newServer(t *testing.T, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
+	t.Helper()
+	results = make(chan served, 16)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := newFakeStream()
+		go play(app{t, s})
+		res := new(served)
+		o := opts
+		o.Fail = func(w http.ResponseWriter, r *http.Request, status int, err error) {
+			res.failStatus, res.failErr = status, err
+			http.Error(w, http.StatusText(status), status)
+		}
+		end := func(err error) {
+			res.err = err
+			if s.consumed.Load() != s.sent.Load() {
+				t.Errorf("Serve credited %d payload bytes of the %d the app sent", s.consumed.Load(), s.sent.Load())
+			}
+			results <- *res
+		}
+		if o.Done == nil {
+			end(Serve(w, r, s, o))
+			return
+		}
+		o.Done = end
+		if err := Serve(w, r, s, o); err != nil {
+			t.Errorf("Serve with Done returned %v", err)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, results
+}
+
+// modes runs f without and with Options.Done.
+func modes(t *testing.T, f func(t *testing.T, opts Options)) {
+	t.Run("blocking", func(t *testing.T) { f(t, Options{}) })
+	t.Run("Done", func(t *testing.T) { f(t, Options{Done: func(error) {}}) })
+}
+
+func wsURL(srv *httptest.Server, path string) string {
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + path
+}
+
+func result(t *testing.T, results chan served) served {
+	t.Helper()
+	select {
+	case r := <-results:
+		return r
+	case <-time.After(testTimeout):
+		t.Fatalf("Serve did not return within %v", testTimeout)
+	}
+	return served{}
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var _ = io.EOF

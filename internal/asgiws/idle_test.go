@@ -1,0 +1,142 @@
+package asgiws
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// idleStream is an app that accepts and then waits for the end of Serve's
+// context, without a goroutine of its own: the idle test counts only what
+// Go holds per connection.
+type idleStream struct {
+	ctx      context.Context // the test's: Serve's is never done with Done
+	mu       sync.Mutex
+	accepted bool
+}
+
+func (s *idleStream) Send(ctx context.Context, msg Message) error { return nil }
+
+func (s *idleStream) Recv(ctx context.Context) (Message, error) {
+	s.mu.Lock()
+	first := !s.accepted
+	s.accepted = true
+	s.mu.Unlock()
+	if first {
+		return Message{"type": "websocket.accept"}, nil
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.ctx.Done():
+	}
+	return nil, io.EOF
+}
+
+func (s *idleStream) Consumed(int) {}
+
+// TestIdleMemory opens 2,000 idle WebSockets (raw TCP clients, which hold
+// next to nothing in this process) and logs what each costs the server:
+// heap and goroutine stacks per connection, and goroutines per connection.
+// It measures, it does not time or assert a figure: the 10,000-socket
+// target is the benchmark's. go test -run IdleMemory -v ./internal/asgiws
+func TestIdleMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 2,000 sockets")
+	}
+	for _, mode := range []string{"Done", "blocking"} {
+		t.Run(mode, func(t *testing.T) { idleMemory(t, mode == "Done") })
+	}
+}
+
+func idleMemory(t *testing.T, detach bool) {
+	const n = 2000
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // before wg.Wait: it ends the apps
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opts := Options{Compression: true}
+		if detach {
+			wg.Add(1)
+			opts.Done = func(error) { wg.Done() }
+		}
+		Serve(w, r.WithContext(ctx), &idleStream{ctx: ctx}, opts)
+	}))
+	srv.Start()
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+
+	before := memNow()
+	clients := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := openIdle(addr)
+		if err != nil {
+			t.Fatalf("socket %d: %v", len(clients), err)
+		}
+		clients = append(clients, c)
+	}
+	after := memNow()
+	for _, c := range clients {
+		c.Close()
+	}
+	clients = nil
+	heap := float64(after.heap-before.heap) / n
+	stack := float64(after.stack-before.stack) / n
+	gs := float64(after.goroutines-before.goroutines) / n
+	t.Logf("Options.Done %v: %d idle websockets: %.0f B heap + %.0f B goroutine stacks = %.1f KiB per connection, %.2f goroutines per connection (server side; 10,000 would be %.0f MB)",
+		detach, n, heap, stack, (heap+stack)/1024, gs, (heap+stack)*10000/1e6)
+}
+
+type mem struct{ heap, stack, goroutines uint64 }
+
+func memNow() mem {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return mem{m.HeapInuse, m.StackInuse, uint64(runtime.NumGoroutine())}
+}
+
+// openIdle completes a WebSocket handshake on a raw connection and returns
+// it, idle; its reader is not kept.
+func openIdle(addr string) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(testTimeout))
+	fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"+
+		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", addr)
+	br := bufio.NewReaderSize(c, 512)
+	status, err := br.ReadString('\n')
+	if err == nil && !strings.Contains(status, " 101 ") {
+		err = fmt.Errorf("handshake answered %q", status)
+	}
+	for err == nil {
+		var line string
+		if line, err = br.ReadString('\n'); line == "\r\n" {
+			break
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.SetDeadline(time.Time{})
+	return c, nil
+}

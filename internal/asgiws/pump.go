@@ -1,0 +1,208 @@
+package asgiws
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+)
+
+// run pumps messages both ways once the handshake is done: the client's in
+// a goroutine of their own (read), the app's here, until the app's
+// coroutine ends. Then the socket is closed if it is still open (1000 after
+// a return, 1011 after an error) and the reader is waited for.
+func (c *conn) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		c.read(ctx)
+	}()
+	stopPing := c.startPinger(ctx)
+	err := c.write(ctx)
+	stopPing()
+	code := websocket.StatusNormalClosure
+	if err != nil {
+		code = websocket.StatusInternalError
+	}
+	c.close(code, "")
+	cancel() // a reader still waiting on the stream gives up
+	<-readDone
+	c.ws.CloseNow()
+	return err
+}
+
+// write sends the app's messages to the client until the app's coroutine
+// ends: nil if it returned, else why it or the connection failed. Once the
+// socket is closed what the app sends is dropped, and credited.
+func (c *conn) write(ctx context.Context) error {
+	var failed error
+	broken := false // a write failed
+	for {
+		msg, err := c.s.Recv(ctx)
+		if err == io.EOF {
+			return failed
+		}
+		if err != nil {
+			return err
+		}
+		n := PayloadLen(msg)
+		if failed != nil || broken || c.closeSent.Load() != nil {
+			c.s.Consumed(n)
+			continue
+		}
+		switch msgType(msg) {
+		case "websocket.send":
+			typ, p, err := sendPayload(msg)
+			if err == nil {
+				if werr := c.ws.Write(ctx, typ, p); werr != nil {
+					// The connection broke: the reader sees it too and
+					// tells the app (1006).
+					c.log.Debug("websocket write failed", "path", c.path, "err", werr)
+					c.ws.CloseNow()
+					broken = true
+				}
+			}
+			c.s.Consumed(n)
+			if err != nil {
+				failed = err
+				c.close(websocket.StatusInternalError, "")
+			}
+		case "websocket.close":
+			code, reason, err := closeArgs(msg)
+			if err != nil {
+				failed = err
+				code, reason = websocket.StatusInternalError, ""
+			}
+			c.close(code, reason)
+		default:
+			failed = badMessage(msg, "not allowed once the websocket is accepted")
+			c.close(websocket.StatusInternalError, "")
+		}
+	}
+}
+
+// close sends a close frame, once, and waits (up to coder/websocket's 5 s)
+// for the client's; the reader then tells the app.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	if !c.closeSent.CompareAndSwap(nil, &websocket.CloseError{Code: code, Reason: reason}) {
+		return
+	}
+	if err := c.ws.Close(code, reason); err != nil {
+		c.log.Debug("websocket close handshake failed", "path", c.path, "err", err)
+	}
+}
+
+// sendPayload returns a websocket.send message's frame type and payload:
+// exactly one of "bytes" and "text" must be set.
+func sendPayload(msg Message) (websocket.MessageType, []byte, error) {
+	b, err := optBytes(msg, "bytes")
+	if err != nil {
+		return 0, nil, err
+	}
+	t, ok := msg["text"].(string)
+	if !ok && msg["text"] != nil {
+		return 0, nil, badMessage(msg, "text is a %T, not a str", msg["text"])
+	}
+	switch {
+	case b != nil && ok:
+		return 0, nil, badMessage(msg, "both bytes and text are set")
+	case b != nil:
+		return websocket.MessageBinary, b, nil
+	case ok:
+		return websocket.MessageText, []byte(t), nil
+	}
+	return 0, nil, badMessage(msg, "neither bytes nor text is set")
+}
+
+// closeArgs returns a websocket.close message's code (1000 if none) and
+// reason, checked as a close frame needs them.
+func closeArgs(msg Message) (websocket.StatusCode, string, error) {
+	code, err := optInt(msg, "code", int(websocket.StatusNormalClosure))
+	if err != nil {
+		return 0, "", err
+	}
+	reason, err := optString(msg, "reason", "")
+	if err != nil {
+		return 0, "", err
+	}
+	if !validCloseCode(code) {
+		return 0, "", badMessage(msg, "code %d cannot be sent in a close frame (RFC 6455 7.4)", code)
+	}
+	if len(reason) > 123 {
+		return 0, "", badMessage(msg, "reason is %d bytes, a close frame holds 123", len(reason))
+	}
+	return websocket.StatusCode(code), reason, nil
+}
+
+// validCloseCode reports a code an endpoint may send: 1000-1014 but for
+// the reserved 1004-1006, or 3000-4999.
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1014:
+		return code < 1004 || code > 1006
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
+}
+
+// read hands the client's messages to the app until the connection ends,
+// then tells the app why with websocket.disconnect.
+func (c *conn) read(ctx context.Context) {
+	for {
+		typ, r, err := c.ws.Reader(ctx)
+		var buf bytes.Buffer
+		if err == nil {
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			c.disconnect(ctx, err)
+			return
+		}
+		c.received.Add(1)
+		msg := Message{"type": "websocket.receive"}
+		if typ == websocket.MessageText {
+			if !utf8.Valid(buf.Bytes()) {
+				c.close(websocket.StatusInvalidFramePayloadData, "text message is not UTF-8")
+				c.disconnect(ctx, net.ErrClosed)
+				return
+			}
+			msg["text"] = buf.String()
+		} else {
+			msg["bytes"] = buf.Bytes()
+		}
+		c.inSend.Store(true)
+		err = c.s.Send(ctx, msg)
+		c.inSend.Store(false)
+		if err != nil {
+			return // the app's coroutine ended, or Serve's context did
+		}
+	}
+}
+
+// disconnect sends websocket.disconnect with the close code and reason that
+// ended the connection, as err tells them.
+func (c *conn) disconnect(ctx context.Context, err error) {
+	code, reason := websocket.StatusAbnormalClosure, ""
+	var ce websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		code, reason = ce.Code, ce.Reason
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		code = websocket.StatusMessageTooBig
+		c.close(code, "message too big")
+	case c.closeSent.Load() != nil:
+		// We closed, and coder/websocket read the client's answer itself.
+		sent := c.closeSent.Load()
+		code, reason = sent.Code, sent.Reason
+	default:
+		c.log.Debug("websocket connection lost", "path", c.path, "err", err)
+	}
+	c.s.Send(ctx, Message{"type": "websocket.disconnect", "code": int(code), "reason": reason})
+}

@@ -1,0 +1,470 @@
+package asgiws
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+)
+
+var accept = Message{"type": "websocket.accept"}
+
+// TestServeAccepted: after the handshake, messages both ways, close codes
+// and reasons both ways, the app's end, each with what Serve returns.
+func TestServeAccepted(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		app     func(a app)
+		client  func(t *testing.T, c *websocket.Conn)
+		wantErr error // errors.Is; nil: Serve returns nil
+		appErr  bool  // Serve returns an *AppError
+	}{
+		{
+			name: "echo, then the client closes with a code and reason",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.receive", "text": "héllo"})
+				a.send(Message{"type": "websocket.send", "text": "héllo back"})
+				a.expect(Message{"type": "websocket.receive", "bytes": []byte{0, 1, 2}})
+				a.send(Message{"type": "websocket.send", "bytes": []byte{3, 4}, "text": nil})
+				a.expect(Message{"type": "websocket.disconnect", "code": 4000, "reason": "bye"})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) {
+				ctx := testContext(t)
+				must(t, c.Write(ctx, websocket.MessageText, []byte("héllo")))
+				expectRead(t, c, websocket.MessageText, "héllo back")
+				must(t, c.Write(ctx, websocket.MessageBinary, []byte{0, 1, 2}))
+				expectRead(t, c, websocket.MessageBinary, "\x03\x04")
+				must(t, c.Close(4000, "bye"))
+			},
+		},
+		{
+			name: "the app closes with a code and reason, then hears the disconnect",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.send(Message{"type": "websocket.close", "code": int64(4001), "reason": "done"})
+				a.expect(Message{"type": "websocket.disconnect", "code": 4001, "reason": "done"})
+				a.end(io.EOF)
+			},
+			client: expectClose(4001, "done"),
+		},
+		{
+			name: "the app closes without a code: 1000",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.send(Message{"type": "websocket.close"})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+				a.end(io.EOF)
+			},
+			client: expectClose(websocket.StatusNormalClosure, ""),
+		},
+		{
+			name: "the app returns without closing: 1000",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.end(io.EOF)
+			},
+			client: expectClose(websocket.StatusNormalClosure, ""),
+		},
+		{
+			name: "the app raises after accepting: 1011",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.end(&AppError{Traceback: "ZeroDivisionError"})
+			},
+			client: expectClose(websocket.StatusInternalError, ""),
+			appErr: true,
+		},
+		{
+			name: "a send with both text and bytes: 1011, and what the app sends then is dropped",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.send(Message{"type": "websocket.send", "text": "x", "bytes": []byte("y")})
+				a.send(Message{"type": "websocket.send", "text": "dropped"})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1011})
+				a.end(io.EOF)
+			},
+			client:  expectClose(websocket.StatusInternalError, ""),
+			wantErr: ErrBadMessage,
+		},
+		{
+			name: "a second accept: 1011",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1011})
+				a.end(io.EOF)
+			},
+			client:  expectClose(websocket.StatusInternalError, ""),
+			wantErr: ErrBadMessage,
+		},
+		{
+			name: "a close code no frame may carry: 1011",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.send(Message{"type": "websocket.close", "code": 1006})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1011})
+				a.end(io.EOF)
+			},
+			client:  expectClose(websocket.StatusInternalError, ""),
+			wantErr: ErrBadMessage,
+		},
+		{
+			name: "a message over MaxMessage: 1009 both ways",
+			opts: Options{MaxMessage: 10},
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.receive", "bytes": []byte("0123456789")})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1009})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) {
+				ctx := testContext(t)
+				must(t, c.Write(ctx, websocket.MessageBinary, []byte("0123456789")))
+				must(t, c.Write(ctx, websocket.MessageBinary, []byte("0123456789a")))
+				expectClose(websocket.StatusMessageTooBig, "read limited at 11 bytes")(t, c)
+			},
+		},
+		{
+			name: "text that is not UTF-8: 1007",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1007})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) {
+				must(t, c.Write(testContext(t), websocket.MessageText, []byte{'a', 0xff}))
+				expectClose(websocket.StatusInvalidFramePayloadData, "text message is not UTF-8")(t, c)
+			},
+		},
+		{
+			name: "the client goes without a close frame: 1006, and the app's sends are dropped",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+				a.send(Message{"type": "websocket.send", "text": "too late"})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) { c.CloseNow() },
+		},
+		{
+			name: "a fragmented message reaches the app whole",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.receive", "text": "one two three"})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) {
+				w, err := c.Writer(testContext(t), websocket.MessageText)
+				must(t, err)
+				for _, part := range []string{"one ", "two ", "three"} {
+					_, err := w.Write([]byte(part))
+					must(t, err)
+				}
+				must(t, w.Close())
+				must(t, c.Close(websocket.StatusNormalClosure, ""))
+			},
+		},
+	}
+	modes(t, func(t *testing.T, mode Options) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				opts := tt.opts
+				opts.Done = mode.Done
+				srv, results := newServer(t, opts, tt.app)
+				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+				if err != nil {
+					t.Fatalf("Dial: %v (response %v)", err, resp)
+				}
+				defer c.CloseNow()
+				tt.client(t, c)
+				res := result(t, results)
+				var appErr *AppError
+				switch {
+				case tt.appErr:
+					if !errors.As(res.err, &appErr) {
+						t.Errorf("Serve returned %v, want an *AppError", res.err)
+					}
+				case tt.wantErr != nil:
+					if !errors.Is(res.err, tt.wantErr) {
+						t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
+					}
+				case res.err != nil:
+					t.Errorf("Serve returned %v, want nil", res.err)
+				}
+				if res.failStatus != 0 {
+					t.Errorf("Fail called after the handshake: %d %v", res.failStatus, res.failErr)
+				}
+			})
+		}
+	})
+}
+
+// TestServeHandshake: what the client gets when the app answers
+// websocket.connect otherwise than with a plain accept.
+func TestServeHandshake(t *testing.T) {
+	tests := []struct {
+		name       string
+		app        func(a app)
+		dial       *websocket.DialOptions
+		wantStatus int    // the HTTP response, 101 if accepted
+		wantHeader string // "Name: value" the response must have
+		wantBody   string
+		wantSub    string // the subprotocol chosen
+		wantFail   int    // the status Fail was given, 0 if not called
+		wantErr    error
+		appErr     bool
+	}{
+		{
+			name: "accept with a subprotocol and headers",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(Message{"type": "websocket.accept", "subprotocol": "chat.v2",
+					"headers": []any{[]any{[]byte("x-app"), []byte("1")}, [2][]byte{[]byte("set-cookie"), []byte("a=b")}}})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+				a.end(io.EOF)
+			},
+			dial:       &websocket.DialOptions{Subprotocols: []string{"chat.v1", "chat.v2"}},
+			wantStatus: http.StatusSwitchingProtocols,
+			wantHeader: "Set-Cookie: a=b",
+			wantSub:    "chat.v2",
+		},
+		{
+			name: "permessage-deflate when the client offers it",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+				a.end(io.EOF)
+			},
+			dial:       &websocket.DialOptions{CompressionMode: websocket.CompressionContextTakeover},
+			wantStatus: http.StatusSwitchingProtocols,
+			wantHeader: "Sec-Websocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+		},
+		{
+			name: "close before accept: 403",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(Message{"type": "websocket.close", "code": 1008})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+				a.end(io.EOF)
+			},
+			wantStatus: http.StatusForbidden,
+		},
+		{
+			name: "a denial response in two bodies",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(Message{"type": "websocket.http.response.start", "status": int64(401),
+					"headers": []any{[]any{[]byte("www-authenticate"), []byte("Bearer")}}})
+				a.send(Message{"type": "websocket.http.response.body", "body": []byte("log in "), "more_body": true})
+				a.send(Message{"type": "websocket.http.response.body", "body": []byte("first")})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+				a.end(io.EOF)
+			},
+			wantStatus: http.StatusUnauthorized,
+			wantHeader: "Www-Authenticate: Bearer",
+			wantBody:   "log in first",
+		},
+		{
+			name: "the app raises before accepting: 500",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.end(&AppError{Traceback: "KeyError"})
+			},
+			wantStatus: http.StatusInternalServerError,
+			wantFail:   http.StatusInternalServerError,
+			appErr:     true,
+		},
+		{
+			name: "the app returns before accepting: 500",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.end(io.EOF)
+			},
+			wantStatus: http.StatusInternalServerError,
+			wantFail:   http.StatusInternalServerError,
+			wantErr:    ErrNoResponse,
+		},
+		{
+			name: "the stream is lost before accepting: 502",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.end(errStreamEnded)
+			},
+			wantStatus: http.StatusBadGateway,
+			wantFail:   http.StatusBadGateway,
+			wantErr:    errStreamEnded,
+		},
+		{
+			name: "accept with a sec-websocket-protocol header: 500",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(Message{"type": "websocket.accept", "headers": []any{[]any{[]byte("sec-websocket-protocol"), []byte("x")}}})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+				a.end(io.EOF)
+			},
+			wantStatus: http.StatusInternalServerError,
+			wantFail:   http.StatusInternalServerError,
+			wantErr:    ErrBadMessage,
+		},
+		{
+			name: "a send before accept: 500",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(Message{"type": "websocket.send", "text": "early"})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+				a.end(io.EOF)
+			},
+			wantStatus: http.StatusInternalServerError,
+			wantFail:   http.StatusInternalServerError,
+			wantErr:    ErrBadMessage,
+		},
+		{
+			name: "a denial response with a header that splits the response: 500",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(Message{"type": "websocket.http.response.start", "status": 400,
+					"headers": []any{[]any{[]byte("x"), []byte("a\r\nb: c")}}})
+				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+				a.end(io.EOF)
+			},
+			wantStatus: http.StatusInternalServerError,
+			wantFail:   http.StatusInternalServerError,
+			wantErr:    ErrBadMessage,
+		},
+	}
+	modes(t, func(t *testing.T, mode Options) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv, results := newServer(t, Options{Compression: true, Done: mode.Done}, tt.app)
+				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), tt.dial)
+				if resp == nil {
+					t.Fatalf("Dial: no response: %v", err)
+				}
+				if resp.StatusCode != tt.wantStatus {
+					t.Fatalf("status %d, want %d (%v)", resp.StatusCode, tt.wantStatus, err)
+				}
+				if c != nil {
+					if got := c.Subprotocol(); got != tt.wantSub {
+						t.Errorf("subprotocol %q, want %q", got, tt.wantSub)
+					}
+					must(t, c.Close(websocket.StatusNormalClosure, ""))
+				}
+				if tt.wantHeader != "" {
+					name, value, _ := strings.Cut(tt.wantHeader, ": ")
+					if got := resp.Header.Values(name); !contains(got, value) {
+						t.Errorf("header %s: %q, want %q", name, got, value)
+					}
+				}
+				if tt.wantBody != "" {
+					// coder/websocket keeps the first bytes of a refused
+					// handshake's body.
+					body, _ := io.ReadAll(resp.Body)
+					if !bytes.Contains(body, []byte(tt.wantBody)) {
+						t.Errorf("body %q, want %q", body, tt.wantBody)
+					}
+				}
+				res := result(t, results)
+				if res.failStatus != tt.wantFail {
+					t.Errorf("Fail given %d (%v), want %d", res.failStatus, res.failErr, tt.wantFail)
+				}
+				var appErr *AppError
+				switch {
+				case tt.appErr:
+					if !errors.As(res.err, &appErr) {
+						t.Errorf("Serve returned %v, want an *AppError", res.err)
+					}
+				case tt.wantErr != nil:
+					if !errors.Is(res.err, tt.wantErr) {
+						t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
+					}
+				case res.err != nil:
+					t.Errorf("Serve returned %v, want nil", res.err)
+				}
+			})
+		}
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func expectRead(t *testing.T, c *websocket.Conn, typ websocket.MessageType, want string) {
+	t.Helper()
+	gotTyp, got, err := c.Read(testContext(t))
+	if err != nil || gotTyp != typ || string(got) != want {
+		t.Errorf("client read %v %q, %v; want %v %q", gotTyp, got, err, typ, want)
+	}
+}
+
+// expectClose reads until the server's close frame and checks its code and
+// reason.
+func expectClose(code websocket.StatusCode, reason string) func(t *testing.T, c *websocket.Conn) {
+	return func(t *testing.T, c *websocket.Conn) {
+		t.Helper()
+		_, _, err := c.Read(testContext(t))
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != code || ce.Reason != reason {
+			t.Errorf("client read error %v, want a close %d %q", err, code, reason)
+		}
+	}
+}
+
+// TestServeDenialCut: an app that returns in the middle of its denial
+// response gets the connection cut, so that the client cannot take the
+// truncated body for a whole one.
+func TestServeDenialCut(t *testing.T) {
+	srv, _ := newServer(t, Options{}, func(a app) {
+		a.expect(Message{"type": "websocket.connect"})
+		a.send(Message{"type": "websocket.http.response.start", "status": 400,
+			"headers": []any{[]any{[]byte("content-length"), []byte("100")}}})
+		a.send(Message{"type": "websocket.http.response.body", "body": []byte("half"), "more_body": true})
+		a.end(io.EOF)
+	})
+	req, err := http.NewRequestWithContext(testContext(t), "GET", srv.URL+"/ws", nil)
+	must(t, err)
+	for k, v := range map[string]string{"Connection": "Upgrade", "Upgrade": "websocket",
+		"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="} {
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || string(body) != "half" || err == nil {
+		t.Errorf("got %d %q, %v; want 400 %q cut short (an error)", resp.StatusCode, body, err, "half")
+	}
+}

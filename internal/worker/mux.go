@@ -1,0 +1,396 @@
+package worker
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+	"github.com/gowsgi/gowsgi/internal/marshal"
+)
+
+// A Mux multiplexes the streams of an ASGI worker over its one channel
+// (see package frame): one goroutine reads the channel and routes each
+// frame to its stream's queue, never waiting for the stream's handler
+// (the window bounds what a queue holds); writes are serialized.
+type Mux struct {
+	proc    *Process
+	c       *Conn
+	timeout time.Duration // a loop that sends nothing this long with streams open is stuck
+
+	wmu sync.Mutex // serializes writes
+
+	mu        sync.Mutex
+	streams   map[int64]*Stream
+	next      int64     // the last id given
+	busySince time.Time // when the first of the open streams opened
+	stopping  bool      // Stop was asked: shut the write half once no stream is open
+	shut      bool      // the write half is shut
+	err       error     // why the channel ended; set once
+	onFree    func()    // called after a stream ends, outside mu
+
+	last     atomic.Int64 // UnixNano of the last frame read
+	timedOut atomic.Bool  // the watchdog killed the worker
+	dead     chan struct{}
+}
+
+// maxQueued bounds the messages queued for one stream that carry no
+// payload (the window bounds those that do): past it the reader waits for
+// that stream's handler, so a flood of empty chunks cannot grow a queue
+// without bound.
+const maxQueued = 1024
+
+func newMux(p *Process, c *Conn, timeout time.Duration) *Mux {
+	m := &Mux{proc: p, c: c, timeout: timeout, streams: map[int64]*Stream{}, dead: make(chan struct{})}
+	c.mu.Lock()
+	c.live = true // the reader owns the channel: Process.end must not close it under it
+	c.mu.Unlock()
+	go m.read()
+	if timeout > 0 {
+		go m.watch()
+	}
+	return m
+}
+
+// OnFree sets f to be called each time a stream ends (its Done came, or
+// the worker died, or Open failed): room for another, perhaps.
+func (m *Mux) OnFree(f func()) {
+	m.mu.Lock()
+	m.onFree = f
+	m.mu.Unlock()
+}
+
+// Len reports how many streams are open.
+func (m *Mux) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.streams)
+}
+
+// StreamInfo describes an open stream, for status pages.
+type StreamInfo struct {
+	ID      int64
+	What    string // "GET /path"
+	Since   time.Time
+	Unacked int64 // payload bytes sent to the app that it has not consumed
+}
+
+// Streams lists the open streams.
+func (m *Mux) Streams() []StreamInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]StreamInfo, 0, len(m.streams))
+	for _, s := range m.streams {
+		s.mu.Lock()
+		unacked := s.sent - s.credited
+		s.mu.Unlock()
+		out = append(out, StreamInfo{ID: s.id, What: s.what, Since: s.since, Unacked: unacked})
+	}
+	return out
+}
+
+// Open starts a stream: the app is called with scope, and first, if not
+// nil, is the first message its receive() returns (sent in the same
+// write). what names it on status pages.
+func (m *Mux) Open(scope, first Message, what string) (*Stream, error) {
+	m.mu.Lock()
+	if m.err != nil || m.stopping {
+		m.mu.Unlock()
+		return nil, ErrStreamRefused
+	}
+	id := m.next + 1
+	for m.streams[id] != nil || id <= 0 || id > 1<<31-1 {
+		if id <= 0 || id > 1<<31-1 {
+			id = 1
+		} else {
+			id++
+		}
+	}
+	m.next = id
+	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
+		space: make(chan struct{}, 1), credit: make(chan struct{}, 1), done: make(chan struct{})}
+	if len(m.streams) == 0 {
+		m.busySince = s.since
+	}
+	m.streams[id] = s
+	m.mu.Unlock()
+	b, err := appendFrame(nil, frame.Open, id, map[string]any(scope))
+	if err == nil && first != nil {
+		s.sent = int64(payloadLen(first))
+		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
+	}
+	if err != nil {
+		m.free(s)
+		return nil, err
+	}
+	if err := m.write(b); err != nil {
+		m.free(s)
+		return nil, ErrStreamRefused
+	}
+	return s, nil
+}
+
+// ErrStreamRefused is returned by Open when the worker is stopping or
+// gone: nothing reached the app, so another worker may take the stream.
+var ErrStreamRefused = errors.New("worker: the worker takes no new streams")
+
+// Stop asks the worker to finish: no stream opens any more, and once the
+// last one has ended the channel's write half is shut, on which the worker
+// runs lifespan shutdown and exits. (Shutting it at once would leave the
+// streams without the Credit frames their responses need.)
+func (m *Mux) Stop() {
+	m.mu.Lock()
+	m.stopping = true
+	shut := len(m.streams) == 0 && !m.shut
+	m.shut = m.shut || shut
+	m.mu.Unlock()
+	if shut {
+		m.c.closeWrite()
+	}
+}
+
+// TimedOut reports whether the worker was killed for a stuck loop.
+func (m *Mux) TimedOut() bool { return m.timedOut.Load() }
+
+func (m *Mux) write(b []byte) error {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	_, err := m.c.nc.Write(b)
+	return err
+}
+
+// appendFrame appends a frame of type t whose payload is (stream, v).
+func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
+	start := len(b)
+	b = frame.AppendHeader(b, t, 0)
+	b = marshal.AppendTuple(b, 2)
+	b = marshal.AppendInt(b, int32(stream))
+	b, err := marshal.AppendValue(b, v)
+	if err != nil {
+		return b[:start], fmt.Errorf("worker: %v frame: %w", t, err)
+	}
+	n := len(b) - start - frame.HeaderLen
+	if n > frame.MaxMeta {
+		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", t, n, frame.MaxMeta)
+	}
+	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
+	return b, nil
+}
+
+// free forgets stream s once it has ended.
+func (m *Mux) free(s *Stream) {
+	m.mu.Lock()
+	if m.streams[s.id] != s {
+		m.mu.Unlock()
+		return
+	}
+	delete(m.streams, s.id)
+	shut := m.stopping && len(m.streams) == 0 && !m.shut
+	m.shut = m.shut || shut
+	onFree := m.onFree
+	m.mu.Unlock()
+	if shut {
+		m.c.closeWrite()
+	}
+	if onFree != nil {
+		onFree()
+	}
+}
+
+// read routes the worker's frames to their streams until the channel ends.
+func (m *Mux) read() {
+	err := m.route()
+	if errors.Is(err, io.EOF) {
+		// The worker closed its end: it is exiting (after lifespan
+		// shutdown, say). One that lingers is killed.
+		select {
+		case <-m.proc.Done():
+		case <-time.After(exitGrace):
+		}
+	}
+	if m.proc.State() != Exited {
+		// Nonsense, or an end without exit: it cannot be trusted.
+		m.proc.Kill()
+	}
+	<-m.proc.Done()
+	m.mu.Lock()
+	m.err = err
+	streams := m.streams
+	m.streams = map[int64]*Stream{}
+	onFree := m.onFree
+	m.mu.Unlock()
+	lost := &LostError{Proc: m.proc, TimedOut: m.timedOut.Load(), Err: err}
+	for _, s := range streams {
+		s.finish(lost)
+		if onFree != nil {
+			onFree()
+		}
+	}
+	close(m.dead)
+	m.c.mu.Lock()
+	m.c.live = false
+	m.c.mu.Unlock()
+	m.c.Close()
+}
+
+func (m *Mux) route() error {
+	r := m.c.r
+	for {
+		t, n, err := r.Next()
+		if err != nil {
+			return err
+		}
+		m.last.Store(time.Now().UnixNano())
+		meta, err := r.Meta(t, n)
+		if err != nil {
+			return &ProtocolError{Err: err}
+		}
+		id, v, err := decodeFrame(t, meta)
+		if err != nil {
+			return &ProtocolError{Err: err}
+		}
+		m.mu.Lock()
+		s := m.streams[id]
+		m.mu.Unlock()
+		if s == nil {
+			if t == frame.Credit {
+				continue // for a stream whose Done raced it: harmless
+			}
+			return &ProtocolError{Err: fmt.Errorf("%v frame for stream %d, which is not open", t, id)}
+		}
+		switch t {
+		case frame.Message:
+			msg, ok := v.(Message)
+			if !ok {
+				return &ProtocolError{Err: fmt.Errorf("Message frame of stream %d carries a %T, not a dict", id, v)}
+			}
+			if err := s.push(msg); err != nil {
+				return &ProtocolError{Err: err}
+			}
+		case frame.Credit:
+			c, ok := v.(int64)
+			if !ok || c < 0 {
+				return &ProtocolError{Err: fmt.Errorf("Credit frame of stream %d: %v is not a count", id, v)}
+			}
+			s.addCredit(c)
+		case frame.Done:
+			var end error = errEnded
+			switch tb := v.(type) {
+			case nil:
+			case string:
+				end = &AppError{Traceback: tb}
+			default:
+				return &ProtocolError{Err: fmt.Errorf("Done frame of stream %d: %T is not a traceback", id, v)}
+			}
+			s.finish(end)
+			m.free(s)
+		default:
+			return &ProtocolError{Err: fmt.Errorf("unexpected %v frame on an ASGI channel", t)}
+		}
+	}
+}
+
+// decodeFrame decodes the (stream, value) payload of an ASGI frame; a
+// message dict comes back as a Message that owns its bytes.
+func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
+	v, err := marshal.Decode(meta)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
+	}
+	tup, ok := v.(marshal.Tuple)
+	if !ok || len(tup) != 2 {
+		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
+	}
+	id, ok := tup[0].(int64)
+	if !ok {
+		return 0, nil, fmt.Errorf("%v frame: stream id %v is not an int", t, tup[0])
+	}
+	return id, own(tup[1]), nil
+}
+
+// own copies a decoded value out of the read buffer it aliases, with dicts
+// of str keys as Message (nested ones as map[string]any).
+func own(v any) any {
+	switch v := v.(type) {
+	case []byte:
+		return append([]byte(nil), v...)
+	case marshal.Tuple:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = own(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = own(x)
+		}
+		return out
+	case map[any]any:
+		out := make(Message, len(v))
+		for k, x := range v {
+			ks, _ := k.(string)
+			out[ks] = own(x)
+		}
+		return out
+	}
+	return v
+}
+
+// watch kills a worker whose event loop is stuck: streams are open and it
+// has sent no frame for the timeout (blocking code on the loop). Its
+// Python stacks go to the log first.
+func (m *Mux) watch() {
+	t := time.NewTicker(max(m.timeout/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-m.dead:
+			return
+		case now := <-t.C:
+			m.mu.Lock()
+			open, since := len(m.streams), m.busySince
+			m.mu.Unlock()
+			last := time.Unix(0, m.last.Load())
+			if last.After(since) {
+				since = last
+			}
+			if open == 0 || now.Sub(since) < m.timeout {
+				continue
+			}
+			m.timedOut.Store(true)
+			m.proc.log.Error("worker's event loop sent nothing while streams were open: killing it",
+				"worker", m.proc.ID, "pid", m.proc.PID(), "timeout", m.timeout, "streams", open)
+			m.proc.DumpStacks(time.Second)
+			m.proc.Kill()
+			return
+		}
+	}
+}
+
+// A LostError ends the streams of a worker that died, was killed for a
+// stuck loop (TimedOut), or broke the protocol.
+type LostError struct {
+	Proc     *Process
+	TimedOut bool
+	Err      error // what the channel's reader saw
+}
+
+func (e *LostError) Error() string {
+	what := "ended"
+	if e.TimedOut {
+		what = "was killed: its event loop was stuck"
+	}
+	return fmt.Sprintf("%v %s (%s): %v", e.Proc, what, e.Proc.Exit(), e.Err)
+}
+
+func (e *LostError) Unwrap() error { return e.Err }
+
+// An AppError is an app's coroutine that raised: Traceback is Python's.
+type AppError struct{ Traceback string }
+
+func (e *AppError) Error() string { return "the app raised:\n" + e.Traceback }

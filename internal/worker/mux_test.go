@@ -1,0 +1,225 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+	"github.com/gowsgi/gowsgi/internal/marshal"
+)
+
+// fakeASGI is the worker's end of a Mux's channel, played by the test: it
+// reads Go's frames and writes what a worker would.
+type fakeASGI struct {
+	t *testing.T
+	f *os.File
+	r *frame.Reader
+	p *Process
+	m *Mux
+}
+
+func newFakeASGI(t *testing.T) *fakeASGI {
+	t.Helper()
+	p := newProcess(Config{ID: 7, Logger: slog.New(slog.DiscardHandler), Interface: "asgi"}, "worker")
+	c, theirs, err := socketPair(p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Conns = []*Conn{c}
+	fw := &fakeASGI{t: t, f: theirs, r: frame.NewReader(theirs, 1<<16), p: p}
+	p.run = fakeRunner{p}
+	fw.m = newMux(p, c, 0)
+	t.Cleanup(func() { fw.exit() })
+	return fw
+}
+
+// exit is the worker ending: its end closes, then the process is gone.
+func (fw *fakeASGI) exit() {
+	fw.p.exited("exit status 0")
+	fw.f.Close()
+	<-fw.m.dead
+}
+
+// next reads Go's next frame: its type, stream and value.
+func (fw *fakeASGI) next() (frame.Type, int64, any) {
+	fw.t.Helper()
+	typ, n, err := fw.r.Next()
+	if err != nil {
+		fw.t.Fatalf("reading Go's frame: %v", err)
+	}
+	meta, err := fw.r.Meta(typ, n)
+	if err != nil {
+		fw.t.Fatal(err)
+	}
+	id, v, err := decodeFrame(typ, meta)
+	if err != nil {
+		fw.t.Fatal(err)
+	}
+	return typ, id, v
+}
+
+func (fw *fakeASGI) send(typ frame.Type, id int64, v any) {
+	fw.t.Helper()
+	b, err := appendFrame(nil, typ, id, v)
+	if err != nil {
+		fw.t.Fatal(err)
+	}
+	if _, err := fw.f.Write(b); err != nil {
+		fw.t.Fatal(err)
+	}
+}
+
+// fakeRunner is the fake worker's process: a kill ends it.
+type fakeRunner struct{ p *Process }
+
+func (r fakeRunner) pid() int { return 0 }
+
+func (r fakeRunner) signal(sig os.Signal) error {
+	if sig == syscall.SIGKILL {
+		go r.p.exited("signal: killed")
+	}
+	return nil
+}
+
+func body(n int, more bool) map[string]any {
+	return map[string]any{"type": "http.response.body", "body": bytes.Repeat([]byte("x"), n), "more_body": more}
+}
+
+// TestMuxStream: Open carries the scope and the first message; the app's
+// messages arrive in order, Done ends the stream with its traceback.
+func TestMuxStream(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http", "path": "/é"}, Message{"type": "http.request", "body": []byte("hi")}, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ, id, v := fw.next(); typ != frame.Open || id != s.ID() || v.(Message)["path"] != "/é" {
+		t.Fatalf("first frame %v %d %v, want the Open", typ, id, v)
+	}
+	if typ, _, v := fw.next(); typ != frame.Message || string(v.(Message)["body"].([]byte)) != "hi" {
+		t.Fatalf("second frame %v %v, want the first http.request", typ, v)
+	}
+	fw.send(frame.Message, s.ID(), map[string]any{"type": "http.response.start", "status": 200})
+	fw.send(frame.Message, s.ID(), body(3, false))
+	fw.send(frame.Done, s.ID(), "Traceback: boom")
+	ctx := context.Background()
+	for _, want := range []string{"http.response.start", "http.response.body"} {
+		if msg, err := s.Recv(ctx); err != nil || msg["type"] != want {
+			t.Fatalf("Recv: %v %v, want %s", msg, err, want)
+		}
+	}
+	var ae *AppError
+	if _, err := s.Recv(ctx); !errors.As(err, &ae) || ae.Traceback != "Traceback: boom" {
+		t.Fatalf("Recv at Done: %v, want the traceback", err)
+	}
+	if fw.m.Len() != 0 {
+		t.Errorf("%d streams open after Done", fw.m.Len())
+	}
+}
+
+// TestMuxWindow: Send waits once the worker has a window's worth of
+// payload it has not credited, and goes on after its Credit.
+func TestMuxWindow(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "POST /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next() // Open
+	ctx := context.Background()
+	chunk := Message{"type": "http.request", "body": make([]byte, frame.Window/4), "more_body": true}
+	for range 4 {
+		if err := s.Send(ctx, chunk); err != nil {
+			t.Fatal(err)
+		}
+		fw.next()
+	}
+	// The window is full: a Send waits, and gives up with its context.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Send(done, chunk); !errors.Is(err, context.Canceled) {
+		t.Errorf("a Send past the window: %v, want it to wait", err)
+	}
+	if st := fw.m.Streams(); st[0].Unacked != frame.Window {
+		t.Errorf("%d bytes unacknowledged, want the window, %d", st[0].Unacked, frame.Window)
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- s.Send(ctx, chunk) }()
+	fw.send(frame.Credit, s.ID(), int64(frame.Window/4))
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if typ, _, _ := fw.next(); typ != frame.Message {
+		t.Errorf("after the Credit: %v, want the Message", typ)
+	}
+	fw.send(frame.Done, s.ID(), nil)
+	if _, err := s.Recv(ctx); err != io.EOF {
+		t.Errorf("Recv at Done: %v, want io.EOF", err)
+	}
+	if err := s.Send(ctx, chunk); err != io.EOF {
+		t.Errorf("Send after Done: %v, want io.EOF", err)
+	}
+}
+
+// TestMuxDetach: a detached stream's payload is credited back at once, so
+// that the app is never stuck, and Consumed credits what Go passed on.
+func TestMuxDetach(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	fw.send(frame.Message, s.ID(), body(10, true))
+	if _, err := s.Recv(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Consumed(10)
+	if typ, _, v := fw.next(); typ != frame.Credit || v != int64(10) {
+		t.Fatalf("after Consumed(10): %v %v, want Credit 10", typ, v)
+	}
+	s.Detach()
+	fw.send(frame.Message, s.ID(), body(1000, true))
+	if typ, _, v := fw.next(); typ != frame.Credit || v != int64(1000) {
+		t.Fatalf("after a detached stream's body: %v %v, want Credit 1000", typ, v)
+	}
+}
+
+// TestMuxProtocolError: a frame for a stream that is not open kills the
+// worker and ends its streams with a *LostError.
+func TestMuxProtocolError(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	fw.send(frame.Message, s.ID()+1, body(1, false))
+	_, err = s.Recv(context.Background())
+	var le *LostError
+	var pe *ProtocolError
+	if !errors.As(err, &le) || !errors.As(err, &pe) {
+		t.Fatalf("Recv: %v, want a *LostError from a *ProtocolError", err)
+	}
+	if _, err := fw.m.Open(Message{"type": "http"}, nil, "GET /"); !errors.Is(err, ErrStreamRefused) {
+		t.Errorf("Open on a dead worker: %v, want ErrStreamRefused", err)
+	}
+}
+
+// TestAppendFrameRefuses: a value marshal cannot carry is an error, and
+// nothing is appended.
+func TestAppendFrameRefuses(t *testing.T) {
+	b, err := appendFrame([]byte("keep"), frame.Message, 1, map[string]any{"bad": 1.5})
+	if err == nil || string(b) != "keep" {
+		t.Errorf("appendFrame: %q, %v", b, err)
+	}
+	if _, err := marshal.AppendValue(nil, Message{"ok": true}); err != nil {
+		t.Errorf("a Message: %v", err)
+	}
+}

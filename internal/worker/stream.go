@@ -1,0 +1,235 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gowsgi/gowsgi/internal/frame"
+)
+
+// A Message is an ASGI message dict (or a scope): str keys, values as
+// marshal.AppendValue takes them. Decoded from the worker, str is string,
+// bytes []byte, int int64, lists and pairs []any.
+type Message map[string]any
+
+// payloadLen is what a message counts against its stream's window: the
+// bytes of its body or bytes, the code points of its text (Python's len,
+// which the worker counts too).
+func payloadLen(m Message) int {
+	n := 0
+	for _, k := range [...]string{"body", "bytes", "text"} {
+		switch v := m[k].(type) {
+		case []byte:
+			n += len(v)
+		case string:
+			n += utf8.RuneCountInString(v)
+		}
+	}
+	return n
+}
+
+// errEnded is the end of a stream whose app returned.
+var errEnded = io.EOF
+
+// A Stream is one ASGI connection scope on a worker: Send gives the app's
+// receive() its messages, Recv returns what the app sent, Consumed credits
+// the worker for payload bytes Go has passed on.
+type Stream struct {
+	m     *Mux
+	id    int64
+	what  string
+	since time.Time
+
+	mu       sync.Mutex
+	q        []Message
+	qBytes   int
+	end      error // once the stream ended: errEnded, an *AppError or a *LostError
+	detached bool  // its handler is gone: messages are dropped and credited
+	sent     int64 // payload bytes sent to the worker
+	credited int64 // of which the worker has consumed
+
+	ready  chan struct{} // a message or the end is queued
+	space  chan struct{} // the queue has room again
+	credit chan struct{} // the worker credited bytes
+	done   chan struct{} // closed at the end
+}
+
+// ID is the stream's id on its channel.
+func (s *Stream) ID() int64 { return s.id }
+
+// Proc is the worker the stream runs on.
+func (s *Stream) Proc() *Process { return s.m.proc }
+
+// Done is closed once the app's coroutine has ended (or its worker).
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Err is why the stream ended: io.EOF if the app returned, an *AppError
+// if it raised, a *LostError if its worker went; nil until Done is closed.
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.end
+}
+
+func notify(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// push queues a message of the worker's; the reader calls it.
+func (s *Stream) push(msg Message) error {
+	n := payloadLen(msg)
+	for {
+		s.mu.Lock()
+		if s.detached || s.end != nil {
+			s.mu.Unlock()
+			s.Consumed(n) // nobody will: the app must not wait for it
+			return nil
+		}
+		if len(s.q) < maxQueued || n > 0 {
+			if s.qBytes+n > frame.Window+frame.MaxMeta {
+				s.mu.Unlock()
+				return fmt.Errorf("stream %d: %d payload bytes sent past its window", s.id, s.qBytes+n)
+			}
+			s.q = append(s.q, msg)
+			s.qBytes += n
+			s.mu.Unlock()
+			notify(s.ready)
+			return nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.space:
+		case <-s.done:
+		}
+	}
+}
+
+// finish ends the stream with err, after the messages queued.
+func (s *Stream) finish(err error) {
+	s.mu.Lock()
+	first, detached := s.end == nil, s.detached
+	if first {
+		s.end = err
+		close(s.done)
+	}
+	s.mu.Unlock()
+	notify(s.ready)
+	var ae *AppError
+	if first && detached && errors.As(err, &ae) {
+		// Nobody reads the stream any more: its response was complete (a
+		// background task raised, say), or the client had left.
+		s.m.proc.log.Error("the app raised after its response", "worker", s.m.proc.ID, "pid", s.m.proc.PID(),
+			"stream", s.id, "request", s.what, "traceback", ae.Traceback)
+	}
+}
+
+func (s *Stream) addCredit(n int64) {
+	s.mu.Lock()
+	s.credited += n
+	s.mu.Unlock()
+	notify(s.credit)
+}
+
+// Recv returns the next message the app sent. Once the queue is drained
+// and the stream has ended it returns Err's error (io.EOF: the app
+// returned); ctx's error if ctx is done first.
+func (s *Stream) Recv(ctx context.Context) (Message, error) {
+	for {
+		s.mu.Lock()
+		if len(s.q) > 0 {
+			msg := s.q[0]
+			s.q[0] = nil
+			s.q = s.q[1:]
+			s.qBytes -= payloadLen(msg)
+			s.mu.Unlock()
+			notify(s.space)
+			return msg, nil
+		}
+		end := s.end
+		s.mu.Unlock()
+		if end != nil {
+			return nil, end
+		}
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Send sends msg to the app's receive(), waiting while the stream's
+// window is full (its payload would pass what the worker has credited by
+// more than frame.Window). It fails once the stream has ended (with Err's
+// error) or ctx is done.
+func (s *Stream) Send(ctx context.Context, msg Message) error {
+	n := int64(payloadLen(msg))
+	for {
+		s.mu.Lock()
+		end, unacked := s.end, s.sent-s.credited
+		fits := end == nil && (unacked == 0 || unacked+n <= frame.Window)
+		if fits {
+			s.sent += n
+		}
+		s.mu.Unlock()
+		if end != nil {
+			return end
+		}
+		if fits {
+			break
+		}
+		select {
+		case <-s.credit:
+		case <-s.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	b, err := appendFrame(nil, frame.Message, s.id, map[string]any(msg))
+	if err != nil {
+		return err
+	}
+	if err := s.m.write(b); err != nil {
+		return fmt.Errorf("worker: sending to stream %d: %w", s.id, err)
+	}
+	return nil
+}
+
+// Consumed credits the worker for n payload bytes of the app's that Go has
+// passed on (written to the client), so that its send() may go on.
+func (s *Stream) Consumed(n int) {
+	if n <= 0 {
+		return
+	}
+	b, err := appendFrame(nil, frame.Credit, s.id, int64(n))
+	if err == nil {
+		s.m.write(b) // a gone worker: its reader ends the stream
+	}
+}
+
+// Detach says that Go is done with the stream (its response is complete,
+// or the client left): what the app sends from now on is dropped, its
+// payload credited, until its Done frees the stream.
+func (s *Stream) Detach() {
+	s.mu.Lock()
+	s.detached = true
+	n := s.qBytes
+	s.q, s.qBytes = nil, 0
+	s.mu.Unlock()
+	notify(s.space)
+	s.Consumed(n)
+}
+
+// IsLost reports whether err ends a stream because its worker went.
+func IsLost(err error) bool {
+	var le *LostError
+	return errors.As(err, &le)
+}
