@@ -32,6 +32,19 @@ _KINDS = {"http": HTTPStream, "websocket": WebSocketStream}
 _DONE_OVERHEAD = 64
 
 
+def from_disconnect(exc):
+    """Whether exc is the ClientDisconnected a send() raised, or an
+    exception raised while handling it (Starlette turns it into its own
+    ClientDisconnect): the client's leaving, not the app's error."""
+    seen = 0
+    while exc is not None and seen < 16:
+        if isinstance(exc, ClientDisconnected):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 class ProtocolError(Exception):
     """Go sent what the protocol does not allow."""
 
@@ -162,15 +175,14 @@ class Mux:
         tb = None
         try:
             await self.app(stream.scope, stream.receive, stream.send)
-        except ClientDisconnected:
-            if not stream.disconnected:
+        except BaseException as e:
+            if not (stream.disconnected and from_disconnect(e)):
                 tb = traceback.format_exc()
-        except BaseException:
-            tb = traceback.format_exc()
         self._done(stream, tb)
 
     def _done(self, stream, tb):
         del self.streams[stream.id]
+        stream.ended()  # a task the app left waiting in receive() is told
         if tb is not None:
             tb = fit_text(tb, self.max_meta - _DONE_OVERHEAD).decode(
                 "utf-8", "ignore")

@@ -8,9 +8,8 @@ in, so that Go reads one form only.
 
 Flow control, per stream and direction, counts payload bytes (a body, the
 bytes of a WebSocket message; a text counts its code points, len(str), as
-Go does): receive() credits Go with
-each payload it hands the app, and send() waits while Go has not credited
-WINDOW bytes of what was sent.
+Go does): receive() credits Go with each payload it hands the app, and
+send() waits while Go has not credited WINDOW bytes of what was sent.
 """
 
 from collections import deque
@@ -40,16 +39,18 @@ class Stream:
     both ways, and the frames out (through the Mux)."""
 
     __slots__ = ("mux", "id", "scope", "queue", "waiters", "unacked",
-                 "credit_waiter", "disconnected", "farewell", "state")
+                 "credit_waiters", "disconnected", "farewell", "state")
 
     def __init__(self, mux, sid, scope):
         self.mux = mux
         self.id = sid
         self.scope = scope
-        self.queue = deque()
+        # Most often a message or two: a list, as an empty deque costs 600
+        # bytes more per stream; a deque once it holds more (deliver).
+        self.queue = []
         self.waiters = []
         self.unacked = 0  # payload bytes sent to Go and not yet credited
-        self.credit_waiter = None
+        self.credit_waiters = []
         self.disconnected = False
         # What receive() returns once the stream is over and nothing is
         # queued: Go's disconnect message, or one made when the app ended.
@@ -63,7 +64,13 @@ class Stream:
             self.disconnected = True
             self.farewell = message
             self._credited()
-        self.queue.append(message)
+        queue = self.queue
+        queue.append(message)
+        if len(queue) > 8 and type(queue) is list:
+            # A client faster than its app (the window counts bytes, so
+            # tiny messages can be many): taking each from the front of a
+            # deque costs O(1), of a list O(n).
+            self.queue = deque(queue)
         self._wake()
 
     def credit(self, n):
@@ -72,25 +79,17 @@ class Stream:
             self._credited()
 
     def _credited(self):
-        w = self.credit_waiter
-        if w is not None:
-            self.credit_waiter = None
-            if not w.done():
-                w.set_result(None)
+        if self.credit_waiters:
+            self.credit_waiters = wake(self.credit_waiters)
 
     def _wake(self):
-        waiters = self.waiters
-        if waiters:
-            self.waiters = []
-            for w in waiters:
-                if not w.done():
-                    w.set_result(None)
+        if self.waiters:
+            self.waiters = wake(self.waiters)
 
     # To the app.
 
     async def receive(self):
-        queue = self.queue
-        while not queue:
+        while not self.queue:  # read again each time: deliver may swap it
             if self.farewell is not None:
                 return self.farewell
             # One future per waiting task: two tasks may wait at once
@@ -99,7 +98,9 @@ class Stream:
             w = self.mux.loop.create_future()
             self.waiters.append(w)
             await w
-        message = queue.popleft()
+        queue = self.queue
+        message = queue[0]
+        del queue[0]  # a list's or a deque's front
         n = self.inbound_size(message)
         if n:
             self.mux.credit(self.id, n)
@@ -115,8 +116,9 @@ class Stream:
             self.unacked += n
             while (self.unacked >= WINDOW and not self.disconnected
                    and not mux.eof):
+                # A list, as for receive(): two tasks may send at once.
                 w = mux.loop.create_future()
-                self.credit_waiter = w
+                self.credit_waiters.append(w)
                 await w
         if mux.paused:
             await mux.drain()
@@ -153,6 +155,15 @@ class Stream:
         if self.farewell is None:
             self.farewell = self.final_message()
         self._wake()
+
+
+def wake(waiters):
+    """Wake each future of waiters that is still waited for; return the
+    new, empty list."""
+    for w in waiters:
+        if not w.done():
+            w.set_result(None)
+    return []
 
 
 # HTTP stream states: STARTED until the first body, STREAMING after it
@@ -295,6 +306,11 @@ class WebSocketStream(Stream):
         elif kind == "websocket.accept" and state == CONNECTING:
             subprotocol = get_str(message, "subprotocol", kind)
             headers = get_headers(message, kind)
+            for name, _ in headers:
+                if name.lower() == b"sec-websocket-protocol":
+                    raise ValueError("websocket.accept 'headers' must not set "
+                                     "Sec-WebSocket-Protocol: use the "
+                                     "'subprotocol' key")
             await self._push({"type": kind, "subprotocol": subprotocol,
                               "headers": headers}, 0, True, CONNECTED)
         elif kind == "websocket.http.response.start" and state == CONNECTING:
