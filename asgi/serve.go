@@ -119,7 +119,11 @@ func (rs *responder) pumpBody() {
 	limit := rs.c.cfg.MaxRequestBody
 	var total int64
 	for {
-		buf := make([]byte, bodyChunk) // the message owns it until it is written
+		size := int64(bodyChunk)
+		if left := rs.r.ContentLength - total; rs.r.ContentLength > 0 && left < size {
+			size = max(left, 1) // a small body takes a small buffer; 1: to read its EOF
+		}
+		buf := make([]byte, size) // the message owns it until it is written
 		n, err := io.ReadAtLeast(rs.r.Body, buf, 1)
 		total += int64(n)
 		if limit > 0 && total > limit {
