@@ -48,7 +48,7 @@ func startOps(o *serveOptions, c container, log *slog.Logger, stdout io.Writer) 
 		op.accessLog = file
 		op.closers = append(op.closers, file)
 	}
-	op.alog = accesslog.Config{Format: format, Output: out}
+	op.alog = accesslog.Config{Format: format, Template: o.accessLogTemplate(), Output: out}
 	if o.admin != "" {
 		m := admin.NewMetrics()
 		op.alog.Observe = func(r *accesslog.Record) { m.Observe(r.Method, r.Status, r.Duration) }
