@@ -66,6 +66,7 @@ type serveOptions struct {
 	asgiOptions       // --interface and the ASGI flags (interface.go)
 
 	gunicornOptions // gunicorn.go
+	edgeOptions     // --proxy-protocol, --ca-certs (edge.go)
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -151,6 +152,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		}
 	}
 	addGunicornFlags(fs, o)
+	addEdgeFlags(fs, o)
 	fs.Usage = func() {} // serve prints usage itself, to stdout for -h
 	return fs
 }

@@ -13,6 +13,7 @@ send() waits while Go has not credited WINDOW bytes of what was sent.
 """
 
 from collections import deque
+from types import coroutine
 
 WINDOW = 256 * 1024
 # A body the app sends whole is cut into frames of at most this many
@@ -106,12 +107,18 @@ class Stream:
             self.mux.credit(self.id, n)
         return message
 
-    async def _push(self, message, n, flush, state):
+    async def _push(self, message, n, state, written=False):
         """Send message (n payload bytes) to Go, enter state, then wait as
-        flow control says.  Nothing changes if the frame cannot be sent."""
+        flow control says, and if written until the frame is written.
+        Nothing changes if the frame cannot be sent."""
         mux = self.mux
-        mux.message(self.id, message, flush)
+        mux.message(self.id, message)
         self.state = state
+        if written:
+            # The Mux writes what the loop's ready callbacks sent at the
+            # end of their round (call_soon, scheduled before this task's
+            # next step): yielding once has it written.
+            await sleep0()
         if n:
             self.unacked += n
             while (self.unacked >= WINDOW and not self.disconnected
@@ -130,7 +137,7 @@ class Stream:
         n = len(body)
         if n <= PIECE:
             await self._push({"type": kind, "body": body, "more_body": more},
-                             n, True, state)
+                             n, state, more)
             return
         view = memoryview(body)
         for start in range(0, n, PIECE):
@@ -140,7 +147,8 @@ class Stream:
             piece = view[start:start + PIECE]
             await self._push({"type": kind, "body": piece,
                               "more_body": more or not last},
-                             len(piece), True, state if last else during)
+                             len(piece), state if last else during,
+                             more or not last)
 
     def input_ended(self):
         """Go will send nothing more (a graceful stop): no Credit can come,
@@ -155,6 +163,12 @@ class Stream:
         if self.farewell is None:
             self.farewell = self.final_message()
         self._wake()
+
+
+@coroutine
+def sleep0():
+    """Yield to the loop once: asyncio.sleep(0) without its checks."""
+    yield
 
 
 def wake(waiters):
@@ -206,7 +220,7 @@ class HTTPStream(Stream):
         elif kind == "http.response.pathsend" and state == STARTED:
             path = get_str(message, "path", kind, required=True)
             end = self._after_body()
-            await self._push({"type": kind, "path": path}, 0, True, end)
+            await self._push({"type": kind, "path": path}, 0, end)
             if end == COMPLETE:
                 self.ended()
         elif kind == "http.response.trailers" and state == TRAILING:
@@ -214,7 +228,7 @@ class HTTPStream(Stream):
             more = get_bool(message, "more_trailers", kind)
             await self._push({"type": kind, "headers": headers,
                               "more_trailers": more},
-                             0, True, TRAILING if more else COMPLETE)
+                             0, TRAILING if more else COMPLETE)
             if not more:
                 self.ended()
         else:
@@ -231,9 +245,8 @@ class HTTPStream(Stream):
                 "does not allow them (scope['extensions'] has no "
                 "'http.response.trailers')")
         self.trailers = trailers
-        # Not flushed: a body always follows, and goes with it.
         await self._push({"type": kind, "status": status, "headers": headers,
-                          "trailers": trailers}, 0, False, STARTED)
+                          "trailers": trailers}, 0, STARTED)
 
     def _after_body(self):
         return TRAILING if self.trailers else COMPLETE
@@ -301,7 +314,7 @@ class WebSocketStream(Stream):
             reason = get_str(message, "reason", kind) or ""
             self.close_code = code
             await self._push({"type": kind, "code": code, "reason": reason},
-                             0, True, CLOSED)
+                             0, CLOSED)
             self.ended()
         elif kind == "websocket.accept" and state == CONNECTING:
             subprotocol = get_str(message, "subprotocol", kind)
@@ -312,7 +325,7 @@ class WebSocketStream(Stream):
                                      "Sec-WebSocket-Protocol: use the "
                                      "'subprotocol' key")
             await self._push({"type": kind, "subprotocol": subprotocol,
-                              "headers": headers}, 0, True, CONNECTED)
+                              "headers": headers}, 0, CONNECTED)
         elif kind == "websocket.http.response.start" and state == CONNECTING:
             if "websocket.http.response" not in (
                     self.scope.get("extensions") or ()):
@@ -322,7 +335,7 @@ class WebSocketStream(Stream):
             status = get_status(message, kind)
             headers = get_headers(message, kind)
             await self._push({"type": kind, "status": status,
-                              "headers": headers}, 0, False, DENYING)
+                              "headers": headers}, 0, DENYING)
         elif kind == "websocket.http.response.body" and state == DENYING:
             body = get_bytes(message, "body", kind)
             more = get_bool(message, "more_body", kind)
@@ -343,13 +356,13 @@ class WebSocketStream(Stream):
                                 "both" if data is not None else "neither"))
         if data is not None:
             data = as_bytes(data, "bytes", kind)
-            await self._push({"type": kind, "bytes": data}, len(data), True,
+            await self._push({"type": kind, "bytes": data}, len(data),
                              CONNECTED)
         else:
             if type(text) is not str:
                 text = as_str(text, "text", kind)
             await self._push({"type": kind, "text": text}, text_size(text),
-                             True, CONNECTED)
+                             CONNECTED)
 
 
 def ws_out_of_order(kind, state):
