@@ -61,7 +61,11 @@ func (c *conn) finish(life context.Context, then func(context.Context) error) er
 	if c.opts.Done == nil {
 		return then(life)
 	}
-	go func() { c.opts.Done(then(life)) }()
+	go func() {
+		if err := then(life); err != errPolling {
+			c.opts.Done(err)
+		}
+	}()
 	return nil
 }
 
@@ -80,6 +84,18 @@ type conn struct {
 	opts Options
 	log  *slog.Logger
 	ws   *websocket.Conn
+
+	wsCtx    context.Context // for the socket's reads and writes, never done
+	cancel   context.CancelFunc
+	readDone chan struct{} // closed when the reader has returned
+	stopPing func()
+	stopStop func() bool
+
+	// The app's side: its one goroutine at a time (run's, or poll's) owns
+	// these.
+	uncredited int   // payload written but not yet credited (credit)
+	failed     error // the app sent a bad message
+	broken     bool  // a write to the client failed
 
 	closeSent atomic.Pointer[websocket.CloseError] // the app's close, once sent
 	received  atomic.Int64                         // client messages read, for the pinger
@@ -106,7 +122,7 @@ func (c *conn) handshake(ctx context.Context) (then func(context.Context) error)
 	case "websocket.http.response.start":
 		return c.deny(ctx, msg)
 	}
-	c.s.Consumed(PayloadLen(msg))
+	c.credit(PayloadLen(msg))
 	err = badMessage(msg, "not allowed before the handshake is answered (websocket.accept, websocket.close or websocket.http.response.start)")
 	return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 }
@@ -179,7 +195,7 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		}
 		var body []byte
 		if body, more, err = bodyArgs(msg); err != nil {
-			c.s.Consumed(PayloadLen(msg))
+			c.credit(PayloadLen(msg))
 			if !started {
 				return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 			}
@@ -193,7 +209,7 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		if werr == nil {
 			werr = rc.Flush()
 		}
-		c.s.Consumed(PayloadLen(msg))
+		c.credit(PayloadLen(msg))
 		if werr != nil {
 			more = false // the client is gone: the app hears of it below
 		}
@@ -252,7 +268,26 @@ func (c *conn) drain(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.s.Consumed(PayloadLen(msg))
+		c.credit(PayloadLen(msg))
+	}
+}
+
+// creditBatch is how many payload bytes Go lets pass before it credits
+// them: a quarter of the stream's 256 KiB window, so that a Credit frame
+// (a write on the channel, a frame for the worker to read) comes once per
+// many small messages, and the app's send() never waits for one (it waits
+// only with a whole window unacknowledged, of which at most creditBatch-1
+// bytes can be Go's to credit).
+const creditBatch = 64 << 10
+
+// credit counts n more payload bytes of the app's as passed on, and
+// credits them once they add up to creditBatch. The goroutine that
+// receives the app's messages calls it.
+func (c *conn) credit(n int) {
+	c.uncredited += n
+	if c.uncredited >= creditBatch {
+		c.s.Consumed(c.uncredited)
+		c.uncredited = 0
 	}
 }
 

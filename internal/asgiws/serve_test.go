@@ -186,12 +186,11 @@ func TestServeAccepted(t *testing.T) {
 			},
 		},
 	}
-	modes(t, func(t *testing.T, mode Options) {
+	modes(t, func(t *testing.T, m mode) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				opts := tt.opts
-				opts.Done = mode.Done
-				srv, results := newServer(t, opts, tt.app)
+				srv, results := m.server(t, opts, tt.app)
 				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
 				if err != nil {
 					t.Fatalf("Dial: %v (response %v)", err, resp)
@@ -354,10 +353,10 @@ func TestServeHandshake(t *testing.T) {
 			wantErr:    ErrBadMessage,
 		},
 	}
-	modes(t, func(t *testing.T, mode Options) {
+	modes(t, func(t *testing.T, m mode) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				srv, results := newServer(t, Options{Compression: true, Done: mode.Done}, tt.app)
+				srv, results := m.server(t, Options{Compression: true}, tt.app)
 				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), tt.dial)
 				if resp == nil {
 					t.Fatalf("Dial: no response: %v", err)
@@ -473,12 +472,12 @@ func TestServeDenialCut(t *testing.T) {
 // TestServeStop: Options.Stop closes an idle socket with 1012 and tells the
 // app, which then ends.
 func TestServeStop(t *testing.T) {
-	modes(t, func(t *testing.T, opts Options) {
+	modes(t, func(t *testing.T, m mode) {
 		stop, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		opts.Stop = stop
+		opts := Options{Stop: stop}
 		accepted := make(chan struct{})
-		srv, results := newServer(t, opts, func(a app) {
+		srv, results := m.server(t, opts, func(a app) {
 			a.expect(Message{"type": "websocket.connect"})
 			a.send(accept)
 			close(accepted)
@@ -491,6 +490,47 @@ func TestServeStop(t *testing.T) {
 		<-accepted
 		cancel()
 		expectClose(websocket.StatusServiceRestart, "server restart")(t, c)
+		if res := result(t, results); res.err != nil {
+			t.Errorf("Serve returned %v", res.err)
+		}
+	})
+}
+
+// TestCreditBatched: an app that sends 2 MiB in 1 KiB messages, through a
+// window of 256 KiB, is credited in batches, never left waiting.
+func TestCreditBatched(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		const total, size = 2 << 20, 1 << 10
+		credits := make(chan int64, 1)
+		srv, results := m.server(t, Options{}, func(a app) {
+			a.expect(Message{"type": "websocket.connect"})
+			a.send(accept)
+			chunk := []byte(strings.Repeat("x", size))
+			for range total / size {
+				a.send(Message{"type": "websocket.send", "bytes": chunk})
+			}
+			a.send(Message{"type": "websocket.close"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+			credits <- a.s.credits.Load()
+			a.end(io.EOF)
+		})
+		c, _, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+		must(t, err)
+		defer c.CloseNow()
+		got := 0
+		for {
+			_, p, err := c.Read(testContext(t))
+			if err != nil {
+				break
+			}
+			got += len(p)
+		}
+		if got != total {
+			t.Errorf("client read %d bytes, want %d", got, total)
+		}
+		if n := <-credits; n > total/creditBatch {
+			t.Errorf("%d Consumed calls for %d bytes, want at most %d", n, total, total/creditBatch)
+		}
 		if res := result(t, results); res.err != nil {
 			t.Errorf("Serve returned %v", res.err)
 		}
