@@ -159,9 +159,9 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 
 const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 
-Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
-app:create_app()) from a pool of Python worker processes. Flags may come before or
-after it.
+Serve the WSGI or ASGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
+app:create_app(); --interface) from a pool of Python worker processes. Flags may come
+before or after it.
 
 Signals:
   SIGTERM, SIGINT   stop gracefully: /readyz of --admin fails at once, the server
