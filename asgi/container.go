@@ -62,20 +62,20 @@ func NewContainer(cfg Config) (*Container, error) {
 			Dir:        cfg.Dir,
 			PythonPath: cfg.PythonPath,
 			Env:        cfg.WorkerEnv(),
+			Hooks:      cfg.Hooks,
 			Interface:  "asgi",
 			Timeout:    max(cfg.Timeout, 0),
 		},
+		Exited:        workerExited(cfg.WorkerExited),
 		Preload:       cfg.Preload,
 		ReloadTimeout: max(cfg.ReloadTimeout, 0),
-		Exited:        workerExited(cfg.WorkerExited),
 		Logger:        cfg.Logger,
 	})
 	return c, nil
 }
 
 // workerExited adapts Config.WorkerExited (gunicorn's child_exit) to the
-// pool's callback; an ASGI worker runs none of Config.Hooks' worker hooks,
-// but the server's hooks see its exit as a WSGI worker's.
+// pool's callback, nil if none.
 func workerExited(f func(wsgi.WorkerExit)) func(*worker.Process, string) {
 	if f == nil {
 		return nil

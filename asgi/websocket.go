@@ -25,7 +25,7 @@ func (c *Container) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := asgiws.Options{
-		MaxMessage:  c.cfg.MaxWebSocketMessage,
+		MaxMessage:  c.cfg.maxMessage(),
 		Compression: c.cfg.WebSocketCompression,
 		Logger:      c.log,
 		Stop:        c.stopping,

@@ -49,6 +49,13 @@ func TestWebSocketChat(t *testing.T) {
 	}
 	expect(t, ctx, b, websocket.MessageText, big)
 	expect(t, ctx, a, websocket.MessageText, big)
+	// Past what a message may carry: 1009, not a broken stream.
+	if err := a.Write(ctx, websocket.MessageBinary, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Read(ctx); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Errorf("a 1 MiB message: %v, want close 1009", err)
+	}
 	// The app closes b with its code and reason.
 	b.Write(ctx, websocket.MessageText, []byte("bye"))
 	_, _, err := b.Read(ctx)
@@ -56,7 +63,6 @@ func TestWebSocketChat(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 4000 || ce.Reason != "see you" {
 		t.Errorf("b's close: %v, want 4000 see you", err)
 	}
-	a.Close(websocket.StatusNormalClosure, "")
 }
 
 func expect(t *testing.T, ctx context.Context, c *websocket.Conn, typ websocket.MessageType, want string) {

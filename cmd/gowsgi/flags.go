@@ -63,9 +63,10 @@ type serveOptions struct {
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
 	umask             umaskValue
+	asgiOptions       // --interface and the ASGI flags (interface.go)
 
 	gunicornOptions // gunicorn.go
-	asgiOptions     // --interface and the ASGI flags (interface.go)
+	edgeOptions     // --proxy-protocol, --ca-certs (edge.go)
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -151,15 +152,16 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		}
 	}
 	addGunicornFlags(fs, o)
+	addEdgeFlags(fs, o)
 	fs.Usage = func() {} // serve prints usage itself, to stdout for -h
 	return fs
 }
 
 const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 
-Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
-app:create_app()) from a pool of Python worker processes. Flags may come before or
-after it.
+Serve the WSGI or ASGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
+app:create_app(); --interface) from a pool of Python worker processes. Flags may come
+before or after it.
 
 Signals:
   SIGTERM, SIGINT   stop gracefully: /readyz of --admin fails at once, the server

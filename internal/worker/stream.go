@@ -33,6 +33,11 @@ func payloadLen(m Message) int {
 	return n
 }
 
+// MaxPayload is the largest payload one message may carry either way: a
+// frame is bounded by frame.MaxMeta (the worker's max_meta too), and a
+// WebSocket message, unlike a body, cannot be split.
+const MaxPayload = frame.MaxMeta - 4<<10
+
 // errEnded is the end of a stream whose app returned.
 var errEnded = io.EOF
 

@@ -35,10 +35,10 @@ def main(argv):
     setup(spec, pythonpath)
     if interface == "asgi":
         chan = open_channel(FIRST_FD, int(max_meta))
+        worker_hooks = hooks_or_exit(config, chan)
+        worker_hooks.started(int(age), os.getppid())
         app = load_or_exit(spec, chan, interface)
-        # Here, not at the top: a WSGI worker need not import asyncio.
-        from . import asgi
-        asgi.serve(app, chan, ready_info(app))
+        serve_asgi(app, chan, worker_hooks)
         return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
@@ -54,6 +54,19 @@ def serve_app(app, channels, worker_hooks):
     channels[0].send_meta(READY, ready_info(app, worker_hooks))
     try:
         serve_all(app, channels, worker_hooks.runner(app))
+    finally:
+        worker_hooks.exiting()
+
+
+def serve_asgi(app, chan, worker_hooks):
+    """Serve an ASGI app on its one channel, with the worker hooks of
+    gunicorn's that apply to it (post_worker_init, worker_exit; the
+    per-request ones are WSGI's)."""
+    # Here, not at the top: a WSGI worker need not import asyncio.
+    from . import asgi
+    worker_hooks.ready()
+    try:
+        asgi.serve(app, chan, ready_info(app, worker_hooks))
     finally:
         worker_hooks.exiting()
 
