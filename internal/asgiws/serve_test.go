@@ -48,6 +48,16 @@ func TestServeAccepted(t *testing.T) {
 			},
 		},
 		{
+			name: "the client closes without a code: 1005",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1005, "reason": ""})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) { c.Close(websocket.StatusNoStatusRcvd, "") },
+		},
+		{
 			name: "the app closes with a code and reason, then hears the disconnect",
 			app: func(a app) {
 				a.expect(Message{"type": "websocket.connect"})
