@@ -71,7 +71,9 @@ func newContainer(o *serveOptions, cfg wsgi.Config) (container, error) {
 		return w, err
 	}
 	acfg := cfg
-	if acfg.Threads > 1 && o.iface == "asgi" {
+	// Only a --threads the user chose is worth a warning: the default, 4,
+	// is WSGI's (a user who passes --threads 4 to an ASGI app is not told).
+	if acfg.Threads > 1 && acfg.Threads != defaultThreads && o.iface == "asgi" {
 		cfg.Logger.Warn("--threads does not apply to an ASGI app: each worker runs one event loop (see --max-streams)", "threads", cfg.Threads)
 	}
 	acfg.Threads = 0

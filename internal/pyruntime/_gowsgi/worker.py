@@ -27,6 +27,8 @@ FIRST_FD = 3
 # Distinct exit status for "the application failed to import", so that the
 # supervisor stops instead of restarting the worker in a loop.
 LOAD_ERROR_STATUS = 4
+# The runtime failed in a thread (serve): EX_SOFTWARE.
+RUNTIME_ERROR_STATUS = 70
 
 
 def main(argv):
@@ -189,3 +191,12 @@ def serve(chan, app, base, run=run):
                     run(app, environ, chan)
     except (EOFError, ConnectionError):
         pass
+    except BaseException:
+        # The runtime itself failed (say EMFILE opening a spooled body; the
+        # app's errors are its responses'). With this thread gone, its
+        # request would wait for Go's timeout while the other threads serve
+        # on: the worker exits instead, as it does when its only thread
+        # dies, so that Go answers 502 at once and replaces it.
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(RUNTIME_ERROR_STATUS)
