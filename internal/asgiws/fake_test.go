@@ -198,7 +198,7 @@ type served struct {
 // play, run in its own goroutine; results gets each connection's outcome.
 // With opts.Done set (to anything) Serve returns after the handshake and the
 // outcome comes through Done.
-func newServer(t *testing.T, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
+func newServer(t testing.TB, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
 	return mode{done: opts.Done != nil}.server(t, opts, play)
 }
 
@@ -214,7 +214,7 @@ func modes(t *testing.T, f func(t *testing.T, m mode)) {
 }
 
 // server is newServer in mode m (opts.Done is m's).
-func (m mode) server(t *testing.T, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
+func (m mode) server(t testing.TB, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
 	t.Helper()
 	results = make(chan served, 16)
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -45,6 +46,16 @@ func TestServeAccepted(t *testing.T) {
 				expectRead(t, c, websocket.MessageBinary, "\x03\x04")
 				must(t, c.Close(4000, "bye"))
 			},
+		},
+		{
+			name: "the client closes without a code: 1005",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1005, "reason": ""})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) { c.Close(websocket.StatusNoStatusRcvd, "") },
 		},
 		{
 			name: "the app closes with a code and reason, then hears the disconnect",
@@ -531,6 +542,26 @@ func TestCreditBatched(t *testing.T) {
 		if n := <-credits; n > total/creditBatch {
 			t.Errorf("%d Consumed calls for %d bytes, want at most %d", n, total, total/creditBatch)
 		}
+		if res := result(t, results); res.err != nil {
+			t.Errorf("Serve returned %v", res.err)
+		}
+	})
+}
+
+// TestPingUnanswered: a client that answers no ping (a raw connection that
+// never reads) is closed as broken, and the app hears 1006. The interval is
+// short so that the test is; nothing is timed.
+func TestPingUnanswered(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		srv, results := m.server(t, Options{PingInterval: 20 * time.Millisecond}, func(a app) {
+			a.expect(Message{"type": "websocket.connect"})
+			a.send(accept)
+			a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+			a.end(io.EOF)
+		})
+		c, err := openIdle(srv.Listener.Addr().String())
+		must(t, err)
+		defer c.Close()
 		if res := result(t, results); res.err != nil {
 			t.Errorf("Serve returned %v", res.err)
 		}

@@ -288,3 +288,22 @@ func TestASGILoadError(t *testing.T) {
 		})
 	}
 }
+
+// TestASGIPing: Go's ping, Credit(0, 0) (stream 0 is never open), is
+// answered with the same frame from the worker's loop, also while a stream
+// is open and its app waits for the rest of its body: a loop that is alive
+// answers, so Go's stuck-loop watchdog does not take an app that awaits
+// for a stuck one.
+func TestASGIPing(t *testing.T) {
+	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	for _, open := range []bool{false, true} {
+		if open {
+			w.open(1, httpScope("POST", "/echo", ""))
+			w.request(1, "one", true) // the app echoes it and awaits more
+		}
+		w.credit(0, 0)
+		if g := w.next(0); g.typ != frame.Credit || !reflect.DeepEqual(g.val, int64(0)) {
+			t.Errorf("with a stream open %v: answer %v %#v, want Credit 0", open, g.typ, g.val)
+		}
+	}
+}

@@ -149,6 +149,12 @@ class Mux:
                 stream.deliver(message)
         elif kind == CREDIT:
             sid, n = marshal.loads(payload)
+            if sid == 0:
+                # Go's ping (stream 0 is never open): answered from the
+                # loop, so that only a loop that is blocked stays silent
+                # and is taken for stuck.
+                self.credit(0, n)
+                return
             stream = self.streams.get(sid)
             if stream is not None:
                 stream.credit(n)
