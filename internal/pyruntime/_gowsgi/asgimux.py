@@ -158,10 +158,6 @@ class Mux:
             stream = self.streams.get(sid)
             if stream is not None:
                 stream.credit(n)
-            elif sid == 0:
-                # Go's ping of a quiet worker (stream 0 is never open):
-                # answering from the loop shows it is idle, not blocked.
-                self.credit(0, n)
         elif kind == OPEN:
             self._open(*marshal.loads(payload))
         else:
