@@ -136,3 +136,25 @@ func TestDisconnect(t *testing.T) {
 		return body, body == "http.disconnect"
 	})
 }
+
+// TestSlowUpload: a body that takes longer than Timeout to arrive, to an
+// app that answers once it has it whole, is not the app's silence: each
+// chunk that moves on restarts the clock. (The pace is real time: the
+// behaviour is about elapsed time.)
+func TestSlowUpload(t *testing.T) {
+	ts := start(t, "spec:app", func(c *Config) { c.Timeout = time.Second })
+	pr, pw := io.Pipe()
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for i := range 10 {
+			<-tick.C
+			fmt.Fprintf(pw, "%d;", i)
+		}
+		pw.Close()
+	}()
+	resp, body := ts.do(t, httpRequest(t, "POST", ts.srv.URL+"/echo", pr))
+	if resp.StatusCode != 200 || body != "0;1;2;3;4;5;6;7;8;9;" {
+		t.Errorf("a 2.5 s upload with a 1 s Timeout: %d %q", resp.StatusCode, body)
+	}
+}

@@ -3,6 +3,7 @@ package asgi
 import (
 	"fmt"
 
+	"github.com/gowsgi/gowsgi/internal/worker"
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
@@ -33,13 +34,22 @@ type Config struct {
 	MaxStreams int
 
 	// MaxWebSocketMessage is the largest WebSocket message a client may
-	// send; a larger one closes the socket with 1009. 0 means 1 MiB; a
-	// negative value means no limit.
+	// send; a larger one closes the socket with 1009. 0, a negative value
+	// or one past it mean the most a worker's channel carries in one
+	// message: 1 MiB less 4 KiB.
 	MaxWebSocketMessage int64
 
 	// WebSocketCompression negotiates permessage-deflate with clients that
 	// offer it.
 	WebSocketCompression bool
+}
+
+// maxMessage is MaxWebSocketMessage within what a message can carry.
+func (cfg Config) maxMessage() int64 {
+	if m := cfg.MaxWebSocketMessage; m > 0 && m <= worker.MaxPayload {
+		return m
+	}
+	return worker.MaxPayload
 }
 
 // DefaultMaxStreams is MaxStreams' default.

@@ -26,6 +26,11 @@ type Container struct {
 	funnel funnel.Funnel // answers in the app's place
 	gate   gate.Gate     // created, running, draining, closed; requests inside
 	resize sync.Mutex    // one SetWorkers at a time
+
+	// stopping is done once Shutdown begins: open WebSockets are closed
+	// (1012) instead of holding the drain for its whole grace.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // NewContainer checks cfg and returns a Container for it. It finds the
@@ -36,6 +41,7 @@ func NewContainer(cfg Config) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{cfg: cfg, log: cfg.Logger}
+	c.stopping, c.stop = context.WithCancel(context.Background())
 	c.funnel = funnel.Funnel{Log: cfg.Logger, Refusals: lograte.New(cfg.Logger, time.Second),
 		Respond: func(w http.ResponseWriter, r *http.Request, status int, id string, err error) {
 			wsgi.ErrorResponse(cfg.ErrorHandler, w, r, status, id, err)
@@ -56,20 +62,20 @@ func NewContainer(cfg Config) (*Container, error) {
 			Dir:        cfg.Dir,
 			PythonPath: cfg.PythonPath,
 			Env:        cfg.WorkerEnv(),
+			Hooks:      cfg.Hooks,
 			Interface:  "asgi",
 			Timeout:    max(cfg.Timeout, 0),
 		},
+		Exited:        workerExited(cfg.WorkerExited),
 		Preload:       cfg.Preload,
 		ReloadTimeout: max(cfg.ReloadTimeout, 0),
-		Exited:        workerExited(cfg.WorkerExited),
 		Logger:        cfg.Logger,
 	})
 	return c, nil
 }
 
 // workerExited adapts Config.WorkerExited (gunicorn's child_exit) to the
-// pool's callback; an ASGI worker runs none of Config.Hooks' worker hooks,
-// but the server's hooks see its exit as a WSGI worker's.
+// pool's callback, nil if none.
 func workerExited(f func(wsgi.WorkerExit)) func(*worker.Process, string) {
 	if f == nil {
 		return nil
@@ -122,9 +128,11 @@ func (c *Container) Reload(ctx context.Context) error {
 
 // Shutdown stops taking requests (new ones get 503), waits for those in
 // flight to finish, then stops the workers, each running the app's
-// lifespan shutdown. If ctx is done first, the workers are killed and
+// lifespan shutdown. Open WebSockets are closed at once with 1012 "server
+// restart", and waited for until their app has ended. If ctx is done first, the workers are killed and
 // ctx's error is returned.
 func (c *Container) Shutdown(ctx context.Context) error {
+	c.stop()
 	ok, err := c.gate.Drain(ctx)
 	if !ok {
 		return c.Close()

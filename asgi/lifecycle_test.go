@@ -109,3 +109,19 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("worker ended with %q, want exit status 0", w.Exit())
 	}
 }
+
+// TestIdleLoopSurvives: an app that awaits past Timeout gets its request
+// a 504, but its worker's loop, idle and not stuck, answers Go's ping and
+// is kept (with its other streams and lifespan state).
+func TestIdleLoopSurvives(t *testing.T) {
+	ts := start(t, "spec:app", func(c *Config) { c.Timeout = time.Second })
+	w := ts.c.pool.Workers()[0]
+	if resp, _ := ts.get(t, "/sleep?3"); resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("/sleep past Timeout: %d, want 504", resp.StatusCode)
+	}
+	// The app ends its sleep on its own; the worker must still be there.
+	proctest.Eventually(t, 10*time.Second, "the sleeping stream to end", func() bool { return w.Mux.Len() == 0 })
+	if w.State().String() != "ready" || strings.Contains(ts.logs.String(), "event loop sent nothing") {
+		t.Errorf("the idle worker was taken for stuck: state %v\nlog:\n%s", w.State(), ts.logs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/funnel"
@@ -19,12 +20,13 @@ import (
 // responder turns the messages the app sends on one http stream into the
 // HTTP response.
 type responder struct {
-	c      *Container
-	w      http.ResponseWriter
-	r      *http.Request
-	s      *worker.Stream
-	ctx    context.Context // the request's, cancelled with a cause by pumpBody
-	cancel context.CancelCauseFunc
+	c       *Container
+	w       http.ResponseWriter
+	r       *http.Request
+	s       *worker.Stream
+	ctx     context.Context // the request's, cancelled with a cause by pumpBody or the silence
+	cancel  context.CancelCauseFunc
+	silence *silence
 
 	started  bool  // http.response.start is written
 	trailers bool  // the app announced trailers
@@ -54,18 +56,67 @@ func (rs *responder) run() {
 	rs.s.Proc().Served.Add(1)
 }
 
-// recv waits for the app's next message, at most Config.Timeout.
+// recv waits for the app's next message, while the silence clock runs;
+// an error is why the request ended (errSilent, a body's, the stream's).
 func (rs *responder) recv() (worker.Message, error) {
-	if rs.c.cfg.Timeout <= 0 {
-		return rs.s.Recv(rs.ctx)
-	}
-	ctx, cancel := context.WithTimeoutCause(rs.ctx, rs.c.cfg.Timeout, errSilent)
-	defer cancel()
-	msg, err := rs.s.Recv(ctx)
-	if err != nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
+	rs.silence.start()
+	msg, err := rs.s.Recv(rs.ctx)
+	rs.silence.stop()
+	if err != nil && rs.ctx.Err() != nil {
+		err = context.Cause(rs.ctx)
 	}
 	return msg, err
+}
+
+// A silence clock is Config.Timeout for one request: it runs while Go
+// waits for the app, and restarts whenever the app sends or the client's
+// body moves on (an app that answers only once it has a slow upload whole
+// is not silent); past it, fire ends the request with errSilent.
+type silence struct {
+	d       time.Duration // 0: no clock
+	mu      sync.Mutex
+	t       *time.Timer
+	waiting bool
+}
+
+func newSilence(d time.Duration, fire func(error)) *silence {
+	s := &silence{d: d}
+	if d > 0 {
+		s.t = time.AfterFunc(d, func() {
+			s.mu.Lock()
+			waiting := s.waiting
+			s.mu.Unlock()
+			if waiting {
+				fire(errSilent)
+			}
+		})
+		s.t.Stop()
+	}
+	return s
+}
+
+func (s *silence) start() { s.set(true, true) }
+func (s *silence) stop()  { s.set(false, false) }
+
+// touch restarts a running clock: the client's body moved on.
+func (s *silence) touch() { s.set(false, true) }
+
+func (s *silence) set(wait, reset bool) {
+	if s.d <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case wait:
+		s.waiting = true
+		s.t.Reset(s.d)
+	case !reset:
+		s.waiting = false
+		s.t.Stop()
+	case s.waiting:
+		s.t.Reset(s.d)
+	}
 }
 
 // errSilent is an app that sent nothing on a stream for Config.Timeout.

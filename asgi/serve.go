@@ -49,6 +49,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
 	rs.ctx, rs.cancel = context.WithCancelCause(r.Context())
+	rs.silence = newSilence(c.cfg.Timeout, rs.cancel)
 	if first == nil {
 		// Read the body while the response goes out (an app may answer
 		// before it has read it all): net/http's HTTP/1 server allows
@@ -118,7 +119,11 @@ func (rs *responder) pumpBody() {
 	limit := rs.c.cfg.MaxRequestBody
 	var total int64
 	for {
-		buf := make([]byte, bodyChunk) // the message owns it until it is written
+		size := int64(bodyChunk)
+		if left := rs.r.ContentLength - total; rs.r.ContentLength > 0 && left < size {
+			size = max(left, 1) // a small body takes a small buffer; 1: to read its EOF
+		}
+		buf := make([]byte, size) // the message owns it until it is written
 		n, err := io.ReadAtLeast(rs.r.Body, buf, 1)
 		total += int64(n)
 		if limit > 0 && total > limit {
@@ -134,5 +139,6 @@ func (rs *responder) pumpBody() {
 		if serr := rs.s.Send(rs.ctx, msg); serr != nil || last {
 			return
 		}
+		rs.silence.touch()
 	}
 }

@@ -3,6 +3,8 @@ package asgi
 import (
 	"encoding/json"
 	"net/http"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -117,4 +119,47 @@ func TestAppErrors(t *testing.T) {
 		t.Errorf("/raise-after: the response looks complete")
 	}
 	ts.awaitLog(t, "boom after start")
+}
+
+// TestPathPython: the plain-ASGI behaviours under the python3 first on
+// PATH (a pyenv build here, without uvloop: asyncio's loop), not only
+// Debian's.
+func TestPathPython(t *testing.T) {
+	path, err := exec.LookPath("python3")
+	if err != nil || path == python {
+		t.Skipf("no other python3 on PATH (%q, %v)", path, err)
+	}
+	ts := start(t, "spec:app", func(c *Config) { c.Python = path; c.Prefix = "/p" })
+	if info := ts.c.Info(); info.Lifespan != "on" || info.Python == python {
+		t.Errorf("Info %+v: want %s with lifespan", info, path)
+	}
+	req := httpRequest(t, "POST", ts.srv.URL+"/p/echo", strings.NewReader(strings.Repeat("y", 300000)))
+	if resp, body := ts.do(t, req); resp.StatusCode != 200 || len(body) != 300000 {
+		t.Errorf("/p/echo: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if _, body := ts.get(t, "/p/stream"); body != "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n" {
+		t.Errorf("/p/stream: %q", body)
+	}
+	if resp, _ := ts.get(t, "/p/raise"); resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("/p/raise: %d", resp.StatusCode)
+	}
+}
+
+// TestNoBody: HEAD, 204 and 304 responses carry no body, whatever the app
+// sends.
+func TestNoBody(t *testing.T) {
+	ts := start(t, "spec:app", nil)
+	if resp, body := ts.do(t, httpRequest(t, "HEAD", ts.srv.URL+"/stream", nil)); resp.StatusCode != 200 || body != "" {
+		t.Errorf("HEAD /stream: %d %q", resp.StatusCode, body)
+	}
+	for _, code := range []string{"204", "304"} {
+		if resp, body := ts.get(t, "/status?"+code); resp.StatusCode != atoi(code) || body != "" {
+			t.Errorf("/status?%s: %d %q", code, resp.StatusCode, body)
+		}
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

@@ -25,9 +25,10 @@ func (c *Container) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := asgiws.Options{
-		MaxMessage:  c.cfg.MaxWebSocketMessage,
+		MaxMessage:  c.cfg.maxMessage(),
 		Compression: c.cfg.WebSocketCompression,
 		Logger:      c.log,
+		Stop:        c.stopping,
 		Fail: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			var ae *asgiws.AppError
 			attrs := []any{"worker", s.Proc().ID, "stream", s.ID()}
@@ -62,11 +63,27 @@ func (ws wsStream) Send(ctx context.Context, msg asgiws.Message) error {
 
 func (ws wsStream) Recv(ctx context.Context) (asgiws.Message, error) {
 	msg, err := ws.s.Recv(ctx)
+	return asgiws.Message(msg), appError(err)
+}
+
+// TryRecv and Notify make wsStream an asgiws.Poller: an idle socket then
+// holds no goroutine waiting for the app.
+func (ws wsStream) TryRecv() (asgiws.Message, bool, error) {
+	msg, ok, err := ws.s.TryRecv()
+	return asgiws.Message(msg), ok, appError(err)
+}
+
+func (ws wsStream) Notify(f func()) { ws.s.Notify(f) }
+
+var _ asgiws.Poller = wsStream{}
+
+// appError is err with a worker.AppError as asgiws's.
+func appError(err error) error {
 	var ae *worker.AppError
 	if errors.As(err, &ae) {
-		return nil, &asgiws.AppError{Traceback: ae.Traceback}
+		return &asgiws.AppError{Traceback: ae.Traceback}
 	}
-	return asgiws.Message(msg), err
+	return err
 }
 
 func (ws wsStream) Consumed(n int) { ws.s.Consumed(n) }

@@ -49,6 +49,13 @@ func TestWebSocketChat(t *testing.T) {
 	}
 	expect(t, ctx, b, websocket.MessageText, big)
 	expect(t, ctx, a, websocket.MessageText, big)
+	// Past what a message may carry: 1009, not a broken stream.
+	if err := a.Write(ctx, websocket.MessageBinary, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Read(ctx); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Errorf("a 1 MiB message: %v, want close 1009", err)
+	}
 	// The app closes b with its code and reason.
 	b.Write(ctx, websocket.MessageText, []byte("bye"))
 	_, _, err := b.Read(ctx)
@@ -56,7 +63,6 @@ func TestWebSocketChat(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 4000 || ce.Reason != "see you" {
 		t.Errorf("b's close: %v, want 4000 see you", err)
 	}
-	a.Close(websocket.StatusNormalClosure, "")
 }
 
 func expect(t *testing.T, ctx context.Context, c *websocket.Conn, typ websocket.MessageType, want string) {
@@ -68,5 +74,36 @@ func expect(t *testing.T, ctx context.Context, c *websocket.Conn, typ websocket.
 			b = b[:40]
 		}
 		t.Fatalf("read %v %q %v, want %v %.40q", got, b, err, typ, want)
+	}
+}
+
+// TestWebSocketShutdown: a graceful Shutdown closes an idle WebSocket with
+// 1012 at once (the app hears websocket.disconnect and ends) instead of
+// waiting for it through the grace, and the worker exits 0.
+func TestWebSocketShutdown(t *testing.T) {
+	needPython(t, "starlette")
+	ts := start(t, "wschat:app", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.srv.URL, "http")+"/chat", nil)
+	if err != nil {
+		t.Fatalf("dial: %v\nlog:\n%s", err, ts.logs)
+	}
+	defer c.CloseNow()
+	expect(t, ctx, c, websocket.MessageText, "joined 1")
+	w := ts.c.pool.Workers()[0]
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.c.Shutdown(ctx) }()
+	_, _, err = c.Read(ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusServiceRestart || ce.Reason != "server restart" {
+		t.Errorf("the client read %v, want a close 1012 server restart", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Shutdown: %v (the WebSocket held it?)\nlog:\n%s", err, ts.logs)
+	}
+	<-w.Done()
+	if w.Exit() != "exit status 0" {
+		t.Errorf("worker ended with %q, want exit status 0", w.Exit())
 	}
 }

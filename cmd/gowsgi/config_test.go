@@ -54,13 +54,13 @@ max-requests = 100
 		want opts
 		err  string
 	}{
-		{"defaults", []string{"a:b"}, nil, opts{app: "a:b", grace: 30 * time.Second}, ""},
+		{"defaults", []string{"a:b"}, nil, opts{app: "a:b", threads: defaultThreads, grace: 30 * time.Second}, ""},
 		{"env", []string{"a:b"}, map[string]string{"GOWSGI_WORKERS": "2", "GOWSGI_MAX_REQUESTS": "7", "GOWSGI_GRACEFUL_TIMEOUT": "5",
 			"GOWSGI_SHUTDOWN_DELAY": "2s", "GOWSGI_ENV": "A=1\nB=2", "GOWSGI_TEST_RUN_MAIN": "ignored", "GOWSGI_NO_SUCH_FLAG": "ignored"},
-			opts{app: "a:b", workers: 2, maxRequests: 7, grace: 5 * time.Second, env: []string{"A=1", "B=2"}, delay: 2 * time.Second}, ""},
+			opts{app: "a:b", workers: 2, threads: defaultThreads, maxRequests: 7, grace: 5 * time.Second, env: []string{"A=1", "B=2"}, delay: 2 * time.Second}, ""},
 		{"flag beats env", []string{"-w", "4", "--max-requests=9", "a:b"}, map[string]string{"GOWSGI_WORKERS": "2", "GOWSGI_MAX_REQUESTS": "7"},
-			opts{app: "a:b", workers: 4, maxRequests: 9, grace: 30 * time.Second}, ""},
-		{"env app", nil, map[string]string{"GOWSGI_APP": "env:app"}, opts{app: "env:app", grace: 30 * time.Second}, ""},
+			opts{app: "a:b", workers: 4, threads: defaultThreads, maxRequests: 9, grace: 30 * time.Second}, ""},
+		{"env app", nil, map[string]string{"GOWSGI_APP": "env:app"}, opts{app: "env:app", threads: defaultThreads, grace: 30 * time.Second}, ""},
 		{"file", []string{"--config", conf}, nil,
 			opts{app: "fromfile:app", workers: 3, threads: 5, env: []string{"A=file", "B=x=y"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100,
 				delay: 5 * time.Second}, ""},
@@ -70,7 +70,7 @@ max-requests = 100
 		{"all three", []string{"--config", conf, "--threads", "1", "cli:app"}, map[string]string{"GOWSGI_WORKERS": "2", "GOWSGI_ENV": "C=env", "GOWSGI_APP": "env:app"},
 			opts{app: "cli:app", workers: 2, threads: 1, env: []string{"C=env"}, prefix: "/quoted ", grace: time.Minute, maxRequests: 100,
 				delay: 5 * time.Second}, ""},
-		{"env static", []string{"a:b"}, map[string]string{"GOWSGI_STATIC": "/s=" + dir + "\n/t=" + dir}, opts{app: "a:b", grace: 30 * time.Second, static: 2}, ""},
+		{"env static", []string{"a:b"}, map[string]string{"GOWSGI_STATIC": "/s=" + dir + "\n/t=" + dir}, opts{app: "a:b", threads: defaultThreads, grace: 30 * time.Second, static: 2}, ""},
 		{"bad env", []string{"a:b"}, map[string]string{"GOWSGI_WORKERS": "many"}, opts{}, `GOWSGI_WORKERS: "many" is not a whole number`},
 		{"unknown key", []string{"--config", file("workers = 1\nwrokers = 2\n"), "a:b"}, nil, opts{}, `:2: unknown key "wrokers"`},
 		{"alias key", []string{"--config", file("w = 1\n"), "a:b"}, nil, opts{}, `:1: unknown key "w"`},

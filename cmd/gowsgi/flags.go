@@ -64,9 +64,9 @@ type serveOptions struct {
 	limitHeaderSize   int64
 	forwardedAllowIPs replaceList
 	umask             umaskValue
+	asgiOptions       // --interface and the ASGI flags (interface.go)
 
 	gunicornOptions // gunicorn.go
-	asgiOptions     // --interface and the ASGI flags (interface.go)
 	edgeOptions     // --proxy-protocol, --ca-certs (edge.go)
 }
 
@@ -117,11 +117,23 @@ func addFlags(fs *flag.FlagSet, vars []flagVar) {
 	}
 }
 
+// defaultThreads is --threads' default. Four threads a worker served every
+// app of the benchmark harness faster than one, with a lower median
+// latency (hello, Flask, Django, apps burning 0-1000 µs: 1.07-1.24x the
+// requests on a quiet machine, 1.2-1.8x on a busy one; bench/RESULTS.md,
+// issue 13): a thread has its next request in hand when another finishes,
+// instead of the worker waiting for Go. Flask's and Django's p99 stayed
+// put; a hello-world app's grew (5 to 35 ms). Flask and Django are served
+// by threads in their own development servers; an app that is not
+// thread-safe needs --threads 1, as under gunicorn's gthread worker.
+const defaultThreads = 4
+
 // newServeFlags returns the serve command's flag set, writing into o.
 // Each flag has a long name (--bind) and maybe a short one (-b); the flag
 // package accepts one or two dashes for either.
 func newServeFlags(o *serveOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o.threads = defaultThreads
 	o.gracefulTimeout = 30 * time.Second
 	o.timeout = 30 * time.Second
 	o.reloadTimeout = -1
@@ -138,7 +150,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	addFlags(fs, []flagVar{
 		{"bind", (*listValue)(&o.binds), "listen on `ADDRESS`: HOST:PORT, :PORT, [IPv6]:PORT or unix:PATH; repeatable (default " + defaultBind + ")"},
 		{"workers", (*intValue)(&o.workers), "`N` worker processes (default: the number of CPUs, " + strconv.Itoa(runtime.NumCPU()) + " here)"},
-		{"threads", (*intValue)(&o.threads), "`N` threads in each worker (default 1)"},
+		{"threads", (*intValue)(&o.threads), "`N` threads in each worker; 1 for an app that is not thread-safe (default " + strconv.Itoa(defaultThreads) + ")"},
 		{"go-procs", (*intValue)(&o.goProcs), "run the server's Go code on `N` CPUs at once (GOMAXPROCS), leaving the others to the workers (default: $GOMAXPROCS if set, else half the CPUs, at least 1)"},
 		{"chdir", (*stringValue)(&o.chdir), "run the workers in `DIR`, which is also first on sys.path (default: the current directory)"},
 		{"python", pythonFlag(&o.python), pythonUsage},
@@ -186,9 +198,9 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 
 const serveUsage = `Usage: gowsgi serve [flags] MODULE:CALLABLE
 
-Serve the WSGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
-app:create_app()) from a pool of Python worker processes. Flags may come before or
-after it.
+Serve the WSGI or ASGI application MODULE:CALLABLE (gunicorn's form: mysite.wsgi:application,
+app:create_app(); --interface) from a pool of Python worker processes. Flags may come
+before or after it.
 
 Signals:
   SIGTERM, SIGINT   stop gracefully: /readyz of --admin fails at once, the server

@@ -47,17 +47,17 @@ func TestParseFlags(t *testing.T) {
 		args []string
 		want serveOptions
 	}{
-		{[]string{"app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, gracefulTimeout: 30 * time.Second, limitRequestBody: 1 << 30}},
-		{[]string{"-b", ":1", "--bind=unix:/s", "-w", "3", "--threads=4", "app:x", "--pythonpath", "a,b", "--pythonpath=c",
+		{[]string{"app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, threads: defaultThreads, gracefulTimeout: 30 * time.Second, limitRequestBody: 1 << 30}},
+		{[]string{"-b", ":1", "--bind=unix:/s", "-w", "3", "--threads=2", "app:x", "--pythonpath", "a,b", "--pythonpath=c",
 			"-e", "A=1", "--env", "B=x=y", "--limit-request-body", "-1", "--prefix", "/p", "--graceful-timeout", "2.5",
 			"--chdir", ".", "--python", "py"},
-			serveOptions{app: "app:x", binds: []string{":1", "unix:/s"}, workers: 3, threads: 4, pythonPath: []string{"a", "b", "c"},
+			serveOptions{app: "app:x", binds: []string{":1", "unix:/s"}, workers: 3, threads: 2, pythonPath: []string{"a", "b", "c"},
 				env: []string{"A=1", "B=x=y"}, limitRequestBody: -1, prefix: "/p", gracefulTimeout: 2500 * time.Millisecond,
 				chdir: ".", python: "py"}},
-		{[]string{"--graceful-timeout", "1m", "--", "-app:x"}, serveOptions{app: "-app:x", binds: []string{defaultBind}, gracefulTimeout: time.Minute, limitRequestBody: 1 << 30}},
-		{[]string{"--limit-request-body", "60M", "app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, gracefulTimeout: 30 * time.Second,
+		{[]string{"--graceful-timeout", "1m", "--", "-app:x"}, serveOptions{app: "-app:x", binds: []string{defaultBind}, threads: defaultThreads, gracefulTimeout: time.Minute, limitRequestBody: 1 << 30}},
+		{[]string{"--limit-request-body", "60M", "app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, threads: defaultThreads, gracefulTimeout: 30 * time.Second,
 			limitRequestBody: 60 << 20}},
-		{[]string{"--limit-request-body=1.5GiB", "app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, gracefulTimeout: 30 * time.Second,
+		{[]string{"--limit-request-body=1.5GiB", "app:x"}, serveOptions{app: "app:x", binds: []string{defaultBind}, threads: defaultThreads, gracefulTimeout: 30 * time.Second,
 			limitRequestBody: 3 << 29}},
 	}
 	for _, tc := range cases {

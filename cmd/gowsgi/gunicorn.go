@@ -59,6 +59,7 @@ func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 	g.limitRequestFieldSize = defaultLimitRequestFieldSize
 	g.listenBacklog = defaultListenBacklog
 	g.workerClass.notes = &g.notes
+	g.workerClass.iface = &o.iface
 	addFlags(fs, []flagVar{
 		{"user", (*stringValue)(&g.user), "after binding, run the server and its workers as `USER` (a name or a number), as gunicorn's --user; needs root (default: the user that started it)"},
 		{"group", (*stringValue)(&g.group), "after binding, run as `GROUP` (a name or a number) (default: --user's primary group, else unchanged)"},
@@ -68,7 +69,7 @@ func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 		{"limit-request-field_size", (*intValue)(&g.limitRequestFieldSize), "a request with a header field (\"Name: value\") longer than `N` bytes gets 431; 0 means no limit (default 8190, gunicorn's)"},
 		{"error-logfile", (*stringValue)(&g.errorLogFile), "write the server log to `FILE`, appended to, - for stderr; SIGHUP and SIGUSR1 reopen it (default stderr)"},
 		{"backlog", (*intValue)(&g.listenBacklog), "the listen queue: at most `N` connections wait to be accepted, as gunicorn's --backlog (capped by net.core.somaxconn) (default 2048); the requests that wait for a worker are --max-queued"},
-		{"worker-class", &g.workerClass, "gunicorn's worker `CLASS`: sync and gthread are what gowsgi's workers are (with --threads); others are refused or warned about"},
+		{"worker-class", &g.workerClass, "gunicorn's worker `CLASS`: sync and gthread are what gowsgi's workers are (with --threads), uvicorn.workers.UvicornWorker is --interface asgi; others are refused or warned about"},
 	})
 	addIgnoredGunicornFlags(fs, g)
 }
@@ -77,6 +78,7 @@ func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 type workerClassValue struct {
 	class string
 	notes *[]note
+	iface *interfaceValue // --interface, which uvicorn's worker sets to asgi
 }
 
 func (w *workerClassValue) String() string { return w.class }
@@ -85,8 +87,9 @@ func (w *workerClassValue) Set(s string) error {
 	switch strings.TrimPrefix(strings.TrimPrefix(s, "gunicorn.workers."), "egg:gunicorn#") {
 	case "sync", "gthread", "sync.SyncWorker", "gthread.ThreadWorker":
 		// gowsgi's workers are both: one request at a time per thread.
-	case "uvicorn.workers.UvicornWorker", "uvicorn_worker.UvicornWorker":
-		return fmt.Errorf("%q serves ASGI apps; gowsgi serves WSGI apps only, for now (once ASGI lands, it will be --interface asgi)", s)
+	case "uvicorn.workers.UvicornWorker", "uvicorn_worker.UvicornWorker", "uvicorn.workers.UvicornH11Worker":
+		// An ASGI app, on one event loop per worker: gowsgi's ASGI workers.
+		*w.iface = "asgi"
 	case "gevent", "eventlet", "tornado", "ggevent.GeventWorker", "geventlet.EventletWorker", "gtornado.TornadoWorker":
 		*w.notes = append(*w.notes, note{slog.LevelWarn,
 			"worker class not supported: gowsgi's workers are sync, with --threads; raise --threads for many slow requests at once",

@@ -245,7 +245,6 @@ func TestGunicornConfigErrors(t *testing.T) {
 		{"syntax", "workers = (\n", "SyntaxError"},
 		{"bad workers", "workers = 'many'\n", `workers = many: "many" is not a whole number`},
 		{"dict", "bind = {'a': 1}\n", `bind: {"a": 1} is not a string`},
-		{"uvicorn", "worker_class = 'uvicorn.workers.UvicornWorker'\n", "once ASGI lands, it will be --interface asgi"},
 		{"missing", "", "no such file or directory"},
 		{"no .py, not key = value", "import os\nworkers = os.nope\n", `is not key = value; nor is it a gunicorn config file`},
 	}
@@ -341,7 +340,7 @@ func TestWorkerClass(t *testing.T) {
 		{"sync", "", false},
 		{"gthread", "", false},
 		{"gevent", "", true},
-		{"uvicorn.workers.UvicornWorker", "serves ASGI apps", false},
+		{"uvicorn.workers.UvicornWorker", "", false},
 		{"mypkg.Worker", "not a worker class gowsgi knows", false},
 	}
 	for _, tc := range cases {
@@ -356,6 +355,8 @@ func TestWorkerClass(t *testing.T) {
 			t.Errorf("-k %s: %s", tc.class, stderr.String())
 		case (len(o.notes) > 0) != tc.warns:
 			t.Errorf("-k %s: notes %v; want a warning: %v", tc.class, o.notes, tc.warns)
+		case strings.HasPrefix(tc.class, "uvicorn") != (o.iface == "asgi"):
+			t.Errorf("-k %s: --interface %s", tc.class, o.iface)
 		}
 	}
 }

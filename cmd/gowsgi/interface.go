@@ -29,11 +29,10 @@ type asgiOptions struct {
 func addASGIFlags(fs *flag.FlagSet, o *serveOptions) {
 	a := &o.asgiOptions
 	a.iface = "auto"
-	a.wsMaxMessage = 1 << 20
 	a.wsDeflate = true
 	fs.Var(&a.iface, "interface", "the app's `INTERFACE`: asgi, wsgi, or auto, which imports the app once in a probe process and takes asgi for a coroutine function or an object whose __call__ is one (default auto)")
 	fs.Var((*intValue)(&a.maxStreams), "max-streams", "ASGI: `N` requests and websockets each worker serves at once on its event loop; past it they wait (--backlog, --queue-timeout) (default 1000)")
-	fs.Var((*limitValue)(&a.wsMaxMessage), "ws-max-message", "ASGI: largest WebSocket message in `BYTES` a client may send (64K, 16M), larger closes with 1009; 0 means no limit (default 1M)")
+	fs.Var((*limitValue)(&a.wsMaxMessage), "ws-max-message", "ASGI: largest WebSocket message in `BYTES` a client may send (64K, 512K), larger closes with 1009; at most, and by default, what a worker's channel carries in one message, 1M less 4K")
 	fs.Var((*boolValue)(&a.wsDeflate), "ws-per-message-deflate", "ASGI: compress WebSocket messages (permessage-deflate) for clients that offer it (default true)")
 }
 
@@ -72,16 +71,14 @@ func newContainer(o *serveOptions, cfg wsgi.Config) (container, error) {
 		return w, err
 	}
 	acfg := cfg
-	if acfg.Threads > 1 && o.iface == "asgi" {
+	// Only a --threads the user chose is worth a warning: the default, 4,
+	// is WSGI's (a user who passes --threads 4 to an ASGI app is not told).
+	if acfg.Threads > 1 && acfg.Threads != defaultThreads && o.iface == "asgi" {
 		cfg.Logger.Warn("--threads does not apply to an ASGI app: each worker runs one event loop (see --max-streams)", "threads", cfg.Threads)
 	}
 	acfg.Threads = 0
-	maxMessage := o.wsMaxMessage
-	if maxMessage == 0 {
-		maxMessage = -1
-	}
 	a, err := asgi.NewContainer(asgi.Config{Config: acfg, MaxStreams: o.maxStreams,
-		MaxWebSocketMessage: maxMessage, WebSocketCompression: o.wsDeflate})
+		MaxWebSocketMessage: o.wsMaxMessage, WebSocketCompression: o.wsDeflate})
 	if err != nil || o.iface == "asgi" {
 		return a, err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,6 +30,7 @@ func TestServeASGI(t *testing.T) {
 	}{
 		{"auto", nil, "/x", `^pid=\d+ http=1.1 scheme=http path=/x root= state=lifespan-\d+ `},
 		{"explicit", []string{"--interface", "asgi"}, "/x", `path=/x `},
+		{"gunicorn's uvicorn worker", []string{"-k", "uvicorn.workers.UvicornWorker"}, "/x", `path=/x `},
 		{"prefix", []string{"--prefix", "/app"}, "/app/x", `path=/app/x root=/app `},
 		{"preload", []string{"--preload", "-w", "2"}, "/p", `state=lifespan-\d+ `},
 		{"static", []string{"--static", "/static=" + static}, "/static/a.txt", `^static file$`},
@@ -55,6 +57,10 @@ func TestServeASGI(t *testing.T) {
 			}
 			if !strings.Contains(c.Stderr(), "serving ASGI app") {
 				t.Errorf("no 'serving ASGI app' in the log:\n%s", c.Tail(20))
+			}
+			explicit := slices.Contains(tc.args, "--interface") || slices.Contains(tc.args, "-k")
+			if probed := strings.Contains(c.Stderr(), "interface detected"); probed == explicit {
+				t.Errorf("with %q the app's interface was probed: %v", tc.args, probed)
 			}
 		})
 	}

@@ -6,6 +6,9 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"syscall"
+
+	"github.com/gowsgi/gowsgi/internal/rawio"
 )
 
 // teField is the field name rawConn looks for at the start of each line.
@@ -22,7 +25,12 @@ func (l rawListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rawConn{Conn: c}, nil
+	rc := &rawConn{Conn: c}
+	if sc, ok := c.(syscall.Conn); ok {
+		// Not fatal: without it reads and writes go through c.
+		rc.raw, _ = rawio.New(sc, c.LocalAddr().Network())
+	}
+	return rc, nil
 }
 
 // A rawConn notes whether a line starting with "Transfer-Encoding" (any
@@ -38,17 +46,29 @@ func (l rawListener) Accept() (net.Conn, error) {
 // that carried such a body before.
 type rawConn struct {
 	net.Conn
+	raw     *rawio.FD   // c's reads and writes without waking sysmon (package rawio)
 	sawTE   atomic.Bool // read by handlers while net/http reads on
 	stopped atomic.Bool // by stopScan
 	tail    []byte      // the end of the last read, from its last '\n', if short
 }
 
-func (c *rawConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+func (c *rawConn) Read(p []byte) (n int, err error) {
+	if c.raw != nil {
+		n, err = c.raw.Read(p)
+	} else {
+		n, err = c.Conn.Read(p)
+	}
 	if n > 0 && !c.sawTE.Load() && !c.stopped.Load() {
 		c.scan(p[:n])
 	}
 	return n, err
+}
+
+func (c *rawConn) Write(p []byte) (int, error) {
+	if c.raw != nil {
+		return c.raw.Write(p)
+	}
+	return c.Conn.Write(p)
 }
 
 // stopScan stops the scanning of what comes next.

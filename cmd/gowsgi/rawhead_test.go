@@ -94,3 +94,45 @@ func TestRiskyFramingHTTP10(t *testing.T) {
 		}
 	}
 }
+
+// TestRawListenerRawIO: a TCP or Unix connection the listener accepts
+// reads and writes through package rawio, and bytes pass both ways.
+func TestRawListenerRawIO(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			addr := "127.0.0.1:0"
+			if network == "unix" {
+				addr = t.TempDir() + "/s"
+			}
+			l, err := net.Listen(network, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			client, err := net.Dial(network, l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			c, err := rawListener{l}.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.(*rawConn).raw == nil {
+				t.Fatalf("accepted %T without raw reads and writes", c.(*rawConn).Conn)
+			}
+			client.Write([]byte("GET / HTTP/1.1\r\n"))
+			p := make([]byte, 64)
+			if n, err := c.Read(p); err != nil || string(p[:n]) != "GET / HTTP/1.1\r\n" {
+				t.Fatalf("server read %q, %v", p[:n], err)
+			}
+			if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := client.Read(p); err != nil || string(p[:n]) != "HTTP/1.1 200 OK\r\n" {
+				t.Fatalf("client read %q, %v", p[:n], err)
+			}
+		})
+	}
+}

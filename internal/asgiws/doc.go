@@ -17,12 +17,18 @@
 //	              and .body… (the denial response extension)
 //	both ways  websocket.receive / websocket.send, {"text": s} or {"bytes": b}
 //	app → Go   websocket.close {code, reason}   → a close frame
+//	           an exception, a bad message      → a close 1011
+//	Options.Stop                                → a close 1012 "server restart"
 //	Go → app   websocket.disconnect {code, reason}: the client closed (its
 //	           code, 1005 if it gave none), the app's close was answered (the
 //	           app's code), the socket broke (1006), a message was over
 //	           Options.MaxMessage (1009) or its text not UTF-8 (1007)
 //
-// An idle connection costs one goroutine reading the client (the request's
-// own goroutine waits for the app), the hijacked connection's buffers and no
-// timer goroutine: see TestIdleMemory for the figure per connection.
+// Serve blocks until the app's coroutine ends, unless Options.Done is set:
+// then it returns once the handshake is answered, and the connection runs
+// on goroutines of its own. If the Stream is also a Poller, no goroutine
+// waits for the app between its messages: an idle connection costs one
+// goroutine (the one reading the client), 1 KiB read and write buffers, and
+// timers (pings, Options.Stop) that are not goroutines. TestIdleMemory logs
+// the figure per connection in each mode.
 package asgiws

@@ -25,8 +25,14 @@ type fakeStream struct {
 	endOnce  sync.Once
 	last     error // Recv's answer once the app ended; read after done
 	consumed atomic.Int64
-	sent     atomic.Int64 // payload the app sent
+	sent     atomic.Int64  // payload the app sent
+	credits  atomic.Int64  // Consumed calls
+	credited chan struct{} // a Consumed call happened
 }
+
+// window is the protocol's per-stream window: app.send waits, as the
+// worker's send() does, while this much of its payload is uncredited.
+const window = 256 << 10
 
 type item struct {
 	msg Message
@@ -36,7 +42,8 @@ type item struct {
 var errStreamEnded = errors.New("fake stream: the app has ended")
 
 func newFakeStream() *fakeStream {
-	return &fakeStream{in: make(chan Message), out: make(chan item, 4), done: make(chan struct{})}
+	return &fakeStream{in: make(chan Message), out: make(chan item, 4), done: make(chan struct{}),
+		credited: make(chan struct{}, 1)}
 }
 
 func (s *fakeStream) Send(ctx context.Context, msg Message) error {
@@ -53,11 +60,7 @@ func (s *fakeStream) Send(ctx context.Context, msg Message) error {
 func (s *fakeStream) Recv(ctx context.Context) (Message, error) {
 	select {
 	case it := <-s.out:
-		if it.err != nil {
-			s.endOnce.Do(func() { s.last = it.err; close(s.done) })
-			return nil, it.err
-		}
-		return it.msg, nil
+		return s.take(it)
 	case <-s.done:
 		return nil, s.last
 	case <-ctx.Done():
@@ -65,7 +68,64 @@ func (s *fakeStream) Recv(ctx context.Context) (Message, error) {
 	}
 }
 
-func (s *fakeStream) Consumed(n int) { s.consumed.Add(int64(n)) }
+// take returns what Recv returns for it, and ends the stream at the app's
+// end.
+func (s *fakeStream) take(it item) (Message, error) {
+	if it.err != nil {
+		s.endOnce.Do(func() { s.last = it.err; close(s.done) })
+		return nil, it.err
+	}
+	return it.msg, nil
+}
+
+// pollingStream is a fakeStream that is a Poller too. Its Notify waits in a
+// goroutine of the test's: Serve's side is what the tests check.
+type pollingStream struct {
+	*fakeStream
+	mu      sync.Mutex
+	pending *item // taken off out by Notify's goroutine
+}
+
+func (s *pollingStream) TryRecv() (Message, bool, error) {
+	s.mu.Lock()
+	it := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if it == nil {
+		select {
+		case x := <-s.out:
+			it = &x
+		case <-s.done:
+			return nil, false, s.last
+		default:
+			return nil, false, nil
+		}
+	}
+	msg, err := s.take(*it)
+	return msg, err == nil, err
+}
+
+func (s *pollingStream) Notify(f func()) {
+	go func() {
+		select {
+		case it := <-s.out:
+			s.mu.Lock()
+			s.pending = &it
+			s.mu.Unlock()
+		case <-s.done:
+		}
+		f()
+	}()
+}
+
+func (s *fakeStream) Consumed(n int) {
+	s.consumed.Add(int64(n))
+	s.credits.Add(1)
+	select {
+	case s.credited <- struct{}{}:
+	default:
+	}
+}
 
 // app is the test's side of a fakeStream: what the ASGI app does.
 type app struct {
@@ -85,8 +145,19 @@ func (a app) receive() Message {
 	}
 }
 
-// send is the app's await send(msg).
+// send is the app's await send(msg): it waits while a whole window is
+// uncredited, as the worker does.
 func (a app) send(msg Message) {
+	a.t.Helper()
+	for a.s.sent.Load()-a.s.consumed.Load() >= window {
+		select {
+		case <-a.s.credited:
+		case <-time.After(testTimeout):
+			// Fail, and send anyway: one wait is enough to tell.
+			a.t.Errorf("app: no credit within %v with %d bytes uncredited", testTimeout, a.s.sent.Load()-a.s.consumed.Load())
+			a.s.consumed.Add(window)
+		}
+	}
 	a.s.sent.Add(int64(PayloadLen(msg)))
 	a.s.out <- item{msg: msg}
 }
@@ -127,12 +198,32 @@ type served struct {
 // play, run in its own goroutine; results gets each connection's outcome.
 // With opts.Done set (to anything) Serve returns after the handshake and the
 // outcome comes through Done.
-func newServer(t *testing.T, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
+func newServer(t testing.TB, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
+	return mode{done: opts.Done != nil}.server(t, opts, play)
+}
+
+// A mode is a way to run Serve: blocking, with Options.Done, and with Done
+// over a Stream that is a Poller.
+type mode struct{ done, poll bool }
+
+// modes runs f in every mode.
+func modes(t *testing.T, f func(t *testing.T, m mode)) {
+	t.Run("blocking", func(t *testing.T) { f(t, mode{}) })
+	t.Run("Done", func(t *testing.T) { f(t, mode{done: true}) })
+	t.Run("Done+Poller", func(t *testing.T) { f(t, mode{done: true, poll: true}) })
+}
+
+// server is newServer in mode m (opts.Done is m's).
+func (m mode) server(t testing.TB, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
 	t.Helper()
 	results = make(chan served, 16)
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := newFakeStream()
-		go play(app{t, s})
+		fs := newFakeStream()
+		var s Stream = fs
+		if m.poll {
+			s = &pollingStream{fakeStream: fs}
+		}
+		go play(app{t, fs})
 		res := new(served)
 		o := opts
 		o.Fail = func(w http.ResponseWriter, r *http.Request, status int, err error) {
@@ -141,12 +232,13 @@ func newServer(t *testing.T, opts Options, play func(a app)) (srv *httptest.Serv
 		}
 		end := func(err error) {
 			res.err = err
-			if s.consumed.Load() != s.sent.Load() {
-				t.Errorf("Serve credited %d payload bytes of the %d the app sent", s.consumed.Load(), s.sent.Load())
+			if left := fs.sent.Load() - fs.consumed.Load(); left < 0 || left >= creditBatch {
+				t.Errorf("Serve credited %d payload bytes of the %d the app sent", fs.consumed.Load(), fs.sent.Load())
 			}
 			results <- *res
 		}
-		if o.Done == nil {
+		if !m.done {
+			o.Done = nil
 			end(Serve(w, r, s, o))
 			return
 		}
@@ -157,12 +249,6 @@ func newServer(t *testing.T, opts Options, play func(a app)) (srv *httptest.Serv
 	}))
 	t.Cleanup(srv.Close)
 	return srv, results
-}
-
-// modes runs f without and with Options.Done.
-func modes(t *testing.T, f func(t *testing.T, opts Options)) {
-	t.Run("blocking", func(t *testing.T) { f(t, Options{}) })
-	t.Run("Done", func(t *testing.T) { f(t, Options{Done: func(error) {}}) })
 }
 
 func wsURL(srv *httptest.Server, path string) string {

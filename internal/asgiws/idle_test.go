@@ -43,6 +43,26 @@ func (s *idleStream) Recv(ctx context.Context) (Message, error) {
 
 func (s *idleStream) Consumed(int) {}
 
+// idlePoller is idleStream as a Poller: its Notify is a context.AfterFunc,
+// no goroutine.
+type idlePoller struct{ idleStream }
+
+func (s *idlePoller) TryRecv() (Message, bool, error) {
+	s.mu.Lock()
+	first := !s.accepted
+	s.accepted = true
+	s.mu.Unlock()
+	switch {
+	case first:
+		return Message{"type": "websocket.accept"}, true, nil
+	case s.ctx.Err() != nil:
+		return nil, false, io.EOF
+	}
+	return nil, false, nil
+}
+
+func (s *idlePoller) Notify(f func()) { context.AfterFunc(s.ctx, f) }
+
 // TestIdleMemory opens 2,000 idle WebSockets (raw TCP clients, which hold
 // next to nothing in this process) and logs what each costs the server:
 // heap and goroutine stacks per connection, and goroutines per connection.
@@ -52,12 +72,10 @@ func TestIdleMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 2,000 sockets")
 	}
-	for _, mode := range []string{"Done", "blocking"} {
-		t.Run(mode, func(t *testing.T) { idleMemory(t, mode == "Done") })
-	}
+	modes(t, idleMemory)
 }
 
-func idleMemory(t *testing.T, detach bool) {
+func idleMemory(t *testing.T, m mode) {
 	const n = 2000
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -65,11 +83,15 @@ func idleMemory(t *testing.T, detach bool) {
 	defer cancel() // before wg.Wait: it ends the apps
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts := Options{Compression: true}
-		if detach {
+		if m.done {
 			wg.Add(1)
 			opts.Done = func(error) { wg.Done() }
 		}
-		Serve(w, r.WithContext(ctx), &idleStream{ctx: ctx}, opts)
+		var s Stream = &idleStream{ctx: ctx}
+		if m.poll {
+			s = &idlePoller{idleStream{ctx: ctx}}
+		}
+		Serve(w, r.WithContext(ctx), s, opts)
 	}))
 	srv.Start()
 	defer srv.Close()
@@ -97,8 +119,8 @@ func idleMemory(t *testing.T, detach bool) {
 	heap := float64(after.heap-before.heap) / n
 	stack := float64(after.stack-before.stack) / n
 	gs := float64(after.goroutines-before.goroutines) / n
-	t.Logf("Options.Done %v: %d idle websockets: %.0f B heap + %.0f B goroutine stacks = %.1f KiB per connection, %.2f goroutines per connection (server side; 10,000 would be %.0f MB)",
-		detach, n, heap, stack, (heap+stack)/1024, gs, (heap+stack)*10000/1e6)
+	t.Logf("%+v: %d idle websockets: %.0f B heap + %.0f B goroutine stacks = %.1f KiB per connection, %.2f goroutines per connection (server side; 10,000 would be %.0f MB)",
+		m, n, heap, stack, (heap+stack)/1024, gs, (heap+stack)*10000/1e6)
 }
 
 type mem struct{ heap, stack, goroutines uint64 }

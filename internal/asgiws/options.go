@@ -1,6 +1,7 @@
 package asgiws
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -40,6 +41,13 @@ type Options struct {
 	// connection then holds no handler goroutine nor net/http's response
 	// buffers (see TestIdleMemory); the caller counts it as open until Done.
 	Done func(err error)
+
+	// Stop, once done, closes the socket with 1012 "server restart" (as
+	// uvicorn does on shutdown: clients may reconnect to the next server):
+	// the app gets websocket.disconnect 1012 and Serve waits for its
+	// coroutine to end. The container passes its graceful stop, so that idle sockets do
+	// not hold a shutdown for its whole grace. nil: never.
+	Stop context.Context
 
 	// Logger gets a Debug line for each connection that ends abnormally (the
 	// client broke off, a protocol error). nil means slog.Default().

@@ -14,76 +14,97 @@ import (
 // run pumps messages both ways once the handshake is done: the client's in
 // a goroutine of their own (read), the app's here, until the app's
 // coroutine ends. Then the socket is closed if it is still open (1000 after
-// a return, 1011 after an error) and the reader is waited for.
+// a return, 1011 after an error) and the reader is waited for. With
+// Options.Done and a Stream that is a Poller, no goroutine waits for the
+// app's messages (see poll): run returns errPolling, and the end of the
+// connection calls Done itself.
 func (c *conn) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	readDone := make(chan struct{})
+	ctx, c.cancel = context.WithCancel(ctx)
+	// The socket's reads and writes get a context that is never done:
+	// coder/websocket then arms no timer per read or write, and closing
+	// the socket is what ends a read (close, CloseNow).
+	c.wsCtx = context.WithoutCancel(ctx)
+	c.readDone = make(chan struct{})
 	go func() {
-		defer close(readDone)
+		defer close(c.readDone)
 		c.read(ctx)
 	}()
-	stopPing := c.startPinger(ctx)
-	err := c.write(ctx)
-	stopPing()
+	c.stopStop = func() bool { return false }
+	if c.opts.Stop != nil {
+		c.stopStop = context.AfterFunc(c.opts.Stop, func() {
+			c.close(websocket.StatusServiceRestart, "server restart")
+		})
+	}
+	c.stopPing = c.startPinger(ctx)
+	if p, ok := c.s.(Poller); ok && c.opts.Done != nil {
+		c.poll(p)
+		return errPolling
+	}
+	for {
+		msg, err := c.s.Recv(ctx)
+		if err != nil {
+			return c.end(err)
+		}
+		c.handle(msg)
+	}
+}
+
+// end ends the connection once the app's coroutine has (Recv's err: io.EOF
+// if it returned) and returns run's outcome: nil if the app returned and
+// sent nothing wrong, else why not.
+func (c *conn) end(err error) error {
+	if err == io.EOF {
+		err = c.failed
+	}
+	c.stopPing()
+	c.stopStop()
 	code := websocket.StatusNormalClosure
 	if err != nil {
 		code = websocket.StatusInternalError
 	}
 	c.close(code, "")
-	cancel() // a reader still waiting on the stream gives up
-	<-readDone
+	c.cancel() // a reader still waiting on the stream gives up
+	<-c.readDone
 	c.ws.CloseNow()
 	return err
 }
 
-// write sends the app's messages to the client until the app's coroutine
-// ends: nil if it returned, else why it or the connection failed. Once the
-// socket is closed what the app sends is dropped, and credited.
-func (c *conn) write(ctx context.Context) error {
-	var failed error
-	broken := false // a write failed
-	for {
-		msg, err := c.s.Recv(ctx)
-		if err == io.EOF {
-			return failed
+// handle sends one of the app's messages to the client. Once the socket is
+// closed, or the app sent something wrong, what the app sends is dropped,
+// and credited.
+func (c *conn) handle(msg Message) {
+	n := PayloadLen(msg)
+	if c.failed != nil || c.broken || c.closeSent.Load() != nil {
+		c.credit(n)
+		return
+	}
+	switch msgType(msg) {
+	case "websocket.send":
+		typ, p, err := sendPayload(msg)
+		if err == nil {
+			if werr := c.ws.Write(c.wsCtx, typ, p); werr != nil {
+				// The connection broke: the reader sees it too and tells
+				// the app (1006).
+				c.log.Debug("websocket write failed", "path", c.path, "err", werr)
+				c.ws.CloseNow()
+				c.broken = true
+			}
 		}
+		c.credit(n)
 		if err != nil {
-			return err
-		}
-		n := PayloadLen(msg)
-		if failed != nil || broken || c.closeSent.Load() != nil {
-			c.s.Consumed(n)
-			continue
-		}
-		switch msgType(msg) {
-		case "websocket.send":
-			typ, p, err := sendPayload(msg)
-			if err == nil {
-				if werr := c.ws.Write(ctx, typ, p); werr != nil {
-					// The connection broke: the reader sees it too and
-					// tells the app (1006).
-					c.log.Debug("websocket write failed", "path", c.path, "err", werr)
-					c.ws.CloseNow()
-					broken = true
-				}
-			}
-			c.s.Consumed(n)
-			if err != nil {
-				failed = err
-				c.close(websocket.StatusInternalError, "")
-			}
-		case "websocket.close":
-			code, reason, err := closeArgs(msg)
-			if err != nil {
-				failed = err
-				code, reason = websocket.StatusInternalError, ""
-			}
-			c.close(code, reason)
-		default:
-			failed = badMessage(msg, "not allowed once the websocket is accepted")
+			c.failed = err
 			c.close(websocket.StatusInternalError, "")
 		}
+	case "websocket.close":
+		code, reason, err := closeArgs(msg)
+		if err != nil {
+			c.failed = err
+			code, reason = websocket.StatusInternalError, ""
+		}
+		c.close(code, reason)
+	default:
+		c.failed = badMessage(msg, "not allowed once the websocket is accepted")
+		c.close(websocket.StatusInternalError, "")
 	}
 }
 
@@ -156,7 +177,7 @@ func validCloseCode(code int) bool {
 // then tells the app why with websocket.disconnect.
 func (c *conn) read(ctx context.Context) {
 	for {
-		typ, r, err := c.ws.Reader(ctx)
+		typ, r, err := c.ws.Reader(c.wsCtx)
 		var buf bytes.Buffer
 		if err == nil {
 			_, err = buf.ReadFrom(r)

@@ -33,19 +33,17 @@ import (
 //
 // r's context bounds the handshake: done (the client left, the caller
 // stops) before the app answered, the app gets websocket.disconnect 1006.
-// After the handshake net/http cancels it neither when the client goes nor
-// when the server shuts down; without Done it still bounds the connection
-// (the caller cancels it when it stops), with Done nothing does but the
-// stream: a caller that stops makes Recv fail, and Serve closes the socket
-// with 1011. A Serve or Done that returns before the app's coroutine ended
-// (only for a context done or a Send that failed) leaves the rest of the
+// After the handshake nothing of r bounds the connection (net/http cancels
+// r's context neither when a hijacked client goes nor when the server shuts
+// down, and may cancel it at the hijack when a client closes at once): the
+// client closing, Options.Stop or the stream failing (a stopped container
+// makes Recv fail; Serve closes the socket with 1011) end it. A Serve or
+// Done that returns before the app's coroutine ended (only when r's context
+// was done during the handshake, or a Send failed) leaves the rest of the
 // stream to the caller.
 func Serve(w http.ResponseWriter, r *http.Request, s Stream, opts Options) error {
 	c := &conn{w: w, r: r, path: r.URL.Path, s: s, opts: opts, log: opts.logger()}
-	life := r.Context()
-	if opts.Done != nil {
-		life = context.WithoutCancel(life)
-	}
+	life := context.WithoutCancel(r.Context())
 	var then func(context.Context) error
 	if err := s.Send(r.Context(), Message{"type": "websocket.connect"}); err != nil {
 		then = c.handshakeLost(r.Context(), err)
@@ -63,7 +61,11 @@ func (c *conn) finish(life context.Context, then func(context.Context) error) er
 	if c.opts.Done == nil {
 		return then(life)
 	}
-	go func() { c.opts.Done(then(life)) }()
+	go func() {
+		if err := then(life); err != errPolling {
+			c.opts.Done(err)
+		}
+	}()
 	return nil
 }
 
@@ -82,6 +84,18 @@ type conn struct {
 	opts Options
 	log  *slog.Logger
 	ws   *websocket.Conn
+
+	wsCtx    context.Context // for the socket's reads and writes, never done
+	cancel   context.CancelFunc
+	readDone chan struct{} // closed when the reader has returned
+	stopPing func()
+	stopStop func() bool
+
+	// The app's side: its one goroutine at a time (run's, or poll's) owns
+	// these.
+	uncredited int   // payload written but not yet credited (credit)
+	failed     error // the app sent a bad message
+	broken     bool  // a write to the client failed
 
 	closeSent atomic.Pointer[websocket.CloseError] // the app's close, once sent
 	received  atomic.Int64                         // client messages read, for the pinger
@@ -108,7 +122,7 @@ func (c *conn) handshake(ctx context.Context) (then func(context.Context) error)
 	case "websocket.http.response.start":
 		return c.deny(ctx, msg)
 	}
-	c.s.Consumed(PayloadLen(msg))
+	c.credit(PayloadLen(msg))
 	err = badMessage(msg, "not allowed before the handshake is answered (websocket.accept, websocket.close or websocket.http.response.start)")
 	return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 }
@@ -127,7 +141,7 @@ func (c *conn) handshakeLost(ctx context.Context, err error) func(context.Contex
 func (c *conn) accept(msg Message) func(context.Context) error {
 	sub, err := optString(msg, "subprotocol", "")
 	if err == nil {
-		err = setHeaders(msg, c.w.Header(), acceptForbidden)
+		err = setHeaders(msg, c.w.Header(), handshakeHeaders)
 	}
 	if err != nil {
 		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
@@ -162,7 +176,7 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		err = badMessage(start, "status %d is not a final HTTP status", status)
 	}
 	if err == nil {
-		err = setHeaders(start, c.w.Header(), denialForbidden)
+		err = setHeaders(start, c.w.Header(), nil)
 	}
 	if err != nil {
 		return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
@@ -171,29 +185,21 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 	started := false
 	for more := true; more; {
 		msg, err := c.s.Recv(ctx)
-		var body []byte
-		var then func(context.Context) error
 		switch {
+		case err != nil && !started:
+			return c.handshakeLost(ctx, err)
+		case err != nil && ctx.Err() != nil:
+			c.cut(ctx, c.rejectedThen(nil), err)
 		case err != nil:
-			then = c.handshakeLost(ctx, err)
-		default:
-			if body, more, err = bodyArgs(msg); err != nil {
-				c.s.Consumed(PayloadLen(msg))
-				then = c.rejectedThen(err) // the app is still running
+			c.cut(ctx, done(err), err) // the app's coroutine ended, or the stream is lost
+		}
+		var body []byte
+		if body, more, err = bodyArgs(msg); err != nil {
+			c.credit(PayloadLen(msg))
+			if !started {
+				return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 			}
-		}
-		if err != nil && started {
-			// A truncated body must never look complete.
-			c.log.Debug("websocket denial response cut", "path", c.path, "err", err)
-			c.w, c.r = nil, nil
-			c.finish(context.WithoutCancel(ctx), then)
-			panic(http.ErrAbortHandler)
-		}
-		if errors.Is(err, ErrBadMessage) {
-			return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
-		}
-		if err != nil {
-			return then
+			c.cut(ctx, c.rejectedThen(err), err) // the app is still running
 		}
 		if !started {
 			c.w.WriteHeader(status)
@@ -203,12 +209,21 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		if werr == nil {
 			werr = rc.Flush()
 		}
-		c.s.Consumed(PayloadLen(msg))
+		c.credit(PayloadLen(msg))
 		if werr != nil {
 			more = false // the client is gone: the app hears of it below
 		}
 	}
 	return c.rejectedThen(nil)
+}
+
+// cut aborts a denial response that has started and cannot be completed (a
+// truncated body must never look complete), after it has set then going.
+func (c *conn) cut(ctx context.Context, then func(context.Context) error, err error) {
+	c.log.Debug("websocket denial response cut", "path", c.path, "err", err)
+	c.w, c.r = nil, nil
+	c.finish(context.WithoutCancel(ctx), then)
+	panic(http.ErrAbortHandler)
 }
 
 // bodyArgs returns a websocket.http.response.body message's body and
@@ -253,7 +268,26 @@ func (c *conn) drain(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.s.Consumed(PayloadLen(msg))
+		c.credit(PayloadLen(msg))
+	}
+}
+
+// creditBatch is how many payload bytes Go lets pass before it credits
+// them: a quarter of the stream's 256 KiB window, so that a Credit frame
+// (a write on the channel, a frame for the worker to read) comes once per
+// many small messages, and the app's send() never waits for one (it waits
+// only with a whole window unacknowledged, of which at most creditBatch-1
+// bytes can be Go's to credit).
+const creditBatch = 64 << 10
+
+// credit counts n more payload bytes of the app's as passed on, and
+// credits them once they add up to creditBatch. The goroutine that
+// receives the app's messages calls it.
+func (c *conn) credit(n int) {
+	c.uncredited += n
+	if c.uncredited >= creditBatch {
+		c.s.Consumed(c.uncredited)
+		c.uncredited = 0
 	}
 }
 

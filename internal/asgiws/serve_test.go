@@ -2,11 +2,13 @@ package asgiws
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -44,6 +46,16 @@ func TestServeAccepted(t *testing.T) {
 				expectRead(t, c, websocket.MessageBinary, "\x03\x04")
 				must(t, c.Close(4000, "bye"))
 			},
+		},
+		{
+			name: "the client closes without a code: 1005",
+			app: func(a app) {
+				a.expect(Message{"type": "websocket.connect"})
+				a.send(accept)
+				a.expect(Message{"type": "websocket.disconnect", "code": 1005, "reason": ""})
+				a.end(io.EOF)
+			},
+			client: func(t *testing.T, c *websocket.Conn) { c.Close(websocket.StatusNoStatusRcvd, "") },
 		},
 		{
 			name: "the app closes with a code and reason, then hears the disconnect",
@@ -185,12 +197,11 @@ func TestServeAccepted(t *testing.T) {
 			},
 		},
 	}
-	modes(t, func(t *testing.T, mode Options) {
+	modes(t, func(t *testing.T, m mode) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				opts := tt.opts
-				opts.Done = mode.Done
-				srv, results := newServer(t, opts, tt.app)
+				srv, results := m.server(t, opts, tt.app)
 				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
 				if err != nil {
 					t.Fatalf("Dial: %v (response %v)", err, resp)
@@ -353,10 +364,10 @@ func TestServeHandshake(t *testing.T) {
 			wantErr:    ErrBadMessage,
 		},
 	}
-	modes(t, func(t *testing.T, mode Options) {
+	modes(t, func(t *testing.T, m mode) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				srv, results := newServer(t, Options{Compression: true, Done: mode.Done}, tt.app)
+				srv, results := m.server(t, Options{Compression: true}, tt.app)
 				c, resp, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), tt.dial)
 				if resp == nil {
 					t.Fatalf("Dial: no response: %v", err)
@@ -467,4 +478,92 @@ func TestServeDenialCut(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || string(body) != "half" || err == nil {
 		t.Errorf("got %d %q, %v; want 400 %q cut short (an error)", resp.StatusCode, body, err, "half")
 	}
+}
+
+// TestServeStop: Options.Stop closes an idle socket with 1012 and tells the
+// app, which then ends.
+func TestServeStop(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		stop, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		opts := Options{Stop: stop}
+		accepted := make(chan struct{})
+		srv, results := m.server(t, opts, func(a app) {
+			a.expect(Message{"type": "websocket.connect"})
+			a.send(accept)
+			close(accepted)
+			a.expect(Message{"type": "websocket.disconnect", "code": 1012, "reason": "server restart"})
+			a.end(io.EOF)
+		})
+		c, _, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+		must(t, err)
+		defer c.CloseNow()
+		<-accepted
+		cancel()
+		expectClose(websocket.StatusServiceRestart, "server restart")(t, c)
+		if res := result(t, results); res.err != nil {
+			t.Errorf("Serve returned %v", res.err)
+		}
+	})
+}
+
+// TestCreditBatched: an app that sends 2 MiB in 1 KiB messages, through a
+// window of 256 KiB, is credited in batches, never left waiting.
+func TestCreditBatched(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		const total, size = 2 << 20, 1 << 10
+		credits := make(chan int64, 1)
+		srv, results := m.server(t, Options{}, func(a app) {
+			a.expect(Message{"type": "websocket.connect"})
+			a.send(accept)
+			chunk := []byte(strings.Repeat("x", size))
+			for range total / size {
+				a.send(Message{"type": "websocket.send", "bytes": chunk})
+			}
+			a.send(Message{"type": "websocket.close"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+			credits <- a.s.credits.Load()
+			a.end(io.EOF)
+		})
+		c, _, err := websocket.Dial(testContext(t), wsURL(srv, "/ws"), nil)
+		must(t, err)
+		defer c.CloseNow()
+		got := 0
+		for {
+			_, p, err := c.Read(testContext(t))
+			if err != nil {
+				break
+			}
+			got += len(p)
+		}
+		if got != total {
+			t.Errorf("client read %d bytes, want %d", got, total)
+		}
+		if n := <-credits; n > total/creditBatch {
+			t.Errorf("%d Consumed calls for %d bytes, want at most %d", n, total, total/creditBatch)
+		}
+		if res := result(t, results); res.err != nil {
+			t.Errorf("Serve returned %v", res.err)
+		}
+	})
+}
+
+// TestPingUnanswered: a client that answers no ping (a raw connection that
+// never reads) is closed as broken, and the app hears 1006. The interval is
+// short so that the test is; nothing is timed.
+func TestPingUnanswered(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		srv, results := m.server(t, Options{PingInterval: 20 * time.Millisecond}, func(a app) {
+			a.expect(Message{"type": "websocket.connect"})
+			a.send(accept)
+			a.expect(Message{"type": "websocket.disconnect", "code": 1006})
+			a.end(io.EOF)
+		})
+		c, err := openIdle(srv.Listener.Addr().String())
+		must(t, err)
+		defer c.Close()
+		if res := result(t, results); res.err != nil {
+			t.Errorf("Serve returned %v", res.err)
+		}
+	})
 }

@@ -62,6 +62,10 @@
 //	worker → Go   Done      marshal (stream, traceback str or None): the
 //	                        app's coroutine ended; the stream's last frame
 //
+// A Credit for stream 0, which is never open, is Go's ping of a worker
+// that has been quiet while streams are open: the worker's loop answers
+// with the same frame, so that an idle loop is told from a blocked one.
+//
 // Flow control: per stream and direction, at most 256 KiB (Window) of
 // payload bytes (the body of http.request and http.response.body, the
 // bytes or text of websocket messages; other messages count 0) may be

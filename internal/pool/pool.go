@@ -52,15 +52,15 @@ type Config struct {
 	// not all ready in time, they are killed and the old ones serve on.
 	ReloadTimeout time.Duration
 
-	// Exited, if not nil, is called once each worker that ran has ended,
-	// however it ended, as worker.Config.Exited: before its Done is
-	// closed, and so before Stop returns; it must not block.
-	Exited func(p *worker.Process, exit string)
-
 	// MaxStreams, for ASGI workers (Worker.Interface "asgi"), is how many
 	// streams one takes at once; 0 means DefaultMaxStreams. Requests go
 	// to OpenStream instead of Acquire.
 	MaxStreams int
+
+	// Exited, if not nil, is called once each worker that ran has ended,
+	// however it ended, as worker.Config.Exited: before its Done is
+	// closed, and so before Stop returns; it must not block.
+	Exited func(p *worker.Process, exit string)
 
 	Logger *slog.Logger
 }

@@ -59,9 +59,9 @@ func ConfigScript() string {
 // largest payload Go accepts in a frame other than Data (frame.MaxMeta),
 // which the worker must not exceed (Go kills a worker that does), the
 // gunicorn config file whose worker hooks run ("": none) and the worker's
-// age, which its hooks see; then, for an ASGI worker, the interface "asgi"
-// (absent, the worker is a WSGI one): one channel, served by an event loop
-// (_gowsgi/asgi.py), and no worker hooks.
+// age, which its hooks see; then, for an ASGI worker, the interface
+// "asgi" (absent, the worker is a WSGI one): one channel, served by an
+// event loop (_gowsgi/asgi.py).
 const Bootstrap = "import sys; sys.path.insert(0, sys.argv[1]); " +
 	"from _gowsgi.worker import main; main(sys.argv[2:])"
 

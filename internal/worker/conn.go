@@ -71,7 +71,7 @@ func (c *Conn) begin(bufs *net.Buffers) (uint64, error) {
 	c.live, c.aborted = true, false
 	c.seq++
 	c.what, c.since = "", time.Now()
-	_, err := bufs.WriteTo(c.nc)
+	_, err := c.rights.raw.Writev(*bufs)
 	return c.seq, err
 }
 

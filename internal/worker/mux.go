@@ -343,10 +343,13 @@ func own(v any) any {
 
 // watch kills a worker whose event loop is stuck: streams are open and it
 // has sent no frame for the timeout (blocking code on the loop). Its
-// Python stacks go to the log first.
+// Python stacks go to the log first. Past half the timeout it is pinged
+// (a Credit of stream 0, which a worker's loop echoes), so that a loop
+// that is merely idle, its apps all awaiting something, answers.
 func (m *Mux) watch() {
 	t := time.NewTicker(max(m.timeout/4, 10*time.Millisecond))
 	defer t.Stop()
+	var pinged time.Time
 	for {
 		select {
 		case <-m.dead:
@@ -359,7 +362,15 @@ func (m *Mux) watch() {
 			if last.After(since) {
 				since = last
 			}
-			if open == 0 || now.Sub(since) < m.timeout {
+			quiet := now.Sub(since)
+			if open == 0 || quiet < m.timeout/2 {
+				continue
+			}
+			if quiet < m.timeout {
+				if pinged.Before(since) {
+					pinged = now
+					m.write(pingFrame)
+				}
 				continue
 			}
 			m.timedOut.Store(true)
@@ -371,6 +382,11 @@ func (m *Mux) watch() {
 		}
 	}
 }
+
+// pingFrame is a Credit of 0 bytes for stream 0, which is never open: the
+// worker's loop answers it with the same frame, and any frame shows it
+// alive.
+var pingFrame, _ = appendFrame(nil, frame.Credit, 0, int64(0))
 
 // A LostError ends the streams of a worker that died, was killed for a
 // stuck loop (TimedOut), or broke the protocol.

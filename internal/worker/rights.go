@@ -7,6 +7,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/rawio"
 )
 
 // ErrFileLost is returned by TakeFile when the descriptor of a File frame
@@ -27,6 +29,7 @@ var errNoFile = errors.New("File frame without a descriptor")
 // descriptor queued belongs to the n-th File frame.
 type rightsReader struct {
 	nc   *net.UnixConn
+	raw  *rawio.FD     // nc's reads, as raw system calls
 	oob  []byte        // room for one message's descriptors
 	wait time.Duration // if > 0, how long each read may wait (Conn.SetReadTimeout)
 
@@ -38,20 +41,18 @@ type rightsReader struct {
 func newRightsReader(nc *net.UnixConn) *rightsReader {
 	// Room for more than the one descriptor the runtime passes with a File
 	// frame, so that only a shortage of descriptors truncates a message.
-	return &rightsReader{nc: nc, oob: make([]byte, syscall.CmsgSpace(4*4))}
+	raw, err := rawio.New(nc, "unix")
+	if err != nil {
+		panic(err) // only a nil *net.UnixConn has no RawConn
+	}
+	return &rightsReader{nc: nc, raw: raw, oob: make([]byte, syscall.CmsgSpace(4*4))}
 }
 
 func (r *rightsReader) Read(p []byte) (int, error) {
 	if r.wait > 0 {
 		r.nc.SetReadDeadline(time.Now().Add(r.wait))
 	}
-	n, oobn, flags, _, err := r.nc.ReadMsgUnix(p, r.oob)
-	if err != nil {
-		// recvmsg's -1 comes back as the count of a failed read (a
-		// deadline, a closed socket): io.Reader wants 0.
-		n = max(n, 0)
-		oobn = max(oobn, 0)
-	}
+	n, oobn, flags, err := r.raw.ReadMsg(p, r.oob)
 	if oobn > 0 || flags&syscall.MSG_CTRUNC != 0 {
 		r.keep(r.oob[:oobn], flags&syscall.MSG_CTRUNC != 0)
 	}

@@ -33,6 +33,11 @@ func payloadLen(m Message) int {
 	return n
 }
 
+// MaxPayload is the largest payload one message may carry either way: a
+// frame is bounded by frame.MaxMeta (the worker's max_meta too), and a
+// WebSocket message, unlike a body, cannot be split.
+const MaxPayload = frame.MaxMeta - 4<<10
+
 // errEnded is the end of a stream whose app returned.
 var errEnded = io.EOF
 
@@ -52,6 +57,8 @@ type Stream struct {
 	detached bool  // its handler is gone: messages are dropped and credited
 	sent     int64 // payload bytes sent to the worker
 	credited int64 // of which the worker has consumed
+
+	onReady func() // Notify's, until a message or the end is queued
 
 	ready  chan struct{} // a message or the end is queued
 	space  chan struct{} // the queue has room again
@@ -100,8 +107,12 @@ func (s *Stream) push(msg Message) error {
 			}
 			s.q = append(s.q, msg)
 			s.qBytes += n
+			f := s.takeOnReady()
 			s.mu.Unlock()
 			notify(s.ready)
+			if f != nil {
+				f()
+			}
 			return nil
 		}
 		s.mu.Unlock()
@@ -120,8 +131,12 @@ func (s *Stream) finish(err error) {
 		s.end = err
 		close(s.done)
 	}
+	f := s.takeOnReady()
 	s.mu.Unlock()
 	notify(s.ready)
+	if f != nil {
+		f()
+	}
 	var ae *AppError
 	if first && detached && errors.As(err, &ae) {
 		// Nobody reads the stream any more: its response was complete (a
@@ -144,11 +159,7 @@ func (s *Stream) addCredit(n int64) {
 func (s *Stream) Recv(ctx context.Context) (Message, error) {
 	for {
 		s.mu.Lock()
-		if len(s.q) > 0 {
-			msg := s.q[0]
-			s.q[0] = nil
-			s.q = s.q[1:]
-			s.qBytes -= payloadLen(msg)
+		if msg, ok := s.popLocked(); ok {
 			s.mu.Unlock()
 			notify(s.space)
 			return msg, nil

@@ -1,14 +1,25 @@
-"""A python3-websockets client for asgiws's interop test.
+"""A python3-websockets client for the WebSocket interop tests.
 
 Run by /usr/bin/python3 (Debian's, with python3-websockets): wsclient.py URL.
-It talks to an echo app and prints one JSON line of what it saw, for the Go
-test to check.
+It talks to an echo app that accepts the subprotocol chat.v2 and closes with
+4001 "done" when sent "close-me", and exits 1 (printing what it saw and what
+it expected, as JSON) unless it saw exactly what WANT says. It closes its
+first connection with 4000 "bye", for the app to see.
 """
 import asyncio
 import json
 import sys
 
 import websockets
+
+WANT = {
+    "subprotocol": "chat.v2",
+    "extensions": "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+    "text": "héllo",
+    "binary": [0, 1, 2],
+    "big_ok": True,
+    "server_close": [4001, "done"],
+}
 
 
 async def main(url):
@@ -35,7 +46,9 @@ async def main(url):
         except websockets.ConnectionClosed:
             pass
         seen["server_close"] = [ws.close_code, ws.close_reason]
-    print(json.dumps(seen))
+    if seen != WANT:
+        print(json.dumps({"seen": seen, "want": WANT}, indent=1))
+        sys.exit(1)
 
 
 asyncio.run(main(sys.argv[1]))

@@ -27,6 +27,8 @@ FIRST_FD = 3
 # Distinct exit status for "the application failed to import", so that the
 # supervisor stops instead of restarting the worker in a loop.
 LOAD_ERROR_STATUS = 4
+# The runtime failed in a thread (serve): EX_SOFTWARE.
+RUNTIME_ERROR_STATUS = 70
 
 
 def main(argv):
@@ -35,10 +37,10 @@ def main(argv):
     setup(spec, pythonpath)
     if interface == "asgi":
         chan = open_channel(FIRST_FD, int(max_meta))
+        worker_hooks = hooks_or_exit(config, chan)
+        worker_hooks.started(int(age), os.getppid())
         app = load_or_exit(spec, chan, interface)
-        # Here, not at the top: a WSGI worker need not import asyncio.
-        from . import asgi
-        asgi.serve(app, chan, ready_info(app))
+        serve_asgi(app, chan, worker_hooks)
         return
     channels = [open_channel(FIRST_FD + i, int(max_meta))
                 for i in range(int(threads))]
@@ -54,6 +56,19 @@ def serve_app(app, channels, worker_hooks):
     channels[0].send_meta(READY, ready_info(app, worker_hooks))
     try:
         serve_all(app, channels, worker_hooks.runner(app))
+    finally:
+        worker_hooks.exiting()
+
+
+def serve_asgi(app, chan, worker_hooks):
+    """Serve an ASGI app on its one channel, with the worker hooks of
+    gunicorn's that apply to it (post_worker_init, worker_exit; the
+    per-request ones are WSGI's)."""
+    # Here, not at the top: a WSGI worker need not import asyncio.
+    from . import asgi
+    worker_hooks.ready()
+    try:
+        asgi.serve(app, chan, ready_info(app, worker_hooks))
     finally:
         worker_hooks.exiting()
 
@@ -176,3 +191,12 @@ def serve(chan, app, base, run=run):
                     run(app, environ, chan)
     except (EOFError, ConnectionError):
         pass
+    except BaseException:
+        # The runtime itself failed (say EMFILE opening a spooled body; the
+        # app's errors are its responses'). With this thread gone, its
+        # request would wait for Go's timeout while the other threads serve
+        # on: the worker exits instead, as it does when its only thread
+        # dies, so that Go answers 502 at once and replaces it.
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(RUNTIME_ERROR_STATUS)

@@ -10,9 +10,9 @@ stay shared, copy-on-write.  The zygote answers Forked (the child's pid) and
 later Reaped (pid, wait status) once it has waited for that child: only the
 parent can, and Go needs to know how its worker ended.  A Fork frame's
 payload is the new worker's age (marshal), which its hooks see.  For an
-ASGI app (the interface argument "asgi") the child makes its event loop and
-runs lifespan startup itself, after the fork, before its Ready: a loop, its
-selector and the app's lifespan state belong to one process.
+ASGI app (the interface argument "asgi") the child makes its event loop
+and runs lifespan startup itself, after the fork, before its Ready: a
+loop, its selector and the app's lifespan state belong to one process.
 """
 
 import array
@@ -29,7 +29,7 @@ import traceback
 
 from .channel import FORK, FORKED, HEADER, READY, REAPED
 from .worker import (FIRST_FD, hooks_or_exit, interface_of, load_or_exit,
-                     open_channel, ready_info, serve_app, setup)
+                     open_channel, ready_info, serve_app, serve_asgi, setup)
 
 # Linux passes at most SCM_MAX_FD (253) descriptors in one message.
 MAX_FDS = 253
@@ -43,23 +43,23 @@ def main(argv):
     setup(spec, pythonpath)
     control = open_channel(FIRST_FD, max_meta)
     # As gunicorn's master with --preload: the config file, then the app;
-    # the worker hooks run in each child (WSGI workers only).
-    worker_hooks = hooks_or_exit(config if interface == "wsgi" else "", control)
+    # the worker hooks run in each child.
+    worker_hooks = hooks_or_exit(config, control)
     server_pid = os.getppid()
     app = load_or_exit(spec, control, interface)
     control.send_meta(READY, ready_info(app, worker_hooks))
     if interface == "asgi":
         # Imported once here, shared by the children, which use it.
-        from . import asgi
+        from . import asgi  # noqa: F401
     freeze()
     child = serve_forks(control)
     if child is None:
         return  # Go closed the control socket: the zygote's work is done
     channels, age = child
-    if interface == "asgi":
-        asgi.serve(app, channels[0], ready_info(app))
-        return
     worker_hooks.started(age, server_pid)
+    if interface == "asgi":
+        serve_asgi(app, channels[0], worker_hooks)
+        return
     serve_app(app, channels, worker_hooks)
 
 
