@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/gowsgi/gowsgi/internal/gunicorn"
 )
 
 // Configuration comes from, first to last in precedence: the command line,
@@ -71,7 +73,7 @@ func applyConfig(fs *flag.FlagSet, lookup func(string) (string, bool)) (string, 
 	}
 
 	path := fs.Lookup("config").Value.String()
-	if path == "" || isGunicornConfig(path) {
+	if path == "" || gunicorn.IsConfigFile(path) {
 		return app, nil // gunicornconf.go reads it
 	}
 	settings, err := readConfigFile(path)

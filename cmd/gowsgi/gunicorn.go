@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/gowsgi/gowsgi/internal/gunicorn"
 )
 
 // gunicornOptions are the serve options that came with gunicorn's flags
@@ -42,22 +44,14 @@ type note struct {
 	args  []any
 }
 
-// Gunicorn's defaults for its request limits, and for the listen queue.
-const (
-	defaultLimitRequestLine      = 4094
-	defaultLimitRequestFields    = 100
-	defaultLimitRequestFieldSize = 8190
-	defaultListenBacklog         = 2048
-)
-
 // addGunicornFlags adds the flags of gunicorn's that take their meanings
 // from it to fs, writing into o.
 func addGunicornFlags(fs *flag.FlagSet, o *serveOptions) {
 	g := &o.gunicornOptions
-	g.limitRequestLine = defaultLimitRequestLine
-	g.limitRequestFields = defaultLimitRequestFields
-	g.limitRequestFieldSize = defaultLimitRequestFieldSize
-	g.listenBacklog = defaultListenBacklog
+	g.limitRequestLine = gunicorn.DefaultLimitRequestLine
+	g.limitRequestFields = gunicorn.DefaultLimitRequestFields
+	g.limitRequestFieldSize = gunicorn.DefaultLimitRequestFieldSize
+	g.listenBacklog = gunicorn.DefaultBacklog
 	g.workerClass.notes = &g.notes
 	g.workerClass.iface = &o.iface
 	addFlags(fs, []flagVar{
@@ -84,18 +78,17 @@ type workerClassValue struct {
 func (w *workerClassValue) String() string { return w.class }
 
 func (w *workerClassValue) Set(s string) error {
-	switch strings.TrimPrefix(strings.TrimPrefix(s, "gunicorn.workers."), "egg:gunicorn#") {
-	case "sync", "gthread", "sync.SyncWorker", "gthread.ThreadWorker":
-		// gowsgi's workers are both: one request at a time per thread.
-	case "uvicorn.workers.UvicornWorker", "uvicorn_worker.UvicornWorker", "uvicorn.workers.UvicornH11Worker":
-		// An ASGI app, on one event loop per worker: gowsgi's ASGI workers.
+	kind, err := gunicorn.WorkerClass(s)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case gunicorn.ASGI:
 		*w.iface = "asgi"
-	case "gevent", "eventlet", "tornado", "ggevent.GeventWorker", "geventlet.EventletWorker", "gtornado.TornadoWorker":
+	case gunicorn.Unsupported:
 		*w.notes = append(*w.notes, note{slog.LevelWarn,
 			"worker class not supported: gowsgi's workers are sync, with --threads; raise --threads for many slow requests at once",
 			[]any{"worker_class", s}})
-	default:
-		return fmt.Errorf("%q is not a worker class gowsgi knows: sync or gthread (--threads)", s)
 	}
 	w.class = s
 	return nil
@@ -118,52 +111,62 @@ func (g *gunicornOptions) logNotes(log *slog.Logger) {
 	}
 }
 
-// ignoredGunicornFlags are gunicorn flags that gowsgi accepts so that a
-// gunicorn command line runs, and warns of: they have no counterpart. The
-// value says whether the flag takes a value.
-func ignoredGunicornFlags() map[string]bool {
-	return map[string]bool{
-		"name": true, "worker-connections": true, "worker-tmp-dir": true, "statsd-host": true,
-		"statsd-prefix": true, "dogstatsd-tags": true, "log-config": true, "log-syslog-to": true,
-		"log-syslog-prefix": true, "log-syslog-facility": true, "reload-engine": true,
-		"reload-extra-file": true, "ssl-version": true, "ciphers": true,
-		"capture-output": false, "enable-stdio-inheritance": false, "initgroups": false,
-		"reuse-port": false, "no-sendfile": false, "log-syslog": false, "spew": false,
-		"disable-redirect-access-to-syslog": false, "suppress-ragged-eofs": false,
-		"do-handshake-on-connect": false, "strip-header-spaces": false,
-	}
-}
-
-// addIgnoredGunicornFlags adds ignoredGunicornFlags to fs, and gunicorn's
-// --daemon, which is refused.
+// addIgnoredGunicornFlags adds the flags of gunicorn's settings that
+// gowsgi warns of (gunicorn.Warned), and their aliases, to fs, so that a
+// gunicorn command line runs; and --daemon (gunicorn.Refused), which is
+// refused.
 func addIgnoredGunicornFlags(fs *flag.FlagSet, g *gunicornOptions) {
-	for name, takesValue := range ignoredGunicornFlags() {
-		fs.Var(&ignoredFlag{name: name, isBool: !takesValue, g: g}, name, "gunicorn's; ignored, with a warning")
+	for _, s := range gunicorn.Settings() {
+		if s.Flag == "" {
+			continue
+		}
+		switch s.Status {
+		case gunicorn.Warned:
+			for _, name := range []string{s.Flag, s.Alias} {
+				if name != "" {
+					fs.Var(&ignoredFlag{name: s.Flag, isBool: s.NoValue, g: g}, name, "gunicorn's; ignored, with a warning")
+				}
+			}
+		case gunicorn.Refused:
+			for _, name := range []string{s.Flag, s.Alias} {
+				if name != "" {
+					fs.Var(daemonFlag{}, name, "gunicorn's; refused")
+				}
+			}
+		}
 	}
-	fs.Var(daemonFlag{}, "daemon", "gunicorn's; refused")
-	fs.Var(daemonFlag{}, "D", "gunicorn's; refused")
-	fs.Var(&ignoredFlag{name: "name", g: g}, "n", "gunicorn's; ignored, with a warning")
-	fs.Var(&ignoredFlag{name: "enable-stdio-inheritance", isBool: true, g: g}, "R", "gunicorn's; ignored, with a warning")
 }
 
 // isIgnoredGunicornFlag reports whether name is one of
 // addIgnoredGunicornFlags', which serve's usage lists apart.
 func isIgnoredGunicornFlag(name string) bool {
-	_, ok := ignoredGunicornFlags()[name]
-	return ok || name == "daemon" || name == "D" || name == "n" || name == "R"
+	for _, s := range gunicorn.Settings() {
+		if s.Flag != "" && (s.Status == gunicorn.Warned || s.Status == gunicorn.Refused) && (name == s.Flag || name == s.Alias) {
+			return true
+		}
+	}
+	return false
 }
 
-// ignoredFlagsUsage is serve's usage of addIgnoredGunicornFlags'.
+// ignoredFlagsUsage is serve's usage of addIgnoredGunicornFlags': the
+// flags, then their aliases, in alphabetical order.
 func ignoredFlagsUsage() string {
-	var names []string
-	for name := range ignoredGunicornFlags() {
-		names = append(names, "--"+name)
+	var names, aliases []string
+	for _, s := range gunicorn.Settings() {
+		if s.Status != gunicorn.Warned || s.Flag == "" {
+			continue
+		}
+		names = append(names, "--"+s.Flag)
+		if s.Alias != "" {
+			aliases = append(aliases, "-"+s.Alias)
+		}
 	}
 	slices.Sort(names)
+	slices.SortFunc(aliases, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	var b strings.Builder
 	b.WriteString("\nAccepted so that gunicorn command lines run, with a warning that they do nothing here:\n ")
 	col := 1
-	for _, n := range append(names, "-n", "-R") {
+	for _, n := range append(names, aliases...) {
 		if col+len(n) > 78 {
 			b.WriteString("\n ")
 			col = 1

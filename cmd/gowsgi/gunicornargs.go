@@ -2,17 +2,14 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-)
 
-// gunicornArgsEnv holds flags, as gunicorn's variable of that name: they
-// come after the command line's and before GOWSGI_* and the config file.
-const gunicornArgsEnv = "GUNICORN_CMD_ARGS"
+	"github.com/gowsgi/gowsgi/internal/gunicorn"
+)
 
 // loadConfig fills in what the command line left unset of fs (o's flags),
 // first to last in precedence: from GUNICORN_CMD_ARGS, the GOWSGI_*
@@ -27,8 +24,8 @@ func loadConfig(fs *flag.FlagSet, o *serveOptions, lookup func(string) (string, 
 	config := fs.Lookup("config")
 	byDefault := false
 	if config.Value.String() == "" {
-		if _, ok := lookup(envName("config")); !ok && fileExists(defaultGunicornConfig) {
-			config.Value.Set(defaultGunicornConfig) // not fs.Set: unset, for applyConfig
+		if _, ok := lookup(envName("config")); !ok && fileExists(gunicorn.DefaultConfigFile) {
+			config.Value.Set(gunicorn.DefaultConfigFile) // not fs.Set: unset, for applyConfig
 			byDefault = true
 		}
 	}
@@ -39,7 +36,7 @@ func loadConfig(fs *flag.FlagSet, o *serveOptions, lookup func(string) (string, 
 	if app == "" {
 		app = cmdApp
 	}
-	if path := config.Value.String(); isGunicornConfig(path) {
+	if path := config.Value.String(); gunicorn.IsConfigFile(path) {
 		fileApp, err := applyGunicornConfig(fs, o, path, byDefault)
 		if err != nil {
 			return "", err
@@ -79,15 +76,16 @@ func gunicornDefaults(fs *flag.FlagSet, o *serveOptions, lookup func(string) (st
 
 // applyGunicornArgs sets the flags in GUNICORN_CMD_ARGS that the command
 // line left unset. Its words are split as a POSIX shell would (as
-// gunicorn splits them, with shlex). It returns the app it names, if any.
+// gunicorn splits them, with shlex: gunicorn.SplitArgs). It returns the
+// app it names, if any.
 func applyGunicornArgs(fs *flag.FlagSet, lookup func(string) (string, bool)) (string, error) {
-	line, ok := lookup(gunicornArgsEnv)
+	line, ok := lookup(gunicorn.ArgsEnv)
 	if !ok || strings.TrimSpace(line) == "" {
 		return "", nil
 	}
-	args, err := shellSplit(line)
+	args, err := gunicorn.SplitArgs(line)
 	if err != nil {
-		return "", fmt.Errorf("%s: %v", gunicornArgsEnv, err)
+		return "", fmt.Errorf("%s: %v", gunicorn.ArgsEnv, err)
 	}
 	set := setFlags(fs) // long names the command line set
 	long := longNames()
@@ -96,7 +94,7 @@ func applyGunicornArgs(fs *flag.FlagSet, lookup func(string) (string, bool)) (st
 	// values are then set in fs (in order, repeatable ones repeated) for
 	// the flags the command line did not set.
 	var got []setting
-	rec := flag.NewFlagSet(gunicornArgsEnv, flag.ContinueOnError)
+	rec := flag.NewFlagSet(gunicorn.ArgsEnv, flag.ContinueOnError)
 	rec.SetOutput(io.Discard)
 	fs.VisitAll(func(f *flag.Flag) {
 		b, isBool := f.Value.(interface{ IsBoolFlag() bool })
@@ -104,17 +102,17 @@ func applyGunicornArgs(fs *flag.FlagSet, lookup func(string) (string, bool)) (st
 	})
 	pos, err := parseInterspersed(rec, args)
 	if err != nil {
-		return "", fmt.Errorf("%s: %s", gunicornArgsEnv, flagError(err))
+		return "", fmt.Errorf("%s: %s", gunicorn.ArgsEnv, flagError(err))
 	}
 	if len(pos) > 1 {
-		return "", fmt.Errorf("%s: one application, not %d: %q", gunicornArgsEnv, len(pos), pos)
+		return "", fmt.Errorf("%s: one application, not %d: %q", gunicorn.ArgsEnv, len(pos), pos)
 	}
 	for _, s := range got {
 		if set[s.key] {
 			continue
 		}
 		if err := fs.Set(s.key, s.value); err != nil {
-			return "", fmt.Errorf("%s: --%s: %v", gunicornArgsEnv, s.key, err)
+			return "", fmt.Errorf("%s: --%s: %v", gunicorn.ArgsEnv, s.key, err)
 		}
 	}
 	if len(pos) == 1 {
@@ -136,60 +134,4 @@ func (r *recorder) IsBoolFlag() bool { return r.isBool }
 func (r *recorder) Set(s string) error {
 	*r.got = append(*r.got, setting{key: r.name, value: s})
 	return nil
-}
-
-// shellSplit splits s into words as a POSIX shell does, and as Python's
-// shlex.split: blanks separate words; 'single quotes' keep everything;
-// "double quotes" keep everything but a backslash before " or \; a
-// backslash outside quotes keeps the character after it.
-func shellSplit(s string) ([]string, error) {
-	var words []string
-	var w strings.Builder
-	inWord := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			if inWord {
-				words, inWord = append(words, w.String()), false
-				w.Reset()
-			}
-			continue
-		case c == '\\':
-			if i+1 == len(s) {
-				return nil, errors.New("no character after the last backslash")
-			}
-			i++
-			w.WriteByte(s[i])
-		case c == '\'':
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				return nil, errors.New("no closing quotation (')")
-			}
-			w.WriteString(s[i+1 : i+1+j])
-			i += 1 + j
-		case c == '"':
-			closed := false
-			for i++; i < len(s); i++ {
-				if s[i] == '"' {
-					closed = true
-					break
-				}
-				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
-					i++
-				}
-				w.WriteByte(s[i])
-			}
-			if !closed {
-				return nil, errors.New(`no closing quotation (")`)
-			}
-		default:
-			w.WriteByte(c)
-		}
-		inWord = true
-	}
-	if inWord {
-		words = append(words, w.String())
-	}
-	return words, nil
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -264,70 +263,6 @@ func TestGunicornConfigErrors(t *testing.T) {
 				t.Errorf("status %d, stderr:\n%s\nwant %d and %q", status, stderr.String(), exitUsage, tc.want)
 			}
 		})
-	}
-}
-
-// TestGunicornConfigKinds checks which --config files run as gunicorn's.
-func TestGunicornConfigKinds(t *testing.T) {
-	dir := t.TempDir()
-	cases := []struct {
-		name, body string
-		gunicorn   bool
-	}{
-		{"a.py", "workers = 2\n", true},
-		{"python:mysite.gunicorn_conf", "", true},
-		{"gowsgi.conf", "# comment\nworkers = 2\nenv = A=1\n", false},
-		{"import.conf", "import os\n", true},
-		{"underscore.conf", "max_requests = 2\n", true},
-		{"list.conf", "bind = ['a']\n", true},
-		{"quoted.conf", "bind = '127.0.0.1:1'\n", true},
-		{"double-quoted.conf", "prefix = \"/a \"\n", false},
-	}
-	for _, tc := range cases {
-		path := tc.name
-		if !strings.HasPrefix(tc.name, "python:") {
-			path = writeFile(t, dir, tc.name, tc.body)
-		}
-		if got := isGunicornConfig(path); got != tc.gunicorn {
-			t.Errorf("isGunicornConfig(%s) = %v; want %v", tc.name, got, tc.gunicorn)
-		}
-	}
-}
-
-// TestShellSplit checks GUNICORN_CMD_ARGS's splitting against Python's
-// shlex.split, which gunicorn uses.
-func TestShellSplit(t *testing.T) {
-	needPython(t)
-	cases := []string{
-		`--workers 2 -b 127.0.0.1:8000`,
-		`  -e 'A=x y'   -e "B=\"q\" \\ \n \$" `,
-		`a\ b c\\d 'it'\''s' ""`,
-		"tab\tnew\nline",
-		`"mixed"'quotes'bare`,
-		`--access-logformat '%(h)s "%(r)s"'`,
-	}
-	for _, in := range cases {
-		got, err := shellSplit(in)
-		if err != nil {
-			t.Errorf("shellSplit(%q): %v", in, err)
-			continue
-		}
-		out, err := exec.Command(debianPython, "-c", "import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))", in).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []string
-		if err := json.Unmarshal(out, &want); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("shellSplit(%q) = %q; shlex.split: %q", in, got, want)
-		}
-	}
-	for _, in := range []string{`'open`, `"open`, `end\`} {
-		if got, err := shellSplit(in); err == nil {
-			t.Errorf("shellSplit(%q) = %q; want an error", in, got)
-		}
 	}
 }
 
