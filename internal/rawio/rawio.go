@@ -120,7 +120,9 @@ func (f *FD) ReadMsg(p, oob []byte) (n, oobn, flags int, err error) {
 		return 0, 0, 0, f.opError("read", err)
 	case f.rerr != 0:
 		return 0, 0, 0, f.opError("read", os.NewSyscallError("recvmsg", f.rerr))
-	case n == 0 && len(p) > 0:
+	}
+	closeOnExec(oob[:oobn])
+	if n == 0 && len(p) > 0 {
 		return 0, oobn, flags, io.EOF
 	}
 	return n, oobn, flags, nil
@@ -129,7 +131,7 @@ func (f *FD) ReadMsg(p, oob []byte) (n, oobn, flags int, err error) {
 func (f *FD) recv(fd uintptr) bool {
 	for {
 		n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, fd,
-			uintptr(unsafe.Pointer(&f.msg)), syscall.MSG_CMSG_CLOEXEC)
+			uintptr(unsafe.Pointer(&f.msg)), recvFlags)
 		switch e {
 		case syscall.EINTR:
 			continue

@@ -15,10 +15,12 @@ import (
 // and its FD, and the other end as a *net.UnixConn.
 func unixPair(t *testing.T) (*net.UnixConn, *FD, *net.UnixConn) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	syscall.CloseOnExec(fds[0]) // not SOCK_CLOEXEC, which macOS lacks
+	syscall.CloseOnExec(fds[1])
 	conn := func(fd int) *net.UnixConn {
 		f := os.NewFile(uintptr(fd), "pair")
 		defer f.Close()
