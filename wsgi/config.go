@@ -72,8 +72,18 @@ type Config struct {
 	// than that. A negative value means no limit.
 	MaxMemoryBodies int64
 
+	// MaxSpoolBytes bounds the bytes that all the spooled request bodies
+	// take on disk together, from the moment they are read until their
+	// exchange with the worker ends. A body takes its bytes from this
+	// budget as they arrive; once it is spent, the request that needs more
+	// gets 503 with Retry-After (ErrOverloaded) and its connection is
+	// closed, so that many concurrent large uploads cannot fill the disk.
+	// 0 means 4 GiB, or MaxRequestBody if larger: room for four bodies of
+	// the largest size by default. A negative value means no limit.
+	MaxSpoolBytes int64
+
 	// SpoolDir is where large request bodies are spooled; "" means
-	// os.TempDir().
+	// os.TempDir() ($TMPDIR, else /tmp).
 	SpoolDir string
 
 	// Timeout is how long the app may work on a request without sending
@@ -152,7 +162,8 @@ type Config struct {
 }
 
 // NoLimit, as the value of a Config limit (MaxRequestBody, Timeout,
-// ReloadTimeout, Backlog, QueueTimeout, MaxMemoryBodies), lifts it.
+// ReloadTimeout, Backlog, QueueTimeout, MaxMemoryBodies, MaxSpoolBytes),
+// lifts it.
 const NoLimit = -1
 
 // Defaults, as documented on Config.
@@ -160,6 +171,7 @@ const (
 	defaultMaxRequestBody = 1 << 30
 	defaultMaxMemoryBody  = 1 << 20
 	defaultMemoryBodies   = 64 << 20
+	defaultSpoolBytes     = 4 << 30
 	defaultTimeout        = 30 * time.Second
 	defaultBacklog        = 1024
 	defaultQueueTimeout   = 30 * time.Second
@@ -213,6 +225,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.MaxMemoryBodies == 0 {
 		cfg.MaxMemoryBodies = max(defaultMemoryBodies, cfg.MaxMemoryBody)
+	}
+	if cfg.MaxSpoolBytes == 0 {
+		cfg.MaxSpoolBytes = max(defaultSpoolBytes, cfg.MaxRequestBody)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout

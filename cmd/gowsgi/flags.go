@@ -28,6 +28,8 @@ type serveOptions struct {
 	limitRequestBody int64
 	bodyMemoryLimit  int64
 	bodyMemoryBudget int64 // negative: Config's default
+	bodySpoolLimit   int64 // negative: Config's default
+	bodySpoolDir     string
 	prefix           string
 	gracefulTimeout  time.Duration
 	shutdownDelay    time.Duration
@@ -93,6 +95,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	o.bodyMemoryLimit = 1 << 20
 	o.limitRequestBody = 1 << 30
 	o.bodyMemoryBudget = -1
+	o.bodySpoolLimit = -1
 	o.keepAlive = 75 * time.Second
 	o.limitHeaderSize = 64 << 10
 	o.forwardedAllowIPs = replaceList{list: []string{"127.0.0.1", "::1"}}
@@ -112,6 +115,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 (or -1) means no limit (default 1G)"},
 		{"body-memory-limit", (*bytesValue)(&o.bodyMemoryLimit), "hold request bodies up to `BYTES` (64K, 1M) in memory, spool larger ones to a file in $TMPDIR; 0 spools every body (default 1M)"},
 		{"body-memory-budget", (*bytesValue)(&o.bodyMemoryBudget), "the request bodies held in memory take at most `BYTES` (64M, 1G) together, until their worker is done with them; past it, bodies are spooled to $TMPDIR however small; 0 means no limit (default 64M, or --body-memory-limit if larger)"},
+		{"body-spool-limit", (*bytesValue)(&o.bodySpoolLimit), "the request bodies spooled to disk take at most `BYTES` (10G) together, until their worker is done with them; past it, a request that needs more gets 503 with Retry-After; 0 means no limit (default 4G, or --limit-request-body if larger)"},
+		{"body-spool-dir", (*stringValue)(&o.bodySpoolDir), "spool large request bodies to files in `DIR` (default: $TMPDIR, else /tmp)"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},

@@ -1,0 +1,108 @@
+package wsgi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gowsgi/gowsgi/internal/proctest"
+)
+
+// TestSpoolBudget: the bodies spooled to disk take at most
+// Config.MaxSpoolBytes together. Two uploads that stall part way hold only
+// what they sent; a third that needs more than is left gets 503 with
+// Retry-After through the funnel (ErrOverloaded) and its connection
+// closed, whether its length is declared or not, and leaves no file; once
+// the stalled ones give up the budget is whole and the disk empty. Runs no
+// worker (the interpreter is /usr/bin/python3, only looked up).
+func TestSpoolBudget(t *testing.T) {
+	const budget, sent = 300 << 10, 100 << 10
+	for _, chunked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "declared", true: "chunked"}[chunked], func(t *testing.T) {
+			var got error
+			c := spoolContainer(t, Config{MaxMemoryBody: NoLimit, MaxSpoolBytes: budget,
+				ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+					got = err
+					DefaultErrorHandler(w, r, err)
+				}})
+			c.funnel = c.cfg.newFunnel()
+			var stalled []*io.PipeWriter
+			done := make(chan bool, 2)
+			for range 2 {
+				pr, pw := io.Pipe()
+				stalled = append(stalled, pw)
+				r := httptest.NewRequest("POST", "/", pr)
+				r.ContentLength = 1 << 20
+				go func() {
+					b, ok := c.readBody(httptest.NewRecorder(), r)
+					b.release()
+					done <- ok
+				}()
+				pw.Write(make([]byte, sent))
+			}
+			proctest.Eventually(t, 5*time.Second, "the stalled bodies to be spooled", func() bool {
+				return c.spool.used.Load() == 2*sent
+			})
+
+			var src io.Reader = bytes.NewReader(make([]byte, budget-2*sent+1))
+			if chunked {
+				src = io.MultiReader(src)
+			}
+			r := httptest.NewRequest("POST", "/", src)
+			w := httptest.NewRecorder()
+			if b, ok := c.readBody(w, r); ok {
+				b.release()
+				t.Fatalf("a body past the spool budget was read (%d bytes used of %d)", c.spool.used.Load(), budget)
+			}
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" ||
+				w.Header().Get("Connection") != "close" {
+				t.Errorf("status %d, Retry-After %q, Connection %q; want 503, a Retry-After, close",
+					w.Code, w.Header().Get("Retry-After"), w.Header().Get("Connection"))
+			}
+			if !errors.Is(got, ErrOverloaded) {
+				t.Errorf("ErrorHandler got %v; want ErrOverloaded", got)
+			}
+			if used, refused := c.spool.used.Load(), c.spool.refused.Load(); used != 2*sent || refused != 1 {
+				t.Errorf("after the refusal: %d bytes used, %d refused; want %d, 1", used, refused, 2*sent)
+			}
+
+			for _, pw := range stalled {
+				pw.CloseWithError(io.ErrUnexpectedEOF)
+			}
+			for range stalled {
+				if <-done {
+					t.Error("a body cut short was read")
+				}
+			}
+			if used := c.spool.used.Load(); used != 0 {
+				t.Errorf("%d bytes of spool budget used once every body is released", used)
+			}
+			if files, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, "*")); len(files) > 0 {
+				t.Errorf("files left: %v", files)
+			}
+		})
+	}
+}
+
+// TestSpoolBudgetDefault: MaxSpoolBytes 0 is 4 GiB, or MaxRequestBody if
+// larger; NoLimit is none.
+func TestSpoolBudgetDefault(t *testing.T) {
+	cases := []struct{ body, spool, want int64 }{
+		{0, 0, 4 << 30},
+		{8 << 30, 0, 8 << 30},
+		{NoLimit, 0, 4 << 30},
+		{0, 1 << 20, 1 << 20},
+		{0, NoLimit, NoLimit},
+	}
+	for _, tc := range cases {
+		c := spoolContainer(t, Config{MaxRequestBody: tc.body, MaxSpoolBytes: tc.spool})
+		if c.spool.limit != tc.want {
+			t.Errorf("MaxRequestBody %d, MaxSpoolBytes %d: spool limit %d; want %d", tc.body, tc.spool, c.spool.limit, tc.want)
+		}
+	}
+}
