@@ -56,6 +56,7 @@ type memBudget struct {
 	limit  int64 // negative: no limit
 	used   atomic.Int64
 	bodies atomic.Int64 // being read or held, in memory or spooled
+	full   atomic.Int64 // bodies spooled because the budget had no room
 
 	// After a spike (see spikeBytes) the memory is handed back to the
 	// system once no body is left, at most every handBackEvery.
@@ -214,6 +215,7 @@ func (b *requestBody) readMem(body io.Reader, declared, memMax int64) (bool, err
 			// replaces is garbage at once, as any other.
 			size := min(max(2*int64(cap(buf)), firstBodyBuffer), most)
 			if !b.budget.reserve(size - b.reserved) {
+				b.budget.full.Add(1)
 				return false, nil
 			}
 			grown := make([]byte, len(buf), size)

@@ -106,3 +106,30 @@ func TestSpoolBudgetDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyStats: Stats().Bodies gives the bytes each budget has in use and
+// its limit, the bodies spooled for want of memory budget, and the
+// requests refused for want of spool budget.
+func TestBodyStats(t *testing.T) {
+	const memBudget, spoolBudget = 64 << 10, 100 << 10
+	c := spoolContainer(t, Config{MaxMemoryBodies: memBudget, MaxSpoolBytes: spoolBudget})
+	read := func(n int) (requestBody, bool) {
+		return c.readBody(httptest.NewRecorder(), httptest.NewRequest("POST", "/", bytes.NewReader(make([]byte, n))))
+	}
+	held, _ := read(1000) // in memory, in a buffer of its length
+	defer held.release()
+	c.bodies.reserve(memBudget - 1000)
+	spooled, _ := read(1000) // no room in memory: spooled
+	defer spooled.release()
+	if _, ok := read(spoolBudget); ok { // no room in memory either
+		t.Fatal("a body past the spool budget was read")
+	}
+	want := BodyStats{MemoryUsed: memBudget, MemoryLimit: memBudget, SpoolUsed: 1000, SpoolLimit: spoolBudget,
+		MemoryFull: 2, Refused: map[string]int64{"spool": 1}}
+	got := c.Stats().Bodies
+	if got.MemoryUsed != want.MemoryUsed || got.MemoryLimit != want.MemoryLimit || got.SpoolUsed != want.SpoolUsed ||
+		got.SpoolLimit != want.SpoolLimit || got.MemoryFull != want.MemoryFull || got.Refused["spool"] != 1 ||
+		len(got.Refused) != 1 {
+		t.Errorf("Stats().Bodies = %+v; want %+v", got, want)
+	}
+}
