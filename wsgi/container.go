@@ -92,9 +92,11 @@ func (c *Container) Start(ctx context.Context) error {
 	if ws := c.pool.Workers(); len(ws) > 0 {
 		info = ws[0].Info
 	}
+	if !c.gate.Open() {
+		return fmt.Errorf("wsgi: Container closed while it started: %w", pool.ErrStopped)
+	}
 	c.log.Info("serving WSGI app", "app", c.cfg.App, "python", info.Executable,
 		"version", info.Implementation+" "+info.Version, "workers", c.cfg.Workers, "threads", c.cfg.Threads)
-	c.gate.Open()
 	return nil
 }
 

@@ -42,13 +42,16 @@ func (g *Gate) Begin() error {
 	return nil
 }
 
-// Open ends a successful Start: requests may enter.
-func (g *Gate) Open() {
+// Open ends a successful Start: requests may enter. It reports false if
+// the container was closed meanwhile (a Close racing Start): Start must
+// then fail, its workers being stopped.
+func (g *Gate) Open() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state == starting {
 		g.state = running
 	}
+	return g.state == running
 }
 
 // Running reports whether requests may enter.
