@@ -113,7 +113,10 @@ type Config struct {
 	// all recycle at once: a guard against slow leaks. It is a cap: the
 	// worker takes no more, finishes those it has and leaves; its
 	// replacement is started ahead, at three quarters of the count, and
-	// the other workers serve meanwhile. 0 means never.
+	// the other workers serve meanwhile. If the replacement fails to
+	// start (the app no longer imports), the worker serves on past the
+	// cap, with a warning in the log, while it is tried again with
+	// backoff. 0 means never.
 	MaxRequests       int64
 	MaxRequestsJitter int64
 

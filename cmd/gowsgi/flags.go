@@ -130,7 +130,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: a gunicorn config (FILE.py or python:MODULE), run with --python, or key = value lines, the keys these flags' long names (see below) (default: ./gunicorn.conf.py if there is one)"},
 		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
 		{"reload-timeout", (*secondsValue)(&o.reloadTimeout), "a reload whose new workers are not all ready (the app imported) within `SECONDS` (or a duration) is given up: they are killed and the old ones serve on; 0 means no limit (default: --timeout's)"},
-		{"max-requests", (*intValue)(&o.maxRequests), "hand a worker at most `N` requests, then replace it (its replacement starts at 3/4 of N); 0 means never (default 0)"},
+		{"max-requests", (*intValue)(&o.maxRequests), "hand a worker at most `N` requests, then replace it (its replacement starts at 3/4 of N; if it fails to start, the worker serves on past N until one does); 0 means never (default 0)"},
 		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
 		{"max-worker-memory", (*bytesValue)(&o.maxWorkerMemory), "replace a worker whose resident memory exceeds `BYTES` (512M, 1G: powers of 1024), checked each second; 0 means no limit (default 0)"},
 		{"max-queued", (*intValue)(&o.maxQueued), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (this was --backlog, which is now gunicorn's listen queue) (default 1024)"},

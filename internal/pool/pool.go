@@ -312,6 +312,7 @@ func (p *Pool) Acquire(ctx context.Context, ex *worker.Exchange) (*worker.Conn, 
 			p.mu.Unlock()
 			return begin(c, ex)
 		}
+		p.park(c)
 	}
 	if p.cfg.MaxWaiting > 0 && len(p.waiters) >= p.cfg.MaxWaiting {
 		p.mu.Unlock()
@@ -392,7 +393,7 @@ func (p *Pool) handProc(proc *worker.Process) {
 		default:
 		}
 	}
-	if s.handed >= q {
+	if s.handed >= q && !s.overdue {
 		proc.Retire()
 	}
 }
@@ -401,6 +402,7 @@ func (p *Pool) handProc(proc *worker.Process) {
 func (p *Pool) put(c *worker.Conn) {
 	p.mu.Lock()
 	if p.stopped || !c.Alive() {
+		p.park(c)
 		p.mu.Unlock()
 		return
 	}
@@ -437,6 +439,7 @@ func (p *Pool) add(proc *worker.Process) {
 	}
 	p.seats[proc.ID].proc = proc
 	p.seats[proc.ID].handed = 0
+	p.seats[proc.ID].overdue, p.seats[proc.ID].parked = false, nil
 	if proc.Mux != nil {
 		proc.Mux.OnFree(p.streamFreed)
 		// Room for all that wait, perhaps: each tries again, and those
