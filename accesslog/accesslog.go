@@ -12,6 +12,9 @@
 //	127.0.0.1 - - [10/Oct/2025:13:55:36 +0000] "GET /a?b=1 HTTP/1.1" 200 2326 "http://x/" "curl/8.0" rid=3f2a… worker=0 duration=0.001234
 //	{"time":"2025-10-10T13:55:36.5Z","id":"3f2a…","remote_addr":"127.0.0.1","method":"GET","uri":"/a?b=1",…}
 //
+// A Template (ParseTemplate) writes lines in gunicorn's access_log_format
+// instead, as gunicorn's atoms say.
+//
 // The worker is the Python worker that served the request, as an inner
 // handler records it with FromContext; "-" (or -1 in JSON) when none did.
 //
@@ -71,6 +74,10 @@ type Config struct {
 	// Format is the format of the lines; Off (the zero value) writes none.
 	Format Format
 
+	// Template, if not nil, is the format of the lines instead of Format:
+	// gunicorn's access_log_format (ParseTemplate).
+	Template *Template
+
 	// Output receives the lines, one Write each; nil means io.Discard.
 	Output io.Writer
 
@@ -89,6 +96,8 @@ type Record struct {
 	User       string // from basic authentication; "" if none
 	Method     string
 	URI        string // as sent: path and query
+	Path       string // decoded, without the query
+	Query      string // as sent, without the "?"
 	Proto      string
 	Host       string
 	Referer    string
@@ -101,6 +110,10 @@ type Record struct {
 	// or by an inner handler through FromContext; -1 if none did (a static
 	// file, a request refused before reaching the app).
 	Worker int
+
+	// For a Template's {header}i, {header}o and {variable}e atoms.
+	request    *http.Request
+	respHeader http.Header
 }
 
 type recordKey struct{}
@@ -142,6 +155,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.URI == "" {
 		rec.URI = r.URL.RequestURI()
 	}
+	rec.Path, rec.Query = r.URL.Path, r.URL.RawQuery
 	rec.RemoteAddr = r.RemoteAddr
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		rec.RemoteAddr = host
@@ -149,6 +163,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.User, _, _ = r.BasicAuth()
 	rec.Referer, rec.UserAgent = r.Referer(), r.UserAgent()
 
+	rec.request, rec.respHeader = r, w.Header()
 	rw := &responseWriter{ResponseWriter: w, rec: rec}
 	defer func() {
 		rec.Duration = time.Since(rec.Start)
@@ -163,10 +178,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // write writes rec's line, if the format has lines.
 func (h *Handler) write(rec *Record) {
 	var b []byte
-	switch h.cfg.Format {
-	case Common, Combined:
+	switch {
+	case h.cfg.Template != nil:
+		b = h.cfg.Template.Append(make([]byte, 0, 256), rec)
+	case h.cfg.Format == Common || h.cfg.Format == Combined:
 		b = appendCommon(make([]byte, 0, 256), rec, h.cfg.Format == Combined)
-	case JSON:
+	case h.cfg.Format == JSON:
 		b = appendJSON(rec)
 	default:
 		return

@@ -11,7 +11,12 @@
 //     application has started and once a graceful stop has begun, so that
 //     a load balancer stops sending traffic first.
 //   - /: a status page for a person: workers, requests in flight with
-//     their age, restarts.
+//     their age, restarts, and live charts of the last minutes (requests
+//     per second, p50 and p99 latency, queue depth, busy threads, each
+//     worker's memory), drawn by a small embedded script from
+//     /status.json; without the script, the tables alone.
+//   - /status.json: what the page shows, with the samples that Run takes
+//     (every second, the last 5 minutes of them by default).
 //
 // It is one of the four packages that gowsgi serve composes around a
 // wsgi.Container, and a Go program composes the same way (see the wsgi
@@ -42,13 +47,22 @@ type Config struct {
 	// Title names the server on the status page, as the app's name; ""
 	// means "gowsgi".
 	Title string
+
+	// Interval is how often Run samples the server for the status page's
+	// charts; 0 means every second.
+	Interval time.Duration
+
+	// Window is how far back the charts go: Run keeps Window/Interval
+	// samples. 0 means 5 minutes.
+	Window time.Duration
 }
 
 // Handler serves the admin endpoints.
 type Handler struct {
-	cfg   Config
-	mux   *http.ServeMux
-	start time.Time
+	cfg     Config
+	mux     *http.ServeMux
+	start   time.Time
+	history *history
 }
 
 // New returns a Handler for cfg.
@@ -62,7 +76,14 @@ func New(cfg Config) *Handler {
 	if cfg.Title == "" {
 		cfg.Title = "gowsgi"
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), start: time.Now()}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 5 * time.Minute
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), start: time.Now(),
+		history: newHistory(int(cfg.Window / cfg.Interval))}
 	h.mux.HandleFunc("GET /metrics", h.metrics)
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusOK, "ok\n")
@@ -75,6 +96,7 @@ func New(cfg Config) *Handler {
 		plain(w, http.StatusServiceUnavailable, "not ready\n")
 	})
 	h.mux.HandleFunc("GET /{$}", h.status)
+	h.mux.HandleFunc("GET /status.json", h.statusJSON)
 	return h
 }
 

@@ -132,7 +132,10 @@ func TestEndpoints(t *testing.T) {
 		{true, "/readyz", 200, []string{"ready"}},
 		{true, "/metrics", 200, []string{"gowsgi_ready 1\n"}},
 		{true, "/", 200, []string{"<title>mysite &lt;prod&gt; status</title>", "Ready", "GET /slow?&lt;x&gt;", "1.5s", "POST /a",
-			"30.0 MiB", "1h00m", "starting", "<td>died</td><td class=\"n\">2</td>", "3 requests waiting"}},
+			"30.0 MiB", "1h00m", "starting", "<td>died</td><td class=\"n\">2</td>", "3 requests waiting",
+			// Reloads without the script; the charts shown by it.
+			`<noscript><meta http-equiv="refresh" content="5"></noscript>`, `<section id="charts" hidden>`,
+			`fetch("status.json?after=" + seq`}},
 		{false, "/", 200, []string{"Not ready"}},
 		{true, "/nope", 404, nil},
 	}

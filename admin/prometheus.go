@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gowsgi/gowsgi/wsgi"
 )
@@ -19,27 +20,28 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 	e := expo{w: bw}
 
 	if m := h.cfg.Metrics; m != nil {
-		requests, buckets, sum, count := m.snapshot()
 		e.family("gowsgi_http_requests_total", "counter", "HTTP requests served, by method and status class.")
-		keys := make([]requestKey, 0, len(requests))
-		for k := range requests {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool {
-			return keys[i].method < keys[j].method || keys[i].method == keys[j].method && keys[i].class < keys[j].class
-		})
-		for _, k := range keys {
-			e.sample("gowsgi_http_requests_total", labels{"method", k.method, "code", k.class}, float64(requests[k]))
+		for i := range m.requests {
+			for j := range m.requests[i] {
+				if n := m.requests[i][j].Load(); n > 0 {
+					e.sample("gowsgi_http_requests_total", labels{"method", label(methods[:], i), "code", label(classes[:], j)}, float64(n))
+				}
+			}
 		}
 		e.family("gowsgi_http_request_duration_seconds", "histogram", "Time from a request's arrival to the end of its response.")
+		hist := m.histogram()
 		var cum uint64
-		for i, bound := range latencyBounds {
-			cum += buckets[i]
+		fine := 0
+		for _, bound := range latencyBounds {
+			for fine < len(fineBounds) && fineBounds[fine] <= bound {
+				cum += hist[fine]
+				fine++
+			}
 			e.sample("gowsgi_http_request_duration_seconds_bucket", labels{"le", formatFloat(bound)}, float64(cum))
 		}
-		e.sample("gowsgi_http_request_duration_seconds_bucket", labels{"le", "+Inf"}, float64(count))
-		e.sample("gowsgi_http_request_duration_seconds_sum", nil, sum)
-		e.sample("gowsgi_http_request_duration_seconds_count", nil, float64(count))
+		e.sample("gowsgi_http_request_duration_seconds_bucket", labels{"le", "+Inf"}, float64(hist.count()))
+		e.sample("gowsgi_http_request_duration_seconds_sum", nil, time.Duration(m.nanos.Load()).Seconds())
+		e.sample("gowsgi_http_request_duration_seconds_count", nil, float64(hist.count()))
 	}
 
 	st := h.cfg.Stats()

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -10,8 +11,13 @@ import (
 	"github.com/gowsgi/gowsgi/wsgi"
 )
 
-// statusPage is the page at /: plain HTML that refreshes itself every 5
-// seconds, with no script.
+// statusPage is the page at /: the tables in plain HTML, and a script
+// that draws the charts from /status.json and keeps the tables current.
+// Without the script, the page reloads itself every 5 seconds.
+//
+//go:embed status.html
+var statusHTML string
+
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 	"age": age,
 	"mib": func(n int64) string {
@@ -20,54 +26,7 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	},
-}).Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="5">
-<title>{{.Title}} status</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin-bottom:1.5em}
-th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.ready{color:#070}.notready{color:#a00}
-</style></head>
-<body>
-<h1>{{.Title}}</h1>
-<p>{{if .Ready}}<span class="ready">Ready</span>{{else}}<span class="notready">Not ready</span>{{end}}:
-up {{age .Up}}, {{len .Stats.Workers}} workers, {{.Busy}} busy and {{.Idle}} idle threads,
-{{.Stats.Waiting}} requests waiting for a worker. As of {{.Now.Format "2006-01-02 15:04:05 MST"}}.</p>
-
-<h2>Workers</h2>
-<table>
-<tr><th>Worker</th><th>PID</th><th>State</th><th>Threads</th><th>Busy</th><th>Served</th><th>Memory</th><th>Up</th></tr>
-{{range .Stats.Workers}}<tr><td class="n">{{.ID}}</td><td class="n">{{.PID}}</td><td>{{.State}}</td><td class="n">{{.Threads}}</td>
-<td class="n">{{len .Requests}}</td><td class="n">{{.Served}}</td><td class="n">{{mib .RSS}}</td><td class="n">{{age .Uptime}}</td></tr>
-{{else}}<tr><td colspan="8">No workers.</td></tr>
-{{end}}</table>
-
-<h2>Requests in flight</h2>
-<table>
-<tr><th>Worker</th><th>Thread</th><th>Request</th><th>Age</th></tr>
-{{range .InFlight}}<tr><td class="n">{{.Worker}}</td><td class="n">{{.Thread}}</td><td>{{.What}}</td><td class="n">{{age .Age}}</td></tr>
-{{else}}<tr><td colspan="4">None.</td></tr>
-{{end}}</table>
-
-<h2>Restarts</h2>
-<table>
-<tr><th>Reason</th><th>Workers replaced</th></tr>
-{{range .Restarts}}<tr><td>{{.Reason}}</td><td class="n">{{.Count}}</td></tr>
-{{else}}<tr><td colspan="2">None since the server started.</td></tr>
-{{end}}</table>
-{{with .Stats.Recent}}
-<h3>Recent</h3>
-<table>
-<tr><th>When</th><th>Worker</th><th>PID</th><th>Reason</th><th>Exit</th></tr>
-{{range .}}<tr><td>{{.At.Format "15:04:05"}}</td><td class="n">{{.Worker}}</td><td class="n">{{.PID}}</td><td>{{.Reason}}</td><td>{{.Exit}}</td></tr>
-{{end}}</table>
-{{end}}
-<p><a href="metrics">/metrics</a> · <a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></p>
-</body></html>
-`))
+}).Parse(statusHTML))
 
 // inFlight is a request in flight on the status page.
 type inFlight struct {

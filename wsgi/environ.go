@@ -48,6 +48,15 @@ const Software = environ.Software
 //     "_" are dropped: they would be indistinguishable from, and could
 //     spoof, names with "-". Expect (already answered by the server) and
 //     Proxy (httpoxy) are dropped too.
+//   - HTTPS, SSL_PROTOCOL, SSL_CLIENT_VERIFY, if r.TLS is set, and with a
+//     client certificate SSL_CLIENT_S_DN, SSL_CLIENT_S_DN_CN,
+//     SSL_CLIENT_I_DN, SSL_CLIENT_I_DN_CN, SSL_CLIENT_M_SERIAL,
+//     SSL_CLIENT_V_START, SSL_CLIENT_V_END and SSL_CLIENT_CERT (PEM), as
+//     Apache's mod_ssl names them: "on"; "TLSv1.3"; "SUCCESS" if the
+//     certificate was verified, "GENEROUS" if not, "NONE" without one; the
+//     subject's and issuer's names in RFC 2253's form and their common
+//     names; the serial in upper-case hex; the validity as OpenSSL writes
+//     it ("Dec  2 13:47:46 2026 GMT").
 //   - wsgi.url_scheme: "https" if r.TLS is set, else "http".
 func Environ(r *http.Request, scriptName string) map[string]string {
 	return environ.Map(r, scriptName)

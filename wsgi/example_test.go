@@ -34,6 +34,8 @@ func Example_middleware() {
 	trusted, _ := forwarded.ParseTrusted([]string{"10.0.0.0/8"})
 	handler := forwarded.Handler(accesslog.New(accesslog.Config{Format: accesslog.Combined, Output: os.Stdout}, mux), trusted)
 
-	go http.ListenAndServe("127.0.0.1:9100", admin.New(admin.Config{Stats: app.Stats}))
+	status := admin.New(admin.Config{Stats: app.Stats})
+	go status.Run(context.Background()) // samples for the status page's charts
+	go http.ListenAndServe("127.0.0.1:9100", status)
 	log.Fatal(http.ListenAndServe(":8000", handler))
 }

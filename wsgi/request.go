@@ -43,6 +43,9 @@ import (
 //   - wsgi.url_scheme: "https" sets TLS to a non-nil, empty
 //     tls.ConnectionState; "http" leaves it nil. Without it, HTTPS set to
 //     "on" or "1" (the CGI convention) means https.
+//   - SSL_CLIENT_CERT (mod_ssl's, with ExportCertData; the Container's):
+//     over https, a PEM certificate becomes TLS.PeerCertificates, and
+//     TLS.VerifiedChains too if SSL_CLIENT_VERIFY is "SUCCESS".
 //   - SERVER_PROTOCOL: Proto, ProtoMajor and ProtoMinor ("HTTP/1.0" if
 //     absent); "HTTP/2" and "HTTP/3" are accepted for 2.0 and 3.0.
 //

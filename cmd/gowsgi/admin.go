@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,7 +48,7 @@ func startOps(o *serveOptions, c container, log *slog.Logger, stdout io.Writer) 
 		op.accessLog = file
 		op.closers = append(op.closers, file)
 	}
-	op.alog = accesslog.Config{Format: format, Output: out}
+	op.alog = accesslog.Config{Format: format, Template: o.accessLogTemplate(), Output: out}
 	if o.admin != "" {
 		m := admin.NewMetrics()
 		op.alog.Observe = func(r *accesslog.Record) { m.Observe(r.Method, r.Status, r.Duration) }
@@ -69,16 +70,25 @@ func (op *ops) serveAdmin(addr string, cfg admin.Config, log *slog.Logger) error
 	if err != nil {
 		return fmt.Errorf("--admin: %w", err)
 	}
+	h := admin.New(cfg)
 	srv := &http.Server{
-		Handler:           admin.New(cfg),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("admin listening", "addr", listenAddr(l))
 	go srv.Serve(l)
-	op.closers = append(op.closers, srv)
+	// The status page's charts sample the server until close.
+	ctx, stop := context.WithCancel(context.Background())
+	go h.Run(ctx)
+	op.closers = append(op.closers, srv, closeFunc(stop))
 	return nil
 }
+
+// closeFunc is an io.Closer that calls the func.
+type closeFunc func()
+
+func (f closeFunc) Close() error { f(); return nil }
 
 // setReady sets what readiness reports: true once the app serves, false
 // again once a graceful stop began.

@@ -68,6 +68,7 @@ type serveOptions struct {
 
 	gunicornOptions // gunicorn.go
 	asgiOptions     // --interface and the ASGI flags (interface.go)
+	edgeOptions     // --proxy-protocol, --ca-certs (edge.go)
 }
 
 // defaultBind is where serve listens without --bind, as gunicorn.
@@ -156,6 +157,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		}
 	}
 	addGunicornFlags(fs, o)
+	addEdgeFlags(fs, o)
 	fs.Usage = func() {} // serve prints usage itself, to stdout for -h
 	return fs
 }

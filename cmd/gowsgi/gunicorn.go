@@ -22,8 +22,8 @@ type gunicornOptions struct {
 	listenBacklog         int    // --backlog: the listen queue
 	workerClass           workerClassValue
 
-	// accessLogFormat is gunicorn's access_log_format, from its config
-	// file; nothing reads it yet (the --access-logformat flag will).
+	// accessLogFormat is --access-logformat, gunicorn's access_log_format
+	// (edge.go).
 	accessLogFormat string
 
 	// gunicornConfig is the gunicorn config file read, if any, and
@@ -136,7 +136,7 @@ func ignoredGunicornFlags() map[string]bool {
 		"name": true, "worker-connections": true, "worker-tmp-dir": true, "statsd-host": true,
 		"statsd-prefix": true, "dogstatsd-tags": true, "log-config": true, "log-syslog-to": true,
 		"log-syslog-prefix": true, "log-syslog-facility": true, "reload-engine": true,
-		"reload-extra-file": true, "ssl-version": true, "cert-reqs": true, "ciphers": true,
+		"reload-extra-file": true, "ssl-version": true, "ciphers": true,
 		"capture-output": false, "enable-stdio-inheritance": false, "initgroups": false,
 		"reuse-port": false, "no-sendfile": false, "log-syslog": false, "spew": false,
 		"disable-redirect-access-to-syslog": false, "suppress-ragged-eofs": false,

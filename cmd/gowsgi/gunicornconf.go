@@ -172,16 +172,6 @@ func applyGunicornConfig(fs *flag.FlagSet, o *serveOptions, path string, byDefau
 		case name == "wsgi_app":
 			app = values[0]
 			continue
-		case flagName == "" && gunicornSoon(name) != "":
-			if fs.Lookup(gunicornSoon(name)) != nil {
-				flagName = gunicornSoon(name)
-				break
-			}
-			if name == "access_log_format" {
-				o.accessLogFormat = values[0]
-			}
-			o.warnOnce("gunicorn setting not supported yet: ignored", "setting", name)
-			continue
 		case flagName == "" && slices.Contains(gunicornSettingNames(), name):
 			o.warnOnce("gunicorn setting with no counterpart in gowsgi: ignored", "setting", name)
 			continue
@@ -283,22 +273,12 @@ func gunicornFlag(name string) string {
 		return "log-level"
 	case "pidfile":
 		return "pid"
-	}
-	return ""
-}
-
-// gunicornSoon is the flag that the gunicorn setting name will have, or "":
-// until the flag exists, the setting is warned about.
-func gunicornSoon(name string) string {
-	switch name {
 	case "access_log_format":
 		return "access-logformat"
-	case "proxy_protocol":
-		return "proxy-protocol"
+	case "proxy_protocol", "ca_certs", "cert_reqs":
+		return strings.ReplaceAll(name, "_", "-")
 	case "proxy_allow_ips":
 		return "proxy-allow-from"
-	case "ca_certs":
-		return "ca-certs"
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -17,6 +18,10 @@ type web struct {
 	o       *serveOptions
 	cert    *certificate // nil without TLS
 	trusted forwarded.Trusted
+
+	// --proxy-allow-from, --ca-certs and --cert-reqs (edge.go).
+	proxyAllow forwarded.Trusted
+	clientAuth tls.ClientAuthType
 }
 
 // newWeb checks the HTTP flags and reads the TLS certificate.
@@ -33,6 +38,9 @@ func newWeb(o *serveOptions) (*web, error) {
 		}
 	case o.certFile != "" || o.keyFile != "":
 		return nil, errors.New("--certfile and --keyfile go together")
+	}
+	if err := w.checkEdge(); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -58,13 +66,14 @@ func (w *web) server(h http.Handler, log *slog.Logger) *http.Server {
 		srv.SetKeepAlivesEnabled(false)
 	}
 	if w.cert != nil {
-		srv.TLSConfig = w.cert.tlsConfig()
+		srv.TLSConfig = w.withClientAuth(w.cert.tlsConfig())
 	}
 	return srv
 }
 
 // serve serves srv on l, over TLS if there is a certificate.
 func (w *web) serve(srv *http.Server, l net.Listener) error {
+	l = w.proxyListener(l)
 	if w.cert != nil {
 		return srv.ServeTLS(l, "", "")
 	}

@@ -12,6 +12,7 @@ import (
 type certificate struct {
 	certFile, keyFile string
 	current           atomic.Pointer[tls.Certificate]
+	clientCAs         *clientCAs // --ca-certs, read again with the pair (edge.go); nil without
 }
 
 // loadCertificate reads the PEM certificate chain and key.
@@ -29,6 +30,9 @@ func (c *certificate) reload() error {
 	pair, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
 		return fmt.Errorf("--certfile %s --keyfile %s: %w", c.certFile, c.keyFile, err)
+	}
+	if err := c.clientCAs.reload(); err != nil {
+		return err
 	}
 	c.current.Store(&pair)
 	return nil

@@ -110,6 +110,9 @@ func Build(r *http.Request, scriptName, pathInfo string, s Sink) {
 			s.Add(key, strings.Join(values, ", "))
 		}
 	}
+	if r.TLS != nil {
+		addTLS(r.TLS, s)
+	}
 	s.Add("wsgi.url_scheme", scheme)
 }
 

@@ -2,6 +2,7 @@ package environ
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -184,6 +185,14 @@ func setTLS(r *http.Request, env map[string]string) error {
 		}
 	default:
 		return envError("wsgi.url_scheme", s, `neither "http" nor "https"`)
+	}
+	// A server that passes the client's certificate (Apache's mod_ssl,
+	// with ExportCertData; gowsgi's Container) gives the handler it too.
+	if c := clientCert(env); r.TLS != nil && c != nil {
+		r.TLS.PeerCertificates = []*x509.Certificate{c}
+		if env["SSL_CLIENT_VERIFY"] == "SUCCESS" {
+			r.TLS.VerifiedChains = [][]*x509.Certificate{{c}}
+		}
 	}
 	return nil
 }

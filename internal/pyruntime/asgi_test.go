@@ -2,7 +2,9 @@ package pyruntime_test
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,13 +20,19 @@ type interpreter struct {
 }
 
 // interpreters returns Debian's Python (with uvloop), the python3 first on
-// PATH if it is another (pyenv's, without uvloop: asyncio's loop), and
-// PyPy if installed. Each reports uvloop exactly when it can import it.
+// PATH if it is another (pyenv's, without uvloop: asyncio's loop), PyPy if
+// installed, and those listed in $GOWSGI_TEST_PYTHONS (colon-separated
+// paths: the oldest and newest CPython, say). Each reports uvloop exactly
+// when it can import it.
 func interpreters(t *testing.T) []interpreter {
 	t.Helper()
 	var out []interpreter
 	seen := map[string]bool{}
-	for _, c := range []struct{ name, cmd string }{{"debian", debianPython}, {"path", "python3"}, {"pypy", "pypy3"}} {
+	candidates := []struct{ name, cmd string }{{"debian", debianPython}, {"path", "python3"}, {"pypy", "pypy3"}}
+	for _, path := range filepath.SplitList(os.Getenv("GOWSGI_TEST_PYTHONS")) {
+		candidates = append(candidates, struct{ name, cmd string }{filepath.Base(path), path})
+	}
+	for _, c := range candidates {
 		path, err := exec.LookPath(c.cmd)
 		if err != nil {
 			t.Logf("%s (%s): not found, skipped", c.name, c.cmd)
@@ -54,7 +62,8 @@ func interpreters(t *testing.T) []interpreter {
 func TestASGIHello(t *testing.T) {
 	for _, py := range interpreters(t) {
 		t.Run(py.name, func(t *testing.T) {
-			p, w, info := startASGI(t, py.path, "asgiapp:app")
+			// Every warning shown: the runtime must cause none.
+			p, w, info := startASGI(t, py.path, "asgiapp:app", "PYTHONWARNINGS=default")
 			for k, want := range map[string]any{"interface": "asgi", "loop": py.loop, "lifespan": "unsupported", "app": "asgiapp.app"} {
 				if info[k] != want {
 					t.Errorf("Ready info %q = %#v, want %#v (info %v)", k, info[k], want, info)
@@ -81,6 +90,14 @@ func TestASGIHello(t *testing.T) {
 
 			testEcho(t, w, 2)
 			testWebSocketEcho(t, w, 3)
+			w.closeWrite()
+			w.eof()
+			if status := p.Wait(); status != 0 {
+				t.Errorf("exit status %d, want 0", status)
+			}
+			if lines := strings.Split(p.Stderr(), "\n"); len(lines) != 1 {
+				t.Errorf("stderr has more than the lifespan line:\n%s", p.Stderr())
+			}
 		})
 	}
 }
@@ -178,7 +195,7 @@ func (w *wire) nextTwo(sid int64, a, b frame.Type) (got, got) {
 // scope has a shallow copy (a change to one is not in the next) and the
 // asgi key; on EOF the worker runs shutdown and exits 0.
 func TestASGILifespan(t *testing.T) {
-	p, w, info := startASGI(t, debianPython, "asgilifespan:app")
+	p, w, info := startASGI(t, testPython, "asgilifespan:app")
 	if info["lifespan"] != "on" {
 		t.Errorf("Ready info lifespan = %v, want on", info["lifespan"])
 	}
@@ -204,7 +221,7 @@ func TestASGILifespan(t *testing.T) {
 // TestASGILifespanFailed: startup.failed is a LoadError with the app's
 // message, and exit status 4, as an app that does not import.
 func TestASGILifespanFailed(t *testing.T) {
-	p, w := spawn(t, debianPython, "asgilifespan:failing")
+	p, w := spawn(t, testPython, "asgilifespan:failing")
 	g := w.recv()
 	if g.typ != frame.LoadError || !strings.Contains(g.val.(string), "ASGI lifespan startup failed: no database at db:5432") {
 		t.Errorf("first frame %v %q, want LoadError with the message", g.typ, g.val)
@@ -217,7 +234,7 @@ func TestASGILifespanFailed(t *testing.T) {
 // TestASGILifespanReturns: an app that returns on a lifespan scope does not
 // support it: Ready says so and it serves.
 func TestASGILifespanReturns(t *testing.T) {
-	p, w, info := startASGI(t, debianPython, "asgilifespan:returning")
+	p, w, info := startASGI(t, testPython, "asgilifespan:returning")
 	if info["lifespan"] != "unsupported" {
 		t.Errorf("Ready info lifespan = %v, want unsupported", info["lifespan"])
 	}
@@ -230,7 +247,7 @@ func TestASGILifespanReturns(t *testing.T) {
 // TestASGIScope: the worker adds asgi (3.0, spec 2.4) and state to Go's
 // scope and changes nothing else.
 func TestASGIScope(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for sid := int64(1); sid <= 2; sid++ {
 		r := w.get(sid, "/scope", "a=1&b=%20")
 		var scope map[string]any
@@ -260,7 +277,7 @@ func TestASGILoadError(t *testing.T) {
 		{"asgiapp:progress", "'asgiapp:progress' is a dict, not an ASGI callable"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
-			p, w := spawn(t, debianPython, tc.spec)
+			p, w := spawn(t, testPython, tc.spec)
 			g := w.recv()
 			if g.typ != frame.LoadError || !strings.Contains(g.val.(string), tc.want) {
 				t.Errorf("first frame %v %q, want LoadError with %q", g.typ, g.val, tc.want)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/gowsgi/gowsgi/internal/frame"
 	"github.com/gowsgi/gowsgi/internal/marshal"
+	"github.com/gowsgi/gowsgi/internal/proctest"
 )
 
 // TestASGIEnds: how a stream's app ends is its Done: None when it
 // returned (with or without a response), the traceback when it raised,
 // before or after the start, cut to fit MaxMeta when huge.
 func TestASGIEnds(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for _, tc := range []struct {
 		path     string
 		messages int    // Message frames before Done
@@ -59,7 +60,7 @@ func TestASGIEnds(t *testing.T) {
 // TestASGIBadMessages: send() refuses, in the app, a message of the wrong
 // form or out of order, naming what is wrong; the stream goes on.
 func TestASGIBadMessages(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for i, tc := range []struct{ name, want string }{
 		{"body-first", "RuntimeError: Expected ASGI message 'http.response.start', but got 'http.response.body'."},
 		{"two-starts", "RuntimeError: Expected ASGI message 'http.response.body' or 'http.response.pathsend', but got 'http.response.start'."},
@@ -97,28 +98,46 @@ func TestASGIBadMessages(t *testing.T) {
 
 // TestASGIDisconnect: after Go's http.disconnect the app's receive() has
 // it, and its next send() raises ClientDisconnected, an OSError, which
-// ends the stream as a return does.
+// ends the stream as a return does, also when the app raises its own
+// exception from it (as Starlette's ClientDisconnect); an exception with
+// no disconnect behind it is still the app's error.
 func TestASGIDisconnect(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
-	w.open(1, httpScope("GET", "/disconnect", ""))
-	w.request(1, "", false)
-	r := &response{}
-	w.readUntil(1, r, len("part"))
-	w.msg(1, map[string]any{"type": "http.disconnect"})
-	p.WaitLine("received http.disconnect")
-	p.WaitLine("send raised ClientDisconnected, an OSError")
-	for !r.done {
-		w.take(1, r, true)
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
+	for sid, path := range []string{"/disconnect", "/disconnect-wrapped"} {
+		sid := int64(sid + 1)
+		w.open(sid, httpScope("GET", path, ""))
+		w.request(sid, "", false)
+		r := &response{}
+		w.readUntil(sid, r, len("part"))
+		w.msg(sid, map[string]any{"type": "http.disconnect"})
+		for !r.done {
+			w.take(sid, r, true)
+		}
+		if r.trace != nil {
+			t.Errorf("%s: Done %v, want None", path, r.trace)
+		}
 	}
-	if r.trace != nil {
-		t.Errorf("Done %v, want None", r.trace)
+	for _, line := range []string{"received http.disconnect", "send raised ClientDisconnected, an OSError"} {
+		proctest.Eventually(t, proctest.Timeout, "2 lines "+line, func() bool { return p.Count(line) == 2 })
+	}
+	// Disconnected, but raising for another reason.
+	w.open(3, httpScope("GET", "/raise-after", ""))
+	w.request(3, "", false)
+	r := &response{}
+	w.readUntil(3, r, len("half"))
+	w.msg(3, map[string]any{"type": "http.disconnect"})
+	for !r.done {
+		w.take(3, r, true)
+	}
+	if trace, _ := r.trace.(string); !strings.Contains(trace, "ValueError: after the start") {
+		t.Errorf("/raise-after, disconnected: Done %v, want its traceback", r.trace)
 	}
 }
 
 // TestASGIAfterResponse: receive() once the response is complete returns
 // http.disconnect without Go sending one.
 func TestASGIAfterResponse(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	r := w.get(1, "/after-response", "")
 	p.WaitLine("after the response: http.disconnect")
 	if string(r.body) != "done" || r.trace != nil {
@@ -130,7 +149,7 @@ func TestASGIAfterResponse(t *testing.T) {
 // their exact types: trailers (when offered), pathsend, and an app's
 // IntEnum status, bytearray values and tuple or list header pairs.
 func TestASGIResponseForms(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	pair := func(n, v string) marshal.Tuple { return marshal.Tuple{[]byte(n), []byte(v)} }
 
 	scope := httpScope("GET", "/trailers", "")
@@ -165,10 +184,12 @@ func TestASGIResponseForms(t *testing.T) {
 }
 
 // TestASGIWebSocket: a client's close reaches the app with its code; a
-// handshake the app closes is answered by websocket.close, and the
-// denial extension's response by its start and body.
+// message too big for a frame, and an accept that sets the subprotocol
+// header itself, raise in the app and are not sent; a handshake the app
+// closes is answered by websocket.close, and the denial extension's
+// response by its start and body.
 func TestASGIWebSocket(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 
 	w.open(1, wsScope("/ws/echo"))
 	w.msg(1, map[string]any{"type": "websocket.connect"})
@@ -177,6 +198,8 @@ func TestASGIWebSocket(t *testing.T) {
 	}
 	w.msg(1, map[string]any{"type": "websocket.receive", "text": "bad"})
 	p.WaitLine("websocket bad: websocket.send needs exactly one of 'bytes' and 'text' not None, got both")
+	w.msg(1, map[string]any{"type": "websocket.receive", "text": "huge"})
+	p.WaitLine("websocket huge: websocket.send of 20000", "bytes exceeds the 1048576-byte limit of a frame to the server")
 	w.msg(1, map[string]any{"type": "websocket.disconnect", "code": 1001, "reason": "going away"})
 	p.WaitLine("websocket disconnect 1001 going away")
 	for g := w.next(1); g.typ != frame.Done; g = w.next(1) {
@@ -194,6 +217,13 @@ func TestASGIWebSocket(t *testing.T) {
 		t.Errorf("deny: %v %v, want Done None", g.typ, g.val)
 	}
 
+	w.open(4, wsScope("/ws/bad-accept"))
+	w.msg(4, map[string]any{"type": "websocket.connect"})
+	p.WaitLine("websocket bad accept: websocket.accept 'headers' must not set Sec-WebSocket-Protocol")
+	if g := w.next(4); !reflect.DeepEqual(g.val, map[any]any{"type": "websocket.close", "code": int64(1000), "reason": ""}) {
+		t.Errorf("bad accept: %v %#v, want the close that follows", g.typ, g.val)
+	}
+
 	w.open(3, wsScope("/ws/deny-http"))
 	w.msg(3, map[string]any{"type": "websocket.connect"})
 	r := w.collect(3)
@@ -207,10 +237,21 @@ func TestASGIWebSocket(t *testing.T) {
 // TestASGIStacks: SIGUSR1 dumps the Python stack of a worker whose loop
 // is blocked in the app, as for WSGI (faulthandler).
 func TestASGIStacks(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	w.open(1, httpScope("GET", "/blocking", ""))
 	w.request(1, "", false)
 	p.WaitLine("blocking")
 	p.Signal(syscall.SIGUSR1)
 	p.WaitLine("in blocking_call_on_the_loop")
+}
+
+// TestASGIProtocolError: a frame Go must never send (here an Abort, which
+// is WSGI's) makes the worker print why and exit 1.
+func TestASGIProtocolError(t *testing.T) {
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
+	w.send(frame.Abort, 1, nil)
+	p.WaitLine("ProtocolError: unexpected frame type 'A'")
+	if status := p.Wait(); status != 1 {
+		t.Errorf("exit status %d, want 1", status)
+	}
 }

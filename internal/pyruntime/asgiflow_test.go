@@ -22,7 +22,7 @@ func (w *wire) readUntil(sid int64, r *response, n int) {
 // sends them in one send() or many; the send() that fills the window has
 // not returned; each Credit lets one more piece go.
 func TestASGIWindowOut(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	const size = 1 << 20
 	for _, tc := range []struct {
 		path, query string
@@ -75,7 +75,7 @@ func TestASGIWindowOut(t *testing.T) {
 // TestASGIWindowIn: the worker credits each request chunk when it hands it
 // to the app, not when it arrives.
 func TestASGIWindowIn(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	const sid, chunk = 1, 100000
 	w.open(sid, httpScope("POST", "/slowread", ""))
 	w.request(sid, string(make([]byte, chunk)), true)
@@ -109,7 +109,7 @@ func TestASGIWindowIn(t *testing.T) {
 // waiting for the rest of its body, which comes only once all are open,
 // in the reverse order.
 func TestASGIManyStreams(t *testing.T) {
-	_, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
 	const n = 200
 	for sid := int64(1); sid <= n; sid++ {
 		w.open(sid, httpScope("POST", "/wait", ""))
@@ -130,7 +130,7 @@ func TestASGIManyStreams(t *testing.T) {
 // come: a held response is sent whole; an idle WebSocket's app is told
 // 1012 (server restart); then the worker closes the channel and exits 0.
 func TestASGIStop(t *testing.T) {
-	p, w, _ := startASGI(t, debianPython, "asgiapp:app")
+	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	const size = 1 << 20
 	w.open(1, httpScope("GET", "/big", strconv.Itoa(size)))
 	w.request(1, "", false)
@@ -155,5 +155,32 @@ func TestASGIStop(t *testing.T) {
 	w.eof()
 	if status := p.Wait(); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
+	}
+}
+
+// TestASGIQueueOrder: messages that arrive faster than the app takes them
+// (20 in one write, before its task runs) reach it in order.
+func TestASGIQueueOrder(t *testing.T) {
+	_, w, _ := startASGI(t, testPython, "asgiapp:app")
+	const sid = 1
+	w.open(sid, wsScope("/ws/echo"))
+	w.msg(sid, map[string]any{"type": "websocket.connect"})
+	if g := w.next(sid); g.typ != frame.Message {
+		t.Fatalf("%v %v, want accept", g.typ, g.val)
+	}
+	var burst []byte
+	for i := range 20 {
+		burst = appendFrame(t, burst, frame.Message, sid, map[string]any{"type": "websocket.receive", "text": fmt.Sprint("m", i)})
+	}
+	w.write(burst)
+	for i := 0; i < 20; {
+		g := w.next(sid)
+		if g.typ != frame.Message {
+			continue
+		}
+		if text := g.val.(map[any]any)["text"]; text != fmt.Sprint("m", i) {
+			t.Fatalf("echo %d: %v, want m%d", i, text, i)
+		}
+		i++
 	}
 }

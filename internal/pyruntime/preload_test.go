@@ -25,7 +25,7 @@ import (
 // reports as Reaped.
 func TestASGIPreload(t *testing.T) {
 	ctl, theirs := newWire(t)
-	cmd := exec.Command(debianPython, "-c", pyruntime.ZygoteBootstrap, installRuntime(t),
+	cmd := exec.Command(testPython, "-c", pyruntime.ZygoteBootstrap, installRuntime(t),
 		"asgilifespan:app", testdata(t), strconv.Itoa(frame.MaxMeta), "", "asgi")
 	cmd.Dir = testdata(t)
 	cmd.ExtraFiles = []*os.File{theirs}
@@ -63,7 +63,11 @@ func TestASGIPreload(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(int(pid), syscall.SIGKILL) })
 
 	info := w.ready()
-	for k, want := range map[string]any{"interface": "asgi", "loop": "uvloop", "lifespan": "on", "pid": pid} {
+	loop := "asyncio"
+	if exec.Command(testPython, "-c", "import uvloop").Run() == nil {
+		loop = "uvloop"
+	}
+	for k, want := range map[string]any{"interface": "asgi", "loop": loop, "lifespan": "on", "pid": pid} {
 		if info[k] != want {
 			t.Errorf("the child's Ready info %q = %v, want %v", k, info[k], want)
 		}

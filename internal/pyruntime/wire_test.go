@@ -2,6 +2,7 @@ package pyruntime_test
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,11 @@ import (
 // debianPython has uvloop (python3-uvloop); the python3 first on PATH
 // (pyenv's) has not, and so runs asyncio's loop.
 const debianPython = "/usr/bin/python3"
+
+// testPython runs every test but TestASGIHello (which runs under each
+// interpreter): Debian's, or $GOWSGI_TEST_PYTHON (GOWSGI_TEST_PYTHON=python3
+// runs the suite on asyncio's loop, pypy3 on PyPy).
+var testPython = cmp.Or(os.Getenv("GOWSGI_TEST_PYTHON"), debianPython)
 
 // A got is one frame from the worker: Ready's info, LoadError's text, or
 // a stream's (stream, value) of Message, Credit or Done.
@@ -121,15 +127,26 @@ func decodeFrame(typ frame.Type, meta []byte) (got, error) {
 // send writes one frame of (stream, value).
 func (w *wire) send(typ frame.Type, sid int64, v any) {
 	w.t.Helper()
+	w.write(appendFrame(w.t, nil, typ, sid, v))
+}
+
+// appendFrame appends a frame of (stream, value) to b.
+func appendFrame(t testing.TB, b []byte, typ frame.Type, sid int64, v any) []byte {
+	t.Helper()
 	payload, err := marshal.AppendValue(nil, marshal.Tuple{sid, v})
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
-	b := append(frame.AppendHeader(nil, typ, len(payload)), payload...)
+	return append(frame.AppendHeader(b, typ, len(payload)), payload...)
+}
+
+// write writes b in one write.
+func (w *wire) write(b []byte) {
+	w.t.Helper()
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if _, err := w.nc.Write(b); err != nil {
-		w.t.Fatalf("writing %v frame of stream %d: %v", typ, sid, err)
+		w.t.Fatalf("writing to the worker: %v", err)
 	}
 }
 
@@ -303,14 +320,16 @@ func testdata(t testing.TB) string {
 	return dir
 }
 
-// spawn starts python as an ASGI worker of spec, as internal/worker does.
-func spawn(t testing.TB, python, spec string) (*proctest.Process, *wire) {
+// spawn starts python as an ASGI worker of spec, as internal/worker does,
+// with env added to the test's environment.
+func spawn(t testing.TB, python, spec string, env ...string) (*proctest.Process, *wire) {
 	t.Helper()
 	w, theirs := newWire(t)
 	defer theirs.Close()
 	cmd := exec.Command(python, "-c", pyruntime.Bootstrap, installRuntime(t),
 		spec, "1", testdata(t), strconv.Itoa(frame.MaxMeta), "", "0", "asgi")
 	cmd.Dir = testdata(t)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.ExtraFiles = []*os.File{theirs}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	return proctest.Start(t, cmd), w
@@ -328,8 +347,8 @@ func (w *wire) ready() map[any]any {
 }
 
 // startASGI starts a worker of spec and waits until it is ready.
-func startASGI(t testing.TB, python, spec string) (*proctest.Process, *wire, map[any]any) {
+func startASGI(t testing.TB, python, spec string, env ...string) (*proctest.Process, *wire, map[any]any) {
 	t.Helper()
-	p, w := spawn(t, python, spec)
+	p, w := spawn(t, python, spec, env...)
 	return p, w, w.ready()
 }

@@ -16,11 +16,12 @@ def rid(environ, start_response):
 
 def hold(environ, start_response):
     """/hold creates $SYNC_DIR/started, then answers once $SYNC_DIR/release
-    exists; any other path answers at once."""
+    exists (or fails after $HOLD_TIMEOUT seconds, 20 by default); any other
+    path answers at once."""
     if environ["PATH_INFO"] == "/hold":
         sync = os.environ["SYNC_DIR"]
         open(os.path.join(sync, "started"), "w").close()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + float(os.environ.get("HOLD_TIMEOUT", "20"))
         while not os.path.exists(os.path.join(sync, "release")):
             if time.monotonic() > deadline:
                 raise RuntimeError("never released")

@@ -43,6 +43,8 @@ def serve(app, chan, info):
     if outcome == lifespan.FAILED:
         chan.send_text(LOAD_ERROR, "ASGI lifespan startup failed: %s\n"
                        % life.message)
+        # os._exit flushes nothing itself: what the app printed goes first.
+        sys.stdout.flush()
         sys.stderr.flush()
         os._exit(LOAD_ERROR_STATUS)
     info = dict(info, interface="asgi", loop=kind, lifespan=outcome)

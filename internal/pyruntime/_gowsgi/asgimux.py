@@ -4,9 +4,10 @@ Mux is an asyncio protocol on the socket (the loop's own I/O, uvloop's or
 asyncio's).  It cuts what Go sends into frames (internal/frame describes
 them), starts a task per Open, routes Message and Credit to their stream,
 and writes the frames the streams send.  Frames are gathered and written
-together once the loop has run what is ready (call_soon), so that a
-response's start, a credit and a stream's Done cost one write; a frame that
-the client waits for (a body, a WebSocket message) is written at once.
+together once the loop has run what was ready (call_soon): a response's
+start, body and Done, and those of the other streams that answered
+meanwhile, cost one system call, not one each.  (A streamed chunk's send()
+yields once, so that it is written before send() returns.)
 """
 
 import marshal
@@ -30,6 +31,19 @@ _DONE = b"W"
 _KINDS = {"http": HTTPStream, "websocket": WebSocketStream}
 # Room for the stream id and the tuple around a Done's traceback.
 _DONE_OVERHEAD = 64
+
+
+def from_disconnect(exc):
+    """Whether exc is the ClientDisconnected a send() raised, or an
+    exception raised while handling it (Starlette turns it into its own
+    ClientDisconnect): the client's leaving, not the app's error."""
+    seen = 0
+    while exc is not None and seen < 16:
+        if isinstance(exc, ClientDisconnected):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 class ProtocolError(Exception):
@@ -162,42 +176,39 @@ class Mux:
         tb = None
         try:
             await self.app(stream.scope, stream.receive, stream.send)
-        except ClientDisconnected:
-            if not stream.disconnected:
+        except BaseException as e:
+            if not (stream.disconnected and from_disconnect(e)):
                 tb = traceback.format_exc()
-        except BaseException:
-            tb = traceback.format_exc()
         self._done(stream, tb)
 
     def _done(self, stream, tb):
         del self.streams[stream.id]
+        stream.ended()  # a task the app left waiting in receive() is told
         if tb is not None:
             tb = fit_text(tb, self.max_meta - _DONE_OVERHEAD).decode(
                 "utf-8", "ignore")
-        self._frame(_DONE, marshal.dumps((stream.id, tb)), False)
+        self._frame(_DONE, marshal.dumps((stream.id, tb)))
         if self.eof and not self.streams:
             self._finish(True)
 
     # Frames out.
 
-    def message(self, sid, message, flush):
+    def message(self, sid, message):
         payload = marshal.dumps((sid, message))
         if len(payload) > self.max_meta:
             raise ValueError(
                 "%s of %d bytes exceeds the %d-byte limit of a frame to the "
                 "server" % (message["type"], len(payload), self.max_meta))
-        self._frame(_MESSAGE, payload, flush)
+        self._frame(_MESSAGE, payload)
 
     def credit(self, sid, n):
-        self._frame(_CREDIT, marshal.dumps((sid, n)), False)
+        self._frame(_CREDIT, marshal.dumps((sid, n)))
 
-    def _frame(self, kind, payload, flush):
+    def _frame(self, kind, payload):
         out = self.out
         out.append(_pack_header(kind, len(payload)))
         out.append(payload)
-        if flush:
-            self.flush()
-        elif not self.scheduled:
+        if not self.scheduled:
             self.scheduled = True
             self.loop.call_soon(self._flush_soon)
 

@@ -8,12 +8,12 @@ in, so that Go reads one form only.
 
 Flow control, per stream and direction, counts payload bytes (a body, the
 bytes of a WebSocket message; a text counts its code points, len(str), as
-Go does): receive() credits Go with
-each payload it hands the app, and send() waits while Go has not credited
-WINDOW bytes of what was sent.
+Go does): receive() credits Go with each payload it hands the app, and
+send() waits while Go has not credited WINDOW bytes of what was sent.
 """
 
 from collections import deque
+from types import coroutine
 
 WINDOW = 256 * 1024
 # A body the app sends whole is cut into frames of at most this many
@@ -40,16 +40,18 @@ class Stream:
     both ways, and the frames out (through the Mux)."""
 
     __slots__ = ("mux", "id", "scope", "queue", "waiters", "unacked",
-                 "credit_waiter", "disconnected", "farewell", "state")
+                 "credit_waiters", "disconnected", "farewell", "state")
 
     def __init__(self, mux, sid, scope):
         self.mux = mux
         self.id = sid
         self.scope = scope
-        self.queue = deque()
+        # Most often a message or two: a list, as an empty deque costs 600
+        # bytes more per stream; a deque once it holds more (deliver).
+        self.queue = []
         self.waiters = []
         self.unacked = 0  # payload bytes sent to Go and not yet credited
-        self.credit_waiter = None
+        self.credit_waiters = []
         self.disconnected = False
         # What receive() returns once the stream is over and nothing is
         # queued: Go's disconnect message, or one made when the app ended.
@@ -63,7 +65,13 @@ class Stream:
             self.disconnected = True
             self.farewell = message
             self._credited()
-        self.queue.append(message)
+        queue = self.queue
+        queue.append(message)
+        if len(queue) > 8 and type(queue) is list:
+            # A client faster than its app (the window counts bytes, so
+            # tiny messages can be many): taking each from the front of a
+            # deque costs O(1), of a list O(n).
+            self.queue = deque(queue)
         self._wake()
 
     def credit(self, n):
@@ -72,25 +80,17 @@ class Stream:
             self._credited()
 
     def _credited(self):
-        w = self.credit_waiter
-        if w is not None:
-            self.credit_waiter = None
-            if not w.done():
-                w.set_result(None)
+        if self.credit_waiters:
+            self.credit_waiters = wake(self.credit_waiters)
 
     def _wake(self):
-        waiters = self.waiters
-        if waiters:
-            self.waiters = []
-            for w in waiters:
-                if not w.done():
-                    w.set_result(None)
+        if self.waiters:
+            self.waiters = wake(self.waiters)
 
     # To the app.
 
     async def receive(self):
-        queue = self.queue
-        while not queue:
+        while not self.queue:  # read again each time: deliver may swap it
             if self.farewell is not None:
                 return self.farewell
             # One future per waiting task: two tasks may wait at once
@@ -99,24 +99,33 @@ class Stream:
             w = self.mux.loop.create_future()
             self.waiters.append(w)
             await w
-        message = queue.popleft()
+        queue = self.queue
+        message = queue[0]
+        del queue[0]  # a list's or a deque's front
         n = self.inbound_size(message)
         if n:
             self.mux.credit(self.id, n)
         return message
 
-    async def _push(self, message, n, flush, state):
+    async def _push(self, message, n, state, written=False):
         """Send message (n payload bytes) to Go, enter state, then wait as
-        flow control says.  Nothing changes if the frame cannot be sent."""
+        flow control says, and if written until the frame is written.
+        Nothing changes if the frame cannot be sent."""
         mux = self.mux
-        mux.message(self.id, message, flush)
+        mux.message(self.id, message)
         self.state = state
+        if written:
+            # The Mux writes what the loop's ready callbacks sent at the
+            # end of their round (call_soon, scheduled before this task's
+            # next step): yielding once has it written.
+            await sleep0()
         if n:
             self.unacked += n
             while (self.unacked >= WINDOW and not self.disconnected
                    and not mux.eof):
+                # A list, as for receive(): two tasks may send at once.
                 w = mux.loop.create_future()
-                self.credit_waiter = w
+                self.credit_waiters.append(w)
                 await w
         if mux.paused:
             await mux.drain()
@@ -128,7 +137,7 @@ class Stream:
         n = len(body)
         if n <= PIECE:
             await self._push({"type": kind, "body": body, "more_body": more},
-                             n, True, state)
+                             n, state, more)
             return
         view = memoryview(body)
         for start in range(0, n, PIECE):
@@ -138,7 +147,8 @@ class Stream:
             piece = view[start:start + PIECE]
             await self._push({"type": kind, "body": piece,
                               "more_body": more or not last},
-                             len(piece), True, state if last else during)
+                             len(piece), state if last else during,
+                             more or not last)
 
     def input_ended(self):
         """Go will send nothing more (a graceful stop): no Credit can come,
@@ -153,6 +163,21 @@ class Stream:
         if self.farewell is None:
             self.farewell = self.final_message()
         self._wake()
+
+
+@coroutine
+def sleep0():
+    """Yield to the loop once: asyncio.sleep(0) without its checks."""
+    yield
+
+
+def wake(waiters):
+    """Wake each future of waiters that is still waited for; return the
+    new, empty list."""
+    for w in waiters:
+        if not w.done():
+            w.set_result(None)
+    return []
 
 
 # HTTP stream states: STARTED until the first body, STREAMING after it
@@ -195,7 +220,7 @@ class HTTPStream(Stream):
         elif kind == "http.response.pathsend" and state == STARTED:
             path = get_str(message, "path", kind, required=True)
             end = self._after_body()
-            await self._push({"type": kind, "path": path}, 0, True, end)
+            await self._push({"type": kind, "path": path}, 0, end)
             if end == COMPLETE:
                 self.ended()
         elif kind == "http.response.trailers" and state == TRAILING:
@@ -203,7 +228,7 @@ class HTTPStream(Stream):
             more = get_bool(message, "more_trailers", kind)
             await self._push({"type": kind, "headers": headers,
                               "more_trailers": more},
-                             0, True, TRAILING if more else COMPLETE)
+                             0, TRAILING if more else COMPLETE)
             if not more:
                 self.ended()
         else:
@@ -220,9 +245,8 @@ class HTTPStream(Stream):
                 "does not allow them (scope['extensions'] has no "
                 "'http.response.trailers')")
         self.trailers = trailers
-        # Not flushed: a body always follows, and goes with it.
         await self._push({"type": kind, "status": status, "headers": headers,
-                          "trailers": trailers}, 0, False, STARTED)
+                          "trailers": trailers}, 0, STARTED)
 
     def _after_body(self):
         return TRAILING if self.trailers else COMPLETE
@@ -290,13 +314,18 @@ class WebSocketStream(Stream):
             reason = get_str(message, "reason", kind) or ""
             self.close_code = code
             await self._push({"type": kind, "code": code, "reason": reason},
-                             0, True, CLOSED)
+                             0, CLOSED)
             self.ended()
         elif kind == "websocket.accept" and state == CONNECTING:
             subprotocol = get_str(message, "subprotocol", kind)
             headers = get_headers(message, kind)
+            for name, _ in headers:
+                if name.lower() == b"sec-websocket-protocol":
+                    raise ValueError("websocket.accept 'headers' must not set "
+                                     "Sec-WebSocket-Protocol: use the "
+                                     "'subprotocol' key")
             await self._push({"type": kind, "subprotocol": subprotocol,
-                              "headers": headers}, 0, True, CONNECTED)
+                              "headers": headers}, 0, CONNECTED)
         elif kind == "websocket.http.response.start" and state == CONNECTING:
             if "websocket.http.response" not in (
                     self.scope.get("extensions") or ()):
@@ -306,7 +335,7 @@ class WebSocketStream(Stream):
             status = get_status(message, kind)
             headers = get_headers(message, kind)
             await self._push({"type": kind, "status": status,
-                              "headers": headers}, 0, False, DENYING)
+                              "headers": headers}, 0, DENYING)
         elif kind == "websocket.http.response.body" and state == DENYING:
             body = get_bytes(message, "body", kind)
             more = get_bool(message, "more_body", kind)
@@ -327,13 +356,13 @@ class WebSocketStream(Stream):
                                 "both" if data is not None else "neither"))
         if data is not None:
             data = as_bytes(data, "bytes", kind)
-            await self._push({"type": kind, "bytes": data}, len(data), True,
+            await self._push({"type": kind, "bytes": data}, len(data),
                              CONNECTED)
         else:
             if type(text) is not str:
                 text = as_str(text, "text", kind)
             await self._push({"type": kind, "text": text}, text_size(text),
-                             True, CONNECTED)
+                             CONNECTED)
 
 
 def ws_out_of_order(kind, state):

@@ -148,6 +148,18 @@ async def disconnect(scope, receive, send):
         raise
 
 
+class FrameworkDisconnect(Exception):
+    """As Starlette's ClientDisconnect, raised from the server's OSError."""
+
+
+async def disconnect_wrapped(scope, receive, send):
+    """Turns send()'s ClientDisconnected into its own exception."""
+    try:
+        await disconnect(scope, receive, send)
+    except OSError:
+        raise FrameworkDisconnect()
+
+
 async def raise_before(scope, receive, send):
     raise ValueError("before the start")
 
@@ -264,6 +276,7 @@ ROUTES = {
     "/go": set_go,
     "/wait": wait,
     "/disconnect": disconnect,
+    "/disconnect-wrapped": disconnect_wrapped,
     "/raise-before": raise_before,
     "/raise-after": raise_after,
     "/raise-huge": raise_huge,
@@ -289,6 +302,13 @@ async def websocket(scope, receive, send):
         return await send({"type": "websocket.http.response.body",
                            "body": b"who are you"})
     subprotocols = scope["subprotocols"]
+    if path == "/ws/bad-accept":
+        try:
+            await send({"type": "websocket.accept", "headers": [
+                (b"Sec-WebSocket-Protocol", b"chat")]})
+        except ValueError as e:
+            say("websocket bad accept: %s" % e)
+        return await send({"type": "websocket.close"})
     await send({"type": "websocket.accept",
                 "subprotocol": subprotocols[0] if subprotocols else None,
                 "headers": [(b"x-accepted", b"yes")]})
@@ -301,6 +321,12 @@ async def websocket(scope, receive, send):
         if message.get("text") == "close":
             return await send({"type": "websocket.close", "code": 4000,
                                "reason": "bye"})
+        if message.get("text") == "huge":
+            try:
+                await send({"type": "websocket.send", "bytes": b"h" * 2000000})
+            except ValueError as e:
+                say("websocket huge: %s" % e)
+            continue
         if message.get("text") == "bad":
             try:
                 await send({"type": "websocket.send", "text": "a",
