@@ -263,7 +263,11 @@ func TestBodyMetrics(t *testing.T) {
 			MemoryFull: 7, Refused: map[string]int64{"spool": 2}}
 		return st
 	}
-	_, body, _ := get(t, New(Config{Stats: stats}), "/metrics")
+	_, body, _ := get(t, New(Config{Stats: fakeStats}), "/metrics")
+	if strings.Contains(body, "gowsgi_request_body") {
+		t.Errorf("/metrics of a container that holds no bodies (limits 0, as asgi's) has body metrics:\n%s", body)
+	}
+	_, body, _ = get(t, New(Config{Stats: stats}), "/metrics")
 	for _, want := range []string{
 		`gowsgi_request_body_bytes{store="memory"} 3.145728e+06` + "\n",
 		`gowsgi_request_body_bytes{store="spool"} 5.36870912e+09` + "\n",

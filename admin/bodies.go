@@ -9,8 +9,13 @@ import (
 // bodyMetrics writes the request bodies' budgets (wsgi.BodyStats): the
 // bytes held in memory and spooled to disk, each with its limit (+Inf for
 // none), the bodies spooled for want of memory budget, and the requests
-// refused because a budget was spent, by budget.
+// refused because a budget was spent, by budget. A container that holds
+// no bodies (an asgi.Container streams them), whose limits are both 0,
+// has none of these.
 func (e expo) bodyMetrics(b wsgi.BodyStats) {
+	if b.MemoryLimit == 0 && b.SpoolLimit == 0 {
+		return
+	}
 	limit := func(n int64) float64 {
 		if n < 0 {
 			return math.Inf(1)

@@ -2,7 +2,8 @@ package wsgi
 
 // BodyStats describes the budgets of the request bodies a Container holds
 // while their exchanges run (Config.MaxMemoryBodies, MaxSpoolBytes). A
-// limit of -1 is none.
+// limit of -1 is none; both are 0 in a container that holds no bodies
+// (asgi.Container's Stats).
 type BodyStats struct {
 	MemoryUsed, MemoryLimit int64 // bytes of the bodies held in memory
 	SpoolUsed, SpoolLimit   int64 // bytes of the bodies spooled to disk

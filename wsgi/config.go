@@ -246,6 +246,11 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()
+	} else if fi, err := os.Stat(cfg.SpoolDir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return cfg, fmt.Errorf("wsgi: Config.SpoolDir %q: %w", cfg.SpoolDir, err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

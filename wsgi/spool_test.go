@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,21 @@ func TestBodyStats(t *testing.T) {
 		got.SpoolLimit != want.SpoolLimit || got.MemoryFull != want.MemoryFull || got.Refused["spool"] != 1 ||
 		len(got.Refused) != 1 {
 		t.Errorf("Stats().Bodies = %+v; want %+v", got, want)
+	}
+}
+
+// TestSpoolDirChecked: a SpoolDir that is missing or not a directory is
+// NewContainer's error, naming it.
+func TestSpoolDirChecked(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	writeFile(t, file, "x")
+	for _, dir := range []string{filepath.Join(t.TempDir(), "missing"), file} {
+		_, err := NewContainer(Config{App: "app", Python: debianPython, SpoolDir: dir})
+		if err == nil || !strings.Contains(err.Error(), "Config.SpoolDir") || !strings.Contains(err.Error(), dir) {
+			t.Errorf("SpoolDir %q: %v; want an error naming it", dir, err)
+		}
+	}
+	if _, err := NewContainer(Config{App: "app", Python: debianPython, SpoolDir: t.TempDir()}); err != nil {
+		t.Errorf("SpoolDir a directory: %v", err)
 	}
 }
