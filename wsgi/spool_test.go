@@ -3,6 +3,7 @@ package wsgi
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -148,5 +149,40 @@ func TestSpoolDirChecked(t *testing.T) {
 	}
 	if _, err := NewContainer(Config{App: "app", Python: debianPython, SpoolDir: t.TempDir()}); err != nil {
 		t.Errorf("SpoolDir a directory: %v", err)
+	}
+}
+
+// TestSpoolBudgetServed: through a started Container and a real client
+// (Debian's /usr/bin/python3, pep:read_body), a spooled upload within
+// MaxSpoolBytes reaches the app whole, one past it gets 503 with
+// Retry-After and the connection closed, and the next within it is served
+// again: the refused one's bytes are back.
+func TestSpoolBudgetServed(t *testing.T) {
+	const budget = 64 << 10
+	ts := startApp(t, Config{App: "pep:read_body", Workers: 1, MaxMemoryBody: NoLimit, MaxSpoolBytes: budget})
+	post := func(n int) (*http.Response, string) {
+		req, err := http.NewRequest("POST", ts.URL+"/", bytes.NewReader(make([]byte, n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts.do(t, req)
+	}
+	for _, tc := range []struct {
+		size   int
+		status int
+	}{{budget, 200}, {budget + 1, 503}, {budget / 2, 200}} {
+		resp, body := post(tc.size)
+		if resp.StatusCode != tc.status {
+			t.Fatalf("POST of %d bytes: %d %q; want %d", tc.size, resp.StatusCode, body, tc.status)
+		}
+		if tc.status == 200 && !strings.Contains(body, fmt.Sprintf(`"size": %d,`, tc.size)) {
+			t.Errorf("POST of %d bytes: the app read %s", tc.size, body)
+		}
+		if tc.status == 503 && (resp.Header.Get("Retry-After") == "" || !resp.Close) {
+			t.Errorf("503: Retry-After %q, close %v; want both", resp.Header.Get("Retry-After"), resp.Close)
+		}
+	}
+	if used := ts.c.Stats().Bodies.SpoolUsed; used != 0 {
+		t.Errorf("%d bytes of spool budget used after the requests", used)
 	}
 }
