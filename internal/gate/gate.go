@@ -31,10 +31,17 @@ const (
 // ErrStartedTwice is Begin's error once the container was started.
 var ErrStartedTwice = errors.New("started twice")
 
-// Begin marks the start of Start: it fails if Start was called before.
+// ErrClosed is Begin's error once the container was closed.
+var ErrClosed = errors.New("closed before it started")
+
+// Begin marks the start of Start: it fails if Start was called before, or
+// the container closed.
 func (g *Gate) Begin() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.state == closed {
+		return ErrClosed
+	}
 	if g.state != created {
 		return ErrStartedTwice
 	}

@@ -72,4 +72,9 @@ func TestOpenAfterClose(t *testing.T) {
 	if !h.Open() {
 		t.Error("Open of a starting gate reports false")
 	}
+	var k Gate
+	k.Close()
+	if err := k.Begin(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Begin after Close: %v; want ErrClosed", err)
+	}
 }
