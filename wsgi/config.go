@@ -79,7 +79,8 @@ type Config struct {
 	// gets 503 with Retry-After (ErrOverloaded) and its connection is
 	// closed, so that many concurrent large uploads cannot fill the disk.
 	// 0 means 4 GiB, or MaxRequestBody if larger: room for four bodies of
-	// the largest size by default. A negative value means no limit.
+	// the largest size by default. Set below MaxRequestBody, a body larger
+	// than it always gets 503. A negative value means no limit.
 	MaxSpoolBytes int64
 
 	// SpoolDir is where large request bodies are spooled; "" means
