@@ -91,7 +91,10 @@ async def ok(scope, receive, send):
 
 
 async def until_released(receive):
-    """Waits for this worker's release, or the client's disconnect."""
+    """Reads the request body, then waits for this worker's release, or
+    the client's disconnect."""
+    if await read_body(receive) is None:
+        return
     released = asyncio.ensure_future(release_event().wait())
     gone = asyncio.ensure_future(receive())
     await asyncio.wait([released, gone], return_when=asyncio.FIRST_COMPLETED)
