@@ -76,7 +76,7 @@ func TestASGIWorkerDeath(t *testing.T) {
 }
 
 func testWorkerDeath(t *testing.T, kill bool, exitLog string) {
-	const holds, streams, sockets = 10, 6, 6
+	const holds, streams, sockets = 60, 10, 10
 	s, addr := serveASGI(t, "app", nil, "--workers", "2", "--admin", "127.0.0.1:0")
 	admin := s.adminAddr()
 	await := func(what string, cond func() bool) {
