@@ -173,7 +173,8 @@ func TestHostileRequests(t *testing.T) {
 }
 
 // TestHostileRequestsASGI: the same corpus, the same answers, for an ASGI
-// app (testdata/asgiapp.py, which records as app.py does).
+// app (testdata/asgiapp.py, which records as app.py does, as each scope
+// arrives): a broken or too large chunked body never opens a stream.
 func TestHostileRequestsASGI(t *testing.T) {
 	runCorpus(t, "asgiapp:app", "--interface", "asgi")
 }

@@ -2,10 +2,9 @@
 
 ``app`` records every HTTP request it receives in $RECORD_FILE, in the
 format of app.py's WSGI app (so the request corpus checks both alike),
-then answers by path.  An ASGI app gets a request's scope before its body
-(Go streams the body as it arrives, where a WSGI app is called with the
-body whole): a request is recorded once its body is whole, and one whose
-body turns out invalid ends in http.disconnect and is never recorded.  Some paths misbehave on purpose; others hold their
+then answers by path.  It records a request as its scope arrives: Go
+reads a body's first 64 KiB before it opens a stream, so a small body that
+is invalid (all of the corpus's) never reaches the app, as with WSGI.  Some paths misbehave on purpose; others hold their
 request open until a WebSocket on the same worker says "release", so that
 a test knows which worker holds what when it kills one.
 
@@ -81,10 +80,10 @@ async def respond(send, body, status=200, headers=()):
 
 
 async def ok(scope, receive, send):
+    record(scope)
     body = await read_body(receive)
     if body is None:
         return
-    record(scope)
     path = uri(scope).encode("latin-1", "replace").decode("ascii", "replace")
     await respond(send, b"ok %d\n" % len(body),
                   headers=[(b"x-path", path.encode("ascii"))])
