@@ -10,6 +10,6 @@
 // plain ASGI apps of testdata/asgiapp.py (--interface asgi): the request
 // corpus, a worker killed with streams and WebSockets open, an app's
 // output, slow readers and uploads, lifespan shutdown that fails. Each test is bounded in time (the package takes about
-// 30 s); nginx's test skips without nginx. The fuzz targets run with
+// 40 s); nginx's test skips without nginx. The fuzz targets run with
 // scripts/fuzz and the soak test with scripts/soak.
 package hostile
