@@ -61,8 +61,8 @@ func TestASGIAppOutput(t *testing.T) {
 // that leaks tasks (some that refuse to be cancelled): on SIGTERM the
 // server exits 0 within --graceful-timeout and a little, and the log says
 // what happened. (The leaked tasks that refuse cancellation keep the
-// worker's loop from closing after it has closed its channel: Go kills it
-// a second later, worker.exitGrace.)
+// worker alive after it has closed its channel: Go kills it a second
+// later, worker.exitGrace, and says so.)
 func TestASGILifespanShutdown(t *testing.T) {
 	const grace = 2 * time.Second
 	for _, tc := range []struct {
@@ -71,7 +71,7 @@ func TestASGILifespanShutdown(t *testing.T) {
 	}{
 		{"lifespan_raises", []string{"lifespan shutdown raising", "hostile: lifespan shutdown failed"}},
 		{"lifespan_hangs", []string{"lifespan shutdown hanging", "workers did not exit within --graceful-timeout: killed"}},
-		{"lifespan_leaks", []string{"lifespan shutdown leaked tasks"}},
+		{"lifespan_leaks", []string{"lifespan shutdown leaked tasks", "worker closed its channel but did not exit: killing it"}},
 	} {
 		t.Run(tc.app, func(t *testing.T) {
 			s, addr := serveASGI(t, tc.app, nil, "--workers", "1", "--graceful-timeout", grace.String())
