@@ -252,3 +252,33 @@ func TestRealContainer(t *testing.T) {
 		t.Errorf("after /hold, /metrics:\n%s", body)
 	}
 }
+
+// TestBodyMetrics: /metrics gives the request bodies' budgets from
+// Stats().Bodies: bytes in use and limit by store (+Inf for none), the
+// bodies spooled for want of memory, the refusals by budget.
+func TestBodyMetrics(t *testing.T) {
+	stats := func() wsgi.Stats {
+		st := fakeStats()
+		st.Bodies = wsgi.BodyStats{MemoryUsed: 3 << 20, MemoryLimit: 64 << 20, SpoolUsed: 5 << 30, SpoolLimit: -1,
+			MemoryFull: 7, Refused: map[string]int64{"spool": 2}}
+		return st
+	}
+	_, body, _ := get(t, New(Config{Stats: fakeStats}), "/metrics")
+	if strings.Contains(body, "gowsgi_request_body") {
+		t.Errorf("/metrics of a container that holds no bodies (limits 0, as asgi's) has body metrics:\n%s", body)
+	}
+	_, body, _ = get(t, New(Config{Stats: stats}), "/metrics")
+	for _, want := range []string{
+		`gowsgi_request_body_bytes{store="memory"} 3.145728e+06` + "\n",
+		`gowsgi_request_body_bytes{store="spool"} 5.36870912e+09` + "\n",
+		`gowsgi_request_body_limit_bytes{store="memory"} 6.7108864e+07` + "\n",
+		`gowsgi_request_body_limit_bytes{store="spool"} +Inf` + "\n",
+		"gowsgi_request_body_memory_full_total 7\n",
+		`gowsgi_request_body_refusals_total{budget="spool"} 2` + "\n",
+		"# TYPE gowsgi_request_body_refusals_total counter\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

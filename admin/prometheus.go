@@ -81,6 +81,8 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	e.bodyMetrics(st.Bodies)
+
 	e.family("gowsgi_ready", "gauge", "1 while the server takes requests (as /readyz), else 0.")
 	ready := 0.0
 	if h.cfg.Ready() {

@@ -158,3 +158,39 @@ func TestSlowUpload(t *testing.T) {
 		t.Errorf("a 2.5 s upload with a 1 s Timeout: %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestStalledUploadHoldsNoStream: a body's first 64 KiB, or all of it, is
+// read before its stream opens. With MaxStreams 1, an upload stalled after
+// its first bytes leaves the worker's one stream free (a GET is served
+// rather than refused past QueueTimeout); once the upload goes on, the app
+// gets its small body whole, in one http.request.
+func TestStalledUploadHoldsNoStream(t *testing.T) {
+	ts := start(t, "spec:app", func(c *Config) { c.MaxStreams = 1; c.QueueTimeout = 2 * time.Second })
+	pr, pw := io.Pipe()
+	sent, goOn := make(chan struct{}), make(chan struct{})
+	go func() {
+		fmt.Fprint(pw, "part 0;") // returns once the client has taken it
+		close(sent)
+		<-goOn
+		fmt.Fprint(pw, "part 1;")
+		pw.Close()
+	}()
+	type result struct {
+		resp *http.Response
+		body string
+	}
+	upload := make(chan result, 1)
+	go func() {
+		resp, body := ts.do(t, httpRequest(t, "POST", ts.srv.URL+"/echo", pr))
+		upload <- result{resp, body}
+	}()
+	<-sent
+	if resp, body := ts.get(t, "/echo"); resp.StatusCode != 200 {
+		t.Errorf("a GET while an upload stalls on the worker's one stream: %d %q; want 200", resp.StatusCode, body)
+	}
+	close(goOn)
+	r := <-upload
+	if r.resp.StatusCode != 200 || r.body != "part 0;part 1;" || r.resp.Header.Get("X-Chunks") != "1" {
+		t.Errorf("the upload: %d %q in %s http.request messages; want 200, its body whole in 1", r.resp.StatusCode, r.body, r.resp.Header.Get("X-Chunks"))
+	}
+}

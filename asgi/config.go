@@ -15,7 +15,7 @@ import (
 //     receive, send), or an object whose __call__ is one.
 //   - Threads must be 0: a worker runs one event loop; MaxStreams bounds
 //     its concurrency instead.
-//   - MaxMemoryBody, MaxMemoryBodies and SpoolDir are unused: a request
+//   - MaxMemoryBody, MaxMemoryBodies, MaxSpoolBytes and SpoolDir are unused: a request
 //     body is streamed to the app as it arrives, never held whole.
 //   - Timeout bounds, for each request, the time in which its app sends
 //     nothing (then Go sends http.disconnect, answers 504 or cuts the

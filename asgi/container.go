@@ -102,11 +102,13 @@ func (c *Container) Start(ctx context.Context) error {
 		c.gate.Close()
 		return err
 	}
+	if !c.gate.Open() {
+		return fmt.Errorf("asgi: Container closed while it started: %w", pool.ErrStopped)
+	}
 	info := c.Info()
 	c.log.Info("serving ASGI app", "app", c.cfg.App, "python", info.Python,
 		"version", info.Implementation+" "+info.Version, "workers", c.cfg.Workers,
 		"loop", info.Loop, "lifespan", info.Lifespan, "max_streams", c.cfg.MaxStreams)
-	c.gate.Open()
 	return nil
 }
 

@@ -37,11 +37,26 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w, r)
 		return
 	}
-	var first worker.Message
-	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
-		// The whole request is here: Open and its one http.request go
-		// out in one write.
-		first = worker.Message{"type": "http.request", "body": []byte{}, "more_body": false}
+	first := worker.Message{"type": "http.request", "body": []byte{}, "more_body": false}
+	var read int64 // of the body, before the stream opens
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		// The body's first bodyChunk, or all of it, is read before a
+		// stream is taken: a slow upload holds no worker capacity, and
+		// a body that is too large or broken that soon never reaches
+		// the app.
+		body, more, err := c.prefetch(r)
+		switch {
+		case errors.Is(err, errTooLarge):
+			c.tooLarge(w, r)
+			return
+		case err != nil:
+			c.fail(w, r, false, http.StatusBadRequest, fmt.Errorf("%w: reading the request body: %v", wsgi.ErrBadRequest, err))
+			return
+		}
+		first = worker.Message{"type": "http.request", "body": body, "more_body": more}
+		if more {
+			read = int64(len(body))
+		}
 	}
 	s, ok := c.open(w, r, c.httpScope(r), first)
 	if !ok {
@@ -50,12 +65,12 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
 	rs.ctx, rs.cancel = context.WithCancelCause(r.Context())
 	rs.silence = newSilence(c.cfg.Timeout, rs.cancel)
-	if first == nil {
-		// Read the body while the response goes out (an app may answer
+	if read > 0 {
+		// Read the rest while the response goes out (an app may answer
 		// before it has read it all): net/http's HTTP/1 server allows
 		// that only when asked.
 		http.NewResponseController(w).EnableFullDuplex()
-		go rs.pumpBody()
+		go rs.pumpBody(read)
 	}
 	rs.run()
 	rs.cancel(nil)
@@ -111,13 +126,29 @@ var (
 	errBodyBroken = errors.New("asgi: request body broken")
 )
 
+// prefetch reads r's body until it ends or bodyChunk bytes are in, into
+// a buffer that grows as they come (a trickled body holds little); more
+// says whether the body goes on. A body past Config.MaxRequestBody is
+// errTooLarge.
+func (c *Container) prefetch(r *http.Request) (body []byte, more bool, err error) {
+	size := int64(bodyChunk)
+	if r.ContentLength > 0 && r.ContentLength < size {
+		size = r.ContentLength + 1 // +1: to read its EOF
+	}
+	body, err = io.ReadAll(io.LimitReader(r.Body, size))
+	if limit := c.cfg.MaxRequestBody; limit > 0 && int64(len(body)) > limit {
+		return nil, false, errTooLarge
+	}
+	return body, int64(len(body)) == size, err
+}
+
 // pumpBody sends the request body to the app as it arrives, in
 // http.request messages, within the stream's window (Stream.Send waits for
-// the app to take what it was sent). A body past Config.MaxRequestBody, or
-// one the client broke off, ends the request (run sees the cause).
-func (rs *responder) pumpBody() {
+// the app to take what it was sent), after the total bytes prefetch read.
+// A body past Config.MaxRequestBody, or one the client broke off, ends the
+// request (run sees the cause).
+func (rs *responder) pumpBody(total int64) {
 	limit := rs.c.cfg.MaxRequestBody
-	var total int64
 	for {
 		size := int64(bodyChunk)
 		if left := rs.r.ContentLength - total; rs.r.ContentLength > 0 && left < size {

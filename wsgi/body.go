@@ -20,6 +20,9 @@ type requestBody struct {
 	budget   *memBudget
 	reserved int64 // bytes of budget that mem holds
 	counted  bool  // in budget.bodies
+
+	disk    *spoolBudget // nil: none (spool.go)
+	spooled int64        // bytes of disk that file holds
 }
 
 // release removes the spool file and gives the memory back to the budget.
@@ -27,6 +30,10 @@ func (b *requestBody) release() {
 	if b.file != "" {
 		os.Remove(b.file)
 		b.file = ""
+	}
+	if b.spooled > 0 {
+		b.disk.free(b.spooled)
+		b.spooled = 0
 	}
 	b.unreserve()
 	if b.counted {
@@ -49,6 +56,7 @@ type memBudget struct {
 	limit  int64 // negative: no limit
 	used   atomic.Int64
 	bodies atomic.Int64 // being read or held, in memory or spooled
+	full   atomic.Int64 // bodies spooled because the budget had no room
 
 	// After a spike (see spikeBytes) the memory is handed back to the
 	// system once no body is left, at most every handBackEvery.
@@ -133,7 +141,7 @@ const (
 // length read, so that a chunked body gets its CONTENT_LENGTH. The caller
 // releases the body once the exchange is over.
 func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBody, bool) {
-	b := requestBody{budget: &c.bodies}
+	b := requestBody{budget: &c.bodies, disk: &c.spool}
 	limit := c.cfg.MaxRequestBody
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return b, true
@@ -164,6 +172,14 @@ func (c *Container) readBody(w http.ResponseWriter, r *http.Request) (requestBod
 	if err != nil {
 		b.release()
 		var pe *os.PathError
+		if errors.Is(err, errSpoolFull) {
+			// Nothing more is read of it: the connection cannot be reused.
+			c.spool.refused.Add(1)
+			w.Header().Set("Connection", "close")
+			c.fail(w, r, false, http.StatusServiceUnavailable, fmt.Errorf("%w: %v", ErrOverloaded, err),
+				"reason", "spool budget", "limit", c.cfg.MaxSpoolBytes)
+			return requestBody{}, false
+		}
 		if errors.As(err, &pe) {
 			c.fail(w, r, false, http.StatusInternalServerError, fmt.Errorf("%w: cannot spool the request body: %v", ErrInternal, err))
 			return requestBody{}, false
@@ -199,6 +215,7 @@ func (b *requestBody) readMem(body io.Reader, declared, memMax int64) (bool, err
 			// replaces is garbage at once, as any other.
 			size := min(max(2*int64(cap(buf)), firstBodyBuffer), most)
 			if !b.budget.reserve(size - b.reserved) {
+				b.budget.full.Add(1)
 				return false, nil
 			}
 			grown := make([]byte, len(buf), size)
@@ -221,20 +238,22 @@ func (b *requestBody) readMem(body io.Reader, declared, memMax int64) (bool, err
 
 // spool writes b.mem and the rest of body to a new file in dir, which it
 // names in b.file, and gives b.mem's memory back. It returns the body's
-// length; a failure to write the file is an *os.PathError.
+// length; a failure to write the file is an *os.PathError, and the spool
+// budget spent errSpoolFull.
 func (b *requestBody) spool(dir string, body io.Reader) (int64, error) {
 	f, err := os.CreateTemp(dir, "gowsgi-body-*")
 	if err != nil {
 		return 0, err
 	}
 	b.file = f.Name()
-	head, err := f.Write(b.mem)
+	sw := spoolWriter{f: f, b: b}
+	head, err := sw.Write(b.mem)
 	b.unreserve()
 	var rest int64
 	if err == nil {
-		// Through a plain Writer, so that io.CopyBuffer uses the buffer
-		// given rather than *os.File's ReadFrom and its own.
-		rest, err = io.CopyBuffer(struct{ io.Writer }{f}, body, make([]byte, spoolBuffer))
+		// Through spoolWriter, not an *os.File, so that io.CopyBuffer uses
+		// the buffer given rather than the file's ReadFrom and its own.
+		rest, err = io.CopyBuffer(sw, body, make([]byte, spoolBuffer))
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

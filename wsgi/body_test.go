@@ -18,13 +18,21 @@ import (
 // bodyContainer is a Container that can read bodies but runs no worker.
 func bodyContainer(t *testing.T, memMax, budget int64) *Container {
 	t.Helper()
-	cfg, err := Config{App: "app", Python: "/usr/bin/python3", MaxMemoryBody: memMax, MaxMemoryBodies: budget,
-		SpoolDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}.resolve()
+	return spoolContainer(t, Config{MaxMemoryBody: memMax, MaxMemoryBodies: budget})
+}
+
+// spoolContainer is a bodyContainer of cfg's body limits, spooling to a
+// new directory.
+func spoolContainer(t *testing.T, cfg Config) *Container {
+	t.Helper()
+	cfg.App, cfg.Python, cfg.SpoolDir, cfg.Logger = "app", "/usr/bin/python3", t.TempDir(), slog.New(slog.DiscardHandler)
+	cfg, err := cfg.resolve()
 	if err != nil {
 		t.Skip(err)
 	}
 	c := &Container{cfg: cfg, log: cfg.Logger, funnel: cfg.newFunnel()}
 	c.bodies.limit = cfg.MaxMemoryBodies
+	c.spool.limit = cfg.MaxSpoolBytes
 	return c
 }
 

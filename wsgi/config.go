@@ -72,8 +72,19 @@ type Config struct {
 	// than that. A negative value means no limit.
 	MaxMemoryBodies int64
 
+	// MaxSpoolBytes bounds the bytes that all the spooled request bodies
+	// take on disk together, from the moment they are read until their
+	// exchange with the worker ends. A body takes its bytes from this
+	// budget as they arrive; once it is spent, the request that needs more
+	// gets 503 with Retry-After (ErrOverloaded) and its connection is
+	// closed, so that many concurrent large uploads cannot fill the disk.
+	// 0 means 4 GiB, or MaxRequestBody if larger: room for four bodies of
+	// the largest size by default. Set below MaxRequestBody, a body larger
+	// than it always gets 503. A negative value means no limit.
+	MaxSpoolBytes int64
+
 	// SpoolDir is where large request bodies are spooled; "" means
-	// os.TempDir().
+	// os.TempDir() ($TMPDIR, else /tmp).
 	SpoolDir string
 
 	// Timeout is how long the app may work on a request without sending
@@ -103,7 +114,10 @@ type Config struct {
 	// all recycle at once: a guard against slow leaks. It is a cap: the
 	// worker takes no more, finishes those it has and leaves; its
 	// replacement is started ahead, at three quarters of the count, and
-	// the other workers serve meanwhile. 0 means never.
+	// the other workers serve meanwhile. If the replacement fails to
+	// start (the app no longer imports), the worker serves on past the
+	// cap, with a warning in the log, while it is tried again with
+	// backoff. 0 means never.
 	MaxRequests       int64
 	MaxRequestsJitter int64
 
@@ -152,7 +166,8 @@ type Config struct {
 }
 
 // NoLimit, as the value of a Config limit (MaxRequestBody, Timeout,
-// ReloadTimeout, Backlog, QueueTimeout, MaxMemoryBodies), lifts it.
+// ReloadTimeout, Backlog, QueueTimeout, MaxMemoryBodies, MaxSpoolBytes),
+// lifts it.
 const NoLimit = -1
 
 // Defaults, as documented on Config.
@@ -160,6 +175,7 @@ const (
 	defaultMaxRequestBody = 1 << 30
 	defaultMaxMemoryBody  = 1 << 20
 	defaultMemoryBodies   = 64 << 20
+	defaultSpoolBytes     = 4 << 30
 	defaultTimeout        = 30 * time.Second
 	defaultBacklog        = 1024
 	defaultQueueTimeout   = 30 * time.Second
@@ -214,6 +230,9 @@ func (cfg Config) resolve() (Config, error) {
 	if cfg.MaxMemoryBodies == 0 {
 		cfg.MaxMemoryBodies = max(defaultMemoryBodies, cfg.MaxMemoryBody)
 	}
+	if cfg.MaxSpoolBytes == 0 {
+		cfg.MaxSpoolBytes = max(defaultSpoolBytes, cfg.MaxRequestBody)
+	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
 	}
@@ -228,6 +247,11 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()
+	} else if fi, err := os.Stat(cfg.SpoolDir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return cfg, fmt.Errorf("wsgi: Config.SpoolDir %q: %w", cfg.SpoolDir, err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -24,6 +24,7 @@ type Container struct {
 	pool *pool.Pool
 
 	bodies    memBudget     // the request bodies in memory (body.go)
+	spool     spoolBudget   // the request bodies on disk (spool.go)
 	funnel    funnel.Funnel // answers in the app's place (errors.go)
 	exchanges sync.Pool     // *worker.Exchange, reused
 	gathers   sync.Pool     // *[]byte: gatherMax buffers, for small Data payloads
@@ -46,6 +47,7 @@ func NewContainer(cfg Config) (*Container, error) {
 	}
 	c := &Container{cfg: cfg, log: cfg.Logger, funnel: cfg.newFunnel()}
 	c.bodies.limit = cfg.MaxMemoryBodies
+	c.spool.limit = cfg.MaxSpoolBytes
 	// The pool exists, not started, from the first: Stats and Info, which
 	// an admin server may call while Start runs, read it without a lock.
 	c.multiprocess.Store(cfg.Workers > 1)
@@ -90,9 +92,11 @@ func (c *Container) Start(ctx context.Context) error {
 	if ws := c.pool.Workers(); len(ws) > 0 {
 		info = ws[0].Info
 	}
+	if !c.gate.Open() {
+		return fmt.Errorf("wsgi: Container closed while it started: %w", pool.ErrStopped)
+	}
 	c.log.Info("serving WSGI app", "app", c.cfg.App, "python", info.Executable,
 		"version", info.Implementation+" "+info.Version, "workers", c.cfg.Workers, "threads", c.cfg.Threads)
-	c.gate.Open()
 	return nil
 }
 

@@ -383,7 +383,7 @@ func testAppErrors(t *testing.T, ts *testServer) {
 	if err == nil {
 		t.Errorf("error after output: got a complete-looking body %q", b)
 	}
-	ts.logs.await(t, "KeyError: 'halfway'")
+	ts.logs.await(t, "KeyError: 'halfway'", "status=cut would_be=500")
 }
 
 func testRefused(t *testing.T, ts *testServer) {

@@ -16,6 +16,8 @@ type Stats struct {
 	// Backoff is the longest delay a worker is restarted after, while it
 	// dies soon after each start (a crash loop); 0 if none is.
 	Backoff time.Duration
+
+	Bodies BodyStats // the request bodies' budgets (bodystats.go)
 }
 
 // RestartStats describes one worker replaced.
@@ -70,7 +72,7 @@ func (c *Container) Info() Info {
 
 // Stats returns a snapshot of c's workers and queue.
 func (c *Container) Stats() Stats {
-	var st Stats
+	st := Stats{Bodies: c.bodyStats()}
 	if c.pool == nil {
 		return st
 	}

@@ -29,6 +29,8 @@ type serveOptions struct {
 	limitRequestBody int64
 	bodyMemoryLimit  int64
 	bodyMemoryBudget int64 // negative: Config's default
+	bodySpoolLimit   int64 // negative: Config's default
+	bodySpoolDir     string
 	prefix           string
 	gracefulTimeout  time.Duration
 	shutdownDelay    time.Duration
@@ -144,6 +146,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	o.bodyMemoryLimit = 1 << 20
 	o.limitRequestBody = 1 << 30
 	o.bodyMemoryBudget = -1
+	o.bodySpoolLimit = -1
 	o.keepAlive = 75 * time.Second
 	o.limitHeaderSize = 64 << 10
 	o.forwardedAllowIPs = replaceList{list: []string{"127.0.0.1", "::1"}}
@@ -159,6 +162,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"limit-request-body", (*limitValue)(&o.limitRequestBody), "largest request body in `BYTES` (60M, 1G: powers of 1024), larger gets 413; 0 (or -1) means no limit (default 1G)"},
 		{"body-memory-limit", (*bytesValue)(&o.bodyMemoryLimit), "hold request bodies up to `BYTES` (64K, 1M) in memory, spool larger ones to a file in $TMPDIR; 0 spools every body (default 1M)"},
 		{"body-memory-budget", (*bytesValue)(&o.bodyMemoryBudget), "the request bodies held in memory take at most `BYTES` (64M, 1G) together, until their worker is done with them; past it, bodies are spooled to $TMPDIR however small; 0 means no limit (default 64M, or --body-memory-limit if larger)"},
+		{"body-spool-limit", (*bytesValue)(&o.bodySpoolLimit), "the request bodies spooled to disk take at most `BYTES` (10G) together, until their worker is done with them; past it, a request that needs more gets 503 with Retry-After; 0 means no limit (default 4G, or --limit-request-body if larger)"},
+		{"body-spool-dir", (*stringValue)(&o.bodySpoolDir), "spool large request bodies to files in `DIR` (default: $TMPDIR, else /tmp)"},
 		{"prefix", (*stringValue)(&o.prefix), "mount the app under `PATH`, which becomes SCRIPT_NAME (default: the root)"},
 		{"graceful-timeout", (*secondsValue)(&o.gracefulTimeout), "on SIGTERM, wait up to `SECONDS` (or a duration, 1m30s) for requests in flight (default 30)"},
 		{"shutdown-delay", (*secondsValue)(&o.shutdownDelay), "on SIGTERM, first serve on for `DURATION` (seconds, or 1m30s) with /readyz failing, so that load balancers stop sending requests before the listeners close; --graceful-timeout counts from its end (default 0)"},
@@ -172,7 +177,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"config", (*stringValue)(&o.configFile), "read settings from `FILE`: a gunicorn config (FILE.py or python:MODULE), run with --python, or key = value lines, the keys these flags' long names (see below) (default: ./gunicorn.conf.py if there is one)"},
 		{"timeout", (*secondsValue)(&o.timeout), "a request whose app sends nothing for `SECONDS` (or a duration) gets 504; its worker's Python stack is logged, the worker killed and replaced; 0 means no limit (default 30)"},
 		{"reload-timeout", (*secondsValue)(&o.reloadTimeout), "a reload whose new workers are not all ready (the app imported) within `SECONDS` (or a duration) is given up: they are killed and the old ones serve on; 0 means no limit (default: --timeout's)"},
-		{"max-requests", (*intValue)(&o.maxRequests), "hand a worker at most `N` requests, then replace it (its replacement starts at 3/4 of N); 0 means never (default 0)"},
+		{"max-requests", (*intValue)(&o.maxRequests), "hand a worker at most `N` requests, then replace it (its replacement starts at 3/4 of N; if it fails to start, the worker serves on past N until one does); 0 means never (default 0)"},
 		{"max-requests-jitter", (*intValue)(&o.maxRequestsJitter), "add a random 0 to `N` to each worker's --max-requests, so that they do not all recycle at once (default 0)"},
 		{"max-worker-memory", (*bytesValue)(&o.maxWorkerMemory), "replace a worker whose resident memory exceeds `BYTES` (512M, 1G: powers of 1024), checked each second; 0 means no limit (default 0)"},
 		{"max-queued", (*intValue)(&o.maxQueued), "at most `N` requests wait for a free worker; more get 503 with Retry-After at once; 0 means no limit (this was --backlog, which is now gunicorn's listen queue) (default 1024)"},

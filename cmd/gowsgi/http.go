@@ -124,5 +124,9 @@ func (o *serveOptions) withLimits(cfg wsgi.Config) wsgi.Config {
 	if o.bodyMemoryBudget >= 0 {
 		cfg.MaxMemoryBodies = noLimit(o.bodyMemoryBudget)
 	}
+	if o.bodySpoolLimit >= 0 {
+		cfg.MaxSpoolBytes = noLimit(o.bodySpoolLimit)
+	}
+	cfg.SpoolDir = o.bodySpoolDir
 	return cfg
 }

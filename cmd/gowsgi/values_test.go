@@ -86,6 +86,7 @@ func TestFlagHelp(t *testing.T) {
 		"--keep-alive SECONDS", "(default 75)", "--limit-request-fields-size BYTES", "(default 64K)",
 		"--forwarded-allow-ips IPS", "(default 127.0.0.1,::1)", "--body-memory-limit BYTES", "(default 1M)",
 		"--body-memory-budget BYTES", "(default 64M", "--body-timeout SECONDS", "--body-min-rate BYTES",
+		"--body-spool-limit BYTES", "(default 4G", "--body-spool-dir DIR",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
@@ -220,6 +221,30 @@ func TestLimitRequestBodyFlag(t *testing.T) {
 		}
 		if got := o.withLimits(wsgiConfig()).MaxRequestBody; got != tc.want {
 			t.Errorf("%q: MaxRequestBody %d; want %d", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestBodySpoolFlags: --body-spool-limit takes sizes, its 0 means no limit
+// and its absence Config's default; --body-spool-dir is Config.SpoolDir.
+func TestBodySpoolFlags(t *testing.T) {
+	cases := []struct {
+		args  []string
+		limit int64
+		dir   string
+	}{
+		{nil, 0, ""},
+		{[]string{"--body-spool-limit", "10G"}, 10 << 30, ""},
+		{[]string{"--body-spool-limit", "0"}, -1, ""},
+		{[]string{"--body-spool-dir", "/var/tmp/up"}, 0, "/var/tmp/up"},
+	}
+	for _, tc := range cases {
+		o, _, status := parseServe(append(tc.args, "app:x"), io.Discard, io.Discard)
+		if o == nil {
+			t.Fatalf("parseServe(%q): status %d", tc.args, status)
+		}
+		if cfg := o.withLimits(wsgiConfig()); cfg.MaxSpoolBytes != tc.limit || cfg.SpoolDir != tc.dir {
+			t.Errorf("%q: Config{MaxSpoolBytes %d, SpoolDir %q}; want %d, %q", tc.args, cfg.MaxSpoolBytes, cfg.SpoolDir, tc.limit, tc.dir)
 		}
 	}
 }

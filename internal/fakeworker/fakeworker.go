@@ -38,6 +38,10 @@ func Env() []string { return append(os.Environ(), EnvVar+"=1") }
 //	giant      answer with a Start frame that claims 2 GiB
 //	unknown    answer with a frame of an unknown type
 //	silent     read requests and never answer
+//	loadonce   as hello if the file $GOWSGI_FAKE_ONCE does not exist, which
+//	           it creates; else as loaderror (an app whose import fails
+//	           after a deploy), once the file $GOWSGI_FAKE_FAIL_AFTER
+//	           exists if that is set
 func Main() {
 	if os.Getenv(EnvVar) == "" {
 		return
@@ -48,6 +52,9 @@ func Main() {
 		part = os.Args[4]
 	}
 	ch := os.NewFile(3, "channel")
+	if part == "loadonce" {
+		part = loadOnce()
+	}
 	switch part {
 	case "loaderror":
 		text := "Traceback (most recent call last):\nImportError: fake\n"
@@ -60,6 +67,26 @@ func Main() {
 	}
 	serve(ch, part)
 	os.Exit(0)
+}
+
+// loadOnce is the part a "loadonce" worker plays: "hello" the first time,
+// "loaderror" after, once it may.
+func loadOnce() string {
+	f, err := os.OpenFile(os.Getenv("GOWSGI_FAKE_ONCE"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err == nil {
+		f.Close()
+		return "hello"
+	}
+	if gate := os.Getenv("GOWSGI_FAKE_FAIL_AFTER"); gate != "" {
+		// The test says when: a child process has nothing better to wait
+		// on than polling for the file.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(gate); err == nil {
+				break
+			}
+		}
+	}
+	return "loaderror"
 }
 
 func ready(ch *os.File) {

@@ -34,7 +34,13 @@ func (f *Funnel) Fail(w http.ResponseWriter, r *http.Request, started bool, stat
 		// clients that give up in their bodies must not flood the log.
 		level = slog.LevelDebug
 	}
-	attrs = append([]any{"request_id", id, "status", status, "method", r.Method, "path", r.URL.Path}, attrs...)
+	head := []any{"request_id", id, "status", status}
+	if started {
+		// The client sees a cut, not status: the line says so, with the
+		// status the answer would have had.
+		head = []any{"request_id", id, "status", "cut", "would_be", status}
+	}
+	attrs = append(append(head, "method", r.Method, "path", r.URL.Path), attrs...)
 	if status == http.StatusServiceUnavailable {
 		// Under overload every refused request would have its line (75,163
 		// in 2 s were seen): one a second, then how many more.

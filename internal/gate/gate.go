@@ -31,10 +31,17 @@ const (
 // ErrStartedTwice is Begin's error once the container was started.
 var ErrStartedTwice = errors.New("started twice")
 
-// Begin marks the start of Start: it fails if Start was called before.
+// ErrClosed is Begin's error once the container was closed.
+var ErrClosed = errors.New("closed before it started")
+
+// Begin marks the start of Start: it fails if Start was called before, or
+// the container closed.
 func (g *Gate) Begin() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.state == closed {
+		return ErrClosed
+	}
 	if g.state != created {
 		return ErrStartedTwice
 	}
@@ -42,13 +49,16 @@ func (g *Gate) Begin() error {
 	return nil
 }
 
-// Open ends a successful Start: requests may enter.
-func (g *Gate) Open() {
+// Open ends a successful Start: requests may enter. It reports false if
+// the container was closed meanwhile (a Close racing Start): Start must
+// then fail, its workers being stopped.
+func (g *Gate) Open() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state == starting {
 		g.state = running
 	}
+	return g.state == running
 }
 
 // Running reports whether requests may enter.

@@ -57,3 +57,24 @@ func TestDrainWaits(t *testing.T) {
 		t.Errorf("Drain: %v", err)
 	}
 }
+
+// TestOpenAfterClose: a Close while Start runs wins: Open reports it, and
+// no request enters.
+func TestOpenAfterClose(t *testing.T) {
+	var g Gate
+	g.Begin()
+	g.Close()
+	if g.Open() || g.Running() || g.Enter() {
+		t.Error("a gate closed while starting opened")
+	}
+	var h Gate
+	h.Begin()
+	if !h.Open() {
+		t.Error("Open of a starting gate reports false")
+	}
+	var k Gate
+	k.Close()
+	if err := k.Begin(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Begin after Close: %v; want ErrClosed", err)
+	}
+}

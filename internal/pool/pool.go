@@ -80,6 +80,8 @@ type Pool struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	starting sync.Mutex // held by Start: Stop and Close wait for it
+
 	mu       sync.Mutex
 	idle     []*worker.Conn
 	waiters  []*waiter
@@ -116,25 +118,51 @@ func New(cfg Config) *Pool {
 
 // Start starts every worker at once and returns when all are ready. If any
 // fails (an app that does not import, say), all are stopped and its error
-// is returned: nothing is retried.
+// is returned: nothing is retried. A Stop or Close while Start runs ends
+// the start-up: Start then fails with ErrStopped, and they return once
+// what it started has ended.
 func (p *Pool) Start(ctx context.Context) error {
+	p.starting.Lock()
+	defer p.starting.Unlock()
+	if p.ctx.Err() != nil {
+		return ErrStopped
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(p.ctx, cancel)()
+	err := p.start(ctx)
+	if err == nil {
+		return nil
+	}
+	stopped := p.ctx.Err() != nil
+	p.close()
+	if stopped && !errors.Is(err, ErrStopped) {
+		err = fmt.Errorf("%w while it started: %v", ErrStopped, err)
+	}
+	return err
+}
+
+// start is Start, with p.starting held; if it fails, Start closes the
+// pool.
+func (p *Pool) start(ctx context.Context) error {
 	if err := p.install(); err != nil {
 		return err
 	}
 	if err := p.startPreload(ctx); err != nil {
-		p.Close()
 		return err
 	}
 	procs, err := p.spawnSet(ctx, 0, p.cfg.Workers)
 	if err != nil {
 		killAll(procs)
-		p.Close()
 		return err
 	}
 	for id, proc := range procs {
 		p.add(proc)
 		p.wg.Add(1)
 		go p.supervise(p.seats[id], proc)
+	}
+	if p.ctx.Err() != nil {
+		return ErrStopped // as the last worker became ready
 	}
 	return nil
 }
@@ -284,6 +312,7 @@ func (p *Pool) Acquire(ctx context.Context, ex *worker.Exchange) (*worker.Conn, 
 			p.mu.Unlock()
 			return begin(c, ex)
 		}
+		p.park(c)
 	}
 	if p.cfg.MaxWaiting > 0 && len(p.waiters) >= p.cfg.MaxWaiting {
 		p.mu.Unlock()
@@ -364,7 +393,7 @@ func (p *Pool) handProc(proc *worker.Process) {
 		default:
 		}
 	}
-	if s.handed >= q {
+	if s.handed >= q && !s.overdue {
 		proc.Retire()
 	}
 }
@@ -373,6 +402,7 @@ func (p *Pool) handProc(proc *worker.Process) {
 func (p *Pool) put(c *worker.Conn) {
 	p.mu.Lock()
 	if p.stopped || !c.Alive() {
+		p.park(c)
 		p.mu.Unlock()
 		return
 	}
@@ -403,11 +433,13 @@ func (p *Pool) add(proc *worker.Process) {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
-		proc.Kill() // started as the pool stopped
+		proc.Kill() // started as the pool stopped: Stop and Close know nothing of it
+		<-proc.Done()
 		return
 	}
 	p.seats[proc.ID].proc = proc
 	p.seats[proc.ID].handed = 0
+	p.seats[proc.ID].overdue, p.seats[proc.ID].parked = false, nil
 	if proc.Mux != nil {
 		proc.Mux.OnFree(p.streamFreed)
 		// Room for all that wait, perhaps: each tries again, and those
@@ -439,8 +471,11 @@ func (p *Pool) Workers() []*worker.Process {
 
 // Stop stops the pool: waiting Acquires fail, each worker's channels are
 // closed so that it exits after its current requests, and workers still
-// running when ctx is done are killed.
+// running when ctx is done are killed. A Start under way is ended first.
 func (p *Pool) Stop(ctx context.Context) error {
+	p.cancel()
+	p.starting.Lock()
+	defer p.starting.Unlock()
 	procs := p.shut()
 	for _, proc := range procs {
 		proc.Stop()
@@ -461,8 +496,17 @@ func (p *Pool) Stop(ctx context.Context) error {
 	return err
 }
 
-// Close kills every worker at once.
+// Close kills every worker at once; a Start under way is ended first.
 func (p *Pool) Close() error {
+	p.cancel()
+	p.starting.Lock()
+	defer p.starting.Unlock()
+	p.close()
+	return nil
+}
+
+// close is Close, with p.starting held.
+func (p *Pool) close() {
 	procs := p.shut()
 	for _, proc := range procs {
 		proc.Kill()
@@ -471,7 +515,6 @@ func (p *Pool) Close() error {
 	p.wg.Wait()
 	p.killZygotes()
 	p.uninstall()
-	return nil
 }
 
 func (p *Pool) shut() []*worker.Process {

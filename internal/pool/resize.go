@@ -15,6 +15,8 @@ type seat struct {
 	proc    *worker.Process // guarded by Pool.mu; nil while it is replaced
 	backoff time.Duration   // guarded by Pool.mu: the delay before proc (supervise.go)
 	handed  int64           // guarded by Pool.mu: requests handed to proc
+	overdue bool            // guarded by Pool.mu: proc's replacement failed; it serves past its cap (overdue.go)
+	parked  []*worker.Conn  // guarded by Pool.mu: proc's channels dropped while it was out of service at its cap
 	recycle chan struct{}   // its worker has been handed its share
 	swap    chan swap       // a reload's replacement
 	ctx     context.Context // done when the pool stops or the seat is removed

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/pyruntime"
 	"github.com/gowsgi/gowsgi/internal/worker"
@@ -42,17 +43,23 @@ func (p *Pool) install() error {
 }
 
 // removeStale removes the runtime directories whose owner process has
-// exited. One without an owner file is left alone: its owner may be
-// writing it now.
+// exited, and those without a usable owner file that are old and unused
+// (unowned.go). A young one without an owner file is left alone: its owner
+// may be writing it now.
 func (p *Pool) removeStale() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), runtimePrefix+"*"))
+	now := time.Now()
 	for _, dir := range dirs {
 		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
-		if err != nil {
+		var pid int
+		if err == nil {
+			_, err = fmt.Sscan(string(b), &pid)
+		}
+		if err != nil || pid <= 0 {
+			p.removeUnowned(dir, now)
 			continue
 		}
-		var pid int
-		if _, err := fmt.Sscan(string(b), &pid); err != nil || pid <= 0 || owner(pid) == string(b) {
+		if owner(pid) == string(b) {
 			continue
 		}
 		if err := os.RemoveAll(dir); err != nil {

@@ -87,7 +87,7 @@ func (p *Pool) supervise(s *seat, proc *worker.Process) {
 			backoff = 0
 		}
 		var ok bool
-		if proc, ok = p.respawn(ctx, s, &backoff); !ok {
+		if proc, ok = p.respawn(ctx, s, &backoff, nil); !ok {
 			return
 		}
 		p.add(proc)
@@ -102,7 +102,7 @@ func (p *Pool) replace(ctx context.Context, s *seat, old *worker.Process, reason
 	p.log.Info("recycling worker", "worker", s.id, "pid", old.PID(), "reason", reason.explain(),
 		"served", old.Served.Load())
 	var backoff time.Duration
-	next, ok := p.respawn(ctx, s, &backoff)
+	next, ok := p.respawn(ctx, s, &backoff, func() { p.serveOverdue(s, old, reason) })
 	if !ok {
 		return nil, false
 	}
@@ -119,9 +119,9 @@ func (p *Pool) takeOver(s *seat, old, next *worker.Process) {
 }
 
 // respawn starts the worker of seat s again, retrying with growing
-// backoff; it fails only when ctx is done: the pool stops, or the seat is
-// removed.
-func (p *Pool) respawn(ctx context.Context, s *seat, backoff *time.Duration) (*worker.Process, bool) {
+// backoff, and calling failed (if not nil) after each failure; it fails
+// only when ctx is done: the pool stops, or the seat is removed.
+func (p *Pool) respawn(ctx context.Context, s *seat, backoff *time.Duration, failed func()) (*worker.Process, bool) {
 	id := s.id
 	for {
 		p.mu.Lock()
@@ -151,6 +151,9 @@ func (p *Pool) respawn(ctx context.Context, s *seat, backoff *time.Duration) (*w
 		} else {
 			p.log.Error("replacement worker failed to start", "worker", id,
 				"retry_in", *backoff, "err", err)
+		}
+		if failed != nil {
+			failed()
 		}
 	}
 }

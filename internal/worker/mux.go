@@ -214,6 +214,12 @@ func (m *Mux) read() {
 	}
 	if m.proc.State() != Exited {
 		// Nonsense, or an end without exit: it cannot be trusted.
+		if errors.Is(err, io.EOF) {
+			// Say why: tasks the app left running (refusing their
+			// cancellation) keep a worker alive after its loop ended.
+			m.proc.log.Warn("worker closed its channel but did not exit: killing it",
+				"worker", m.proc.ID, "pid", m.proc.PID(), "grace", exitGrace)
+		}
 		m.proc.Kill()
 	}
 	<-m.proc.Done()

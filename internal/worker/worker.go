@@ -134,7 +134,8 @@ type Process struct {
 	outDone sync.WaitGroup // the output loggers, done at EOF
 	log     *slog.Logger
 	stop    sync.Once
-	ended   sync.Once // exited runs once: a fork's end may be reported twice
+	stopped atomic.Bool // Stop was called: no Unretire
+	ended   sync.Once   // exited runs once: a fork's end may be reported twice
 	onExit  func(*Process, string)
 
 	// Served counts the exchanges that ended cleanly.
@@ -423,6 +424,13 @@ func (p *Process) Retire() {
 	p.state.CompareAndSwap(int32(Ready), int32(Stopping))
 }
 
+// Unretire puts a worker that Retire took out of service back in, unless
+// it was stopped or has exited since: it reports whether it did. It must
+// not run concurrently with Stop.
+func (p *Process) Unretire() bool {
+	return !p.stopped.Load() && p.state.CompareAndSwap(int32(Stopping), int32(Ready))
+}
+
 // RSS returns the worker's resident memory in bytes.
 func (p *Process) RSS() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID()))
@@ -442,6 +450,7 @@ func (p *Process) RSS() (int64, error) {
 // ends after its current request. Wait on Done; Kill if it takes too long.
 func (p *Process) Stop() {
 	p.stop.Do(func() {
+		p.stopped.Store(true)
 		if p.State() != Exited {
 			p.state.Store(int32(Stopping))
 		}

@@ -169,10 +169,22 @@ var corpusLimits = []string{"--limit-request-body", "1024", "--limit-request-fie
 // closed, and that the app saw exactly what it should: an invalid request
 // never reaches it, and nothing named "smuggled" ever does.
 func TestHostileRequests(t *testing.T) {
+	runCorpus(t, "app:app", "--threads", "2")
+}
+
+// TestHostileRequestsASGI: the same corpus, the same answers, for an ASGI
+// app (testdata/asgiapp.py, which records as app.py does, as each scope
+// arrives): a broken or too large chunked body never opens a stream.
+func TestHostileRequestsASGI(t *testing.T) {
+	runCorpus(t, "asgiapp:app", "--interface", "asgi")
+}
+
+// runCorpus sends the corpus to app served by one worker with args.
+func runCorpus(t *testing.T, app string, args ...string) {
 	cases := loadCases(t)
 	record := filepath.Join(t.TempDir(), "record")
-	_, addr := serveApp(t, "app:app", []string{"RECORD_FILE=" + record},
-		append([]string{"--workers", "1", "--threads", "2"}, corpusLimits...)...)
+	_, addr := serveApp(t, app, []string{"RECORD_FILE=" + record},
+		append(append([]string{"--workers", "1"}, args...), corpusLimits...)...)
 	seen := 0 // lines of the record file already accounted for
 	readRecord := func() []string {
 		b, _ := os.ReadFile(record)
