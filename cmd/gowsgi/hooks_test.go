@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gowsgi/gowsgi/internal/proctest"
 )
@@ -481,5 +482,38 @@ func TestHooksFileRaises(t *testing.T) {
 	}
 	if strings.Contains(out, "listening") {
 		t.Errorf("the server listened:\n%s", out)
+	}
+}
+
+// TestWhenReadyBeforeSignals: a SIGTTIN that comes while when_ready runs
+// is acted on after it returns, as gunicorn's arbiter handles signals only
+// after when_ready: the added worker's post_fork comes after when_ready.
+// (TestHooks's SIGTTIN came during a slow when_ready so, under load.)
+func TestWhenReadyBeforeSignals(t *testing.T) {
+	needPython(t)
+	t.Parallel()
+	gate := filepath.Join(t.TempDir(), "gate")
+	if err := syscall.Mkfifo(gate, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHooks(t, []string{"HOOKS_READY_GATE=" + gate}, "-w", "1")
+	// Opening the FIFO returns once when_ready has opened it.
+	f, err := os.OpenFile(gate, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.Signal(syscall.SIGTTIN)
+	// A server that acts on the signal now forks the worker now: give
+	// its post_fork a second to come first (a lower bound only; the
+	// fixed server writes none until when_ready returns).
+	for end := time.Now().Add(time.Second); time.Now().Before(end) && len(of(h.read(t), "post_fork")) < 2; {
+		<-time.After(20 * time.Millisecond)
+	}
+	f.Close()
+	h.await(t, "post_worker_init", 2)
+	h.c.Stop()
+	ms := h.read(t)
+	if ready, fork := index(ms, "when_ready", nil), index(ms, "post_fork", func(m mark) bool { return m.num("age") == 2 }); ready < 0 || fork < ready {
+		t.Errorf("when_ready at mark %d, the SIGTTIN worker's post_fork at %d; want when_ready first: %v", ready, fork, ms)
 	}
 }

@@ -149,13 +149,17 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	op.setReady(true)
 	srv := web.server(web.handler(op, c), log)
 	reloading := &reloader{c: c, cert: web.cert, reopenLogs: func() { op.reopenLogs(log); reopenServerLog(logFile, log) }, log: log, hooks: h}
-	go reloading.run(startCtx, hup, o.watchDir())
 	served := make(chan error, len(listeners))
 	for _, l := range listeners {
 		log.Info("listening", "addr", listenAddr(l))
 		go func() { served <- web.serve(srv, l) }()
 	}
+	// As gunicorn's arbiter, act on SIGHUP, SIGTTIN and the others only
+	// once when_ready has returned (hup holds them meanwhile): a worker
+	// added or a reload begun during when_ready would run its hooks
+	// before it.
 	h.whenReady(startCtx)
+	go reloading.run(startCtx, hup, o.watchDir())
 
 	status = exitOK
 	select {

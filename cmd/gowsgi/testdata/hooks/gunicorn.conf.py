@@ -2,7 +2,9 @@
 
 For the tests of cmd/gowsgi (hooks_test.go): each hook appends a JSON line
 to $HOOKS_LOG saying what it saw, and then, if $HOOKS_RAISE is 1, raises;
-but pre_request, which raises for the path /refuse only.
+but pre_request, which raises for the path /refuse only. If $HOOKS_READY_GATE
+names a FIFO, when_ready first reads it to its end: the test holds the hook
+until it closes its end.
 """
 
 import json
@@ -12,6 +14,7 @@ import sys
 MARKS = os.environ.get("HOOKS_LOG", os.devnull)
 RAISE = os.environ.get("HOOKS_RAISE") == "1"
 SOCKET = os.environ.get("HOOKS_SOCKET", "")
+READY_GATE = os.environ.get("HOOKS_READY_GATE", "")
 
 
 def mark(hook, may_raise=True, **seen):
@@ -37,6 +40,9 @@ def nworkers_changed(server, new_value, old_value):
 
 
 def when_ready(server):
+    if READY_GATE:
+        with open(READY_GATE) as gate:
+            gate.read()
     mark("when_ready", server_pid=server.pid, workers=server.num_workers,
          bound=os.path.exists(SOCKET))
 
