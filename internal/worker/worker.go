@@ -311,6 +311,10 @@ func (p *Process) end(exit string) {
 	if p.onExit != nil {
 		p.onExit(p, exit)
 	}
+	// Done means its output is logged too: its last lines (a traceback
+	// at exit) must not be lost to a server that stops once its workers
+	// are done.
+	p.awaitOutput()
 	close(p.done)
 }
 
@@ -404,7 +408,9 @@ func (p *Process) State() State { return State(p.state.Load()) }
 // Uptime is how long ago the worker was started.
 func (p *Process) Uptime() time.Duration { return time.Since(p.started) }
 
-// Done is closed when the process has ended.
+// Done is closed when the process has ended and what it printed is
+// logged (awaitOutput: within a second, however long a grandchild holds
+// its output).
 func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Exit says how the process ended, as "exit status 1" or "signal: killed";
