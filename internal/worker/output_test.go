@@ -2,8 +2,10 @@ package worker
 
 import (
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -92,5 +94,48 @@ func TestRecords(t *testing.T) {
 				t.Errorf("records:\n%+v\nwant:\n%+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// lockedBuffer is a log's destination that the test may read while the
+// output loggers write it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestOutputLoggedByDone: once Done is closed, what the process printed
+// as it exited (a traceback, one record) is in the log, so that a server
+// that stops once its workers are done does not lose it. Debian's
+// /usr/bin/python3 runs the process.
+func TestOutputLoggedByDone(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("no %s: %v", python, err)
+	}
+	for i := range 20 {
+		logs := &lockedBuffer{}
+		cfg := Config{ID: i, Python: python, RuntimeDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))}
+		p, _, err := StartHelper(cfg, "helper",
+			`import sys; sys.stderr.write('Traceback (most recent call last):\n  File "x", line 1\nRuntimeError: the last words\n')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-p.Done()
+		if !strings.Contains(logs.String(), "RuntimeError: the last words") {
+			t.Fatalf("run %d: Done closed before the traceback was logged; the log: %q", i, logs.String())
+		}
 	}
 }
