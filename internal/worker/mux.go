@@ -156,10 +156,13 @@ func (m *Mux) Stop() {
 // TimedOut reports whether the worker was killed for a stuck loop.
 func (m *Mux) TimedOut() bool { return m.timedOut.Load() }
 
+// write writes b to the channel as a raw system call (see package rawio),
+// as the WSGI channels do: a blocking syscall.Write per frame would wake
+// the runtime's sysmon on almost every request.
 func (m *Mux) write(b []byte) error {
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	_, err := m.c.nc.Write(b)
+	_, err := m.c.rights.raw.Write(b)
 	return err
 }
 
