@@ -122,10 +122,17 @@ func (s *silence) set(wait, reset bool) {
 // errSilent is an app that sent nothing on a stream for Config.Timeout.
 var errSilent = errors.New("asgi: the app sent nothing in time")
 
-// detach tells the app the response is over (or the client gone) and lets
-// its further messages be dropped, unless its coroutine has ended.
+// detach lets the app's further messages be dropped and, unless its
+// coroutine has ended or its response is complete, tells it the client is
+// gone (http.disconnect).
 func (rs *responder) detach() {
 	rs.s.Detach()
+	if rs.complete && !rs.cut {
+		// The worker's receive() returns http.disconnect on its own once
+		// the app's response is complete (as uvicorn's does): telling it
+		// would cost a write and a wake-up of its loop per request.
+		return
+	}
 	select {
 	case <-rs.s.Done():
 		return
@@ -153,7 +160,14 @@ func (rs *responder) handle(msg worker.Message) error {
 		b, _ := msg["body"].([]byte)
 		more, _ := msg["more_body"].(bool)
 		rs.write(b, more)
-		rs.s.Consumed(len(b))
+		if more {
+			// The last body is not credited: it is the app's last payload
+			// on the stream, every piece before it was credited, and it is
+			// at most 64 KiB (the worker cuts bodies), so its send() does
+			// not wait for it. One write and one wake-up of the worker less
+			// per response.
+			rs.s.Consumed(len(b))
+		}
 		if !more {
 			rs.body = true
 			rs.complete = !rs.trailers
