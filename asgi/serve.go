@@ -67,7 +67,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // open opens r's stream on a worker, or answers in the app's place.
-func (c *Container) open(w http.ResponseWriter, r *http.Request, scope, first worker.Message) (*worker.Stream, bool) {
+func (c *Container) open(w http.ResponseWriter, r *http.Request, scope any, first worker.Message) (*worker.Stream, bool) {
 	s, err := c.pool.OpenStream(r.Context(), scope, first, r.Method+" "+r.URL.Path)
 	switch {
 	case errors.Is(err, pool.ErrQueueFull), errors.Is(err, pool.ErrWaitedTooLong):

@@ -93,10 +93,11 @@ func (m *Mux) Streams() []StreamInfo {
 	return out
 }
 
-// Open starts a stream: the app is called with scope, and first, if not
-// nil, is the first message its receive() returns (sent in the same
-// write). what names it on status pages.
-func (m *Mux) Open(scope, first Message, what string) (*Stream, error) {
+// Open starts a stream: the app is called with scope (a Message, or a
+// marshal.Raw of one), and first, if not nil, is the first message its
+// receive() returns (sent in the same write). what names it on status
+// pages.
+func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.mu.Lock()
 	if m.err != nil || m.stopping {
 		m.mu.Unlock()
@@ -118,7 +119,10 @@ func (m *Mux) Open(scope, first Message, what string) (*Stream, error) {
 	}
 	m.streams[id] = s
 	m.mu.Unlock()
-	b, err := appendFrame(nil, frame.Open, id, map[string]any(scope))
+	if sc, ok := scope.(Message); ok {
+		scope = map[string]any(sc) // marshal's fast case, not its reflection
+	}
+	b, err := appendFrame(nil, frame.Open, id, scope)
 	if err == nil && first != nil {
 		s.sent = int64(payloadLen(first))
 		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
