@@ -302,13 +302,14 @@ func (m *Mux) route() error {
 }
 
 // decodeFrame decodes the (stream, value) payload of an ASGI frame; a
-// message dict comes back as a Message that owns its bytes.
+// message dict comes back as a Message that owns its bytes (see
+// marshal.DecodeOwned: one copy of the frame, no map[any]any in between).
 func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
-	v, err := marshal.Decode(meta)
+	v, err := marshal.DecodeOwned(meta)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
 	}
-	tup, ok := v.(marshal.Tuple)
+	tup, ok := v.([]any)
 	if !ok || len(tup) != 2 {
 		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
 	}
@@ -316,36 +317,10 @@ func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
 	if !ok {
 		return 0, nil, fmt.Errorf("%v frame: stream id %v is not an int", t, tup[0])
 	}
-	return id, own(tup[1]), nil
-}
-
-// own copies a decoded value out of the read buffer it aliases, with dicts
-// of str keys as Message (nested ones as map[string]any).
-func own(v any) any {
-	switch v := v.(type) {
-	case []byte:
-		return append([]byte(nil), v...)
-	case marshal.Tuple:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = own(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = own(x)
-		}
-		return out
-	case map[any]any:
-		out := make(Message, len(v))
-		for k, x := range v {
-			ks, _ := k.(string)
-			out[ks] = own(x)
-		}
-		return out
+	if m, ok := tup[1].(map[string]any); ok {
+		return id, Message(m), nil
 	}
-	return v
+	return id, tup[1], nil
 }
 
 // watch kills a worker whose event loop is stuck: streams are open and it
