@@ -48,7 +48,15 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
-	rs.ctx, rs.cancel = context.WithCancelCause(r.Context())
+	if first != nil {
+		rs.ctx, rs.stop = r.Context(), make(chan struct{})
+		rs.cancel = rs.interrupt
+	} else {
+		var cancel context.CancelCauseFunc
+		rs.ctx, cancel = context.WithCancelCause(r.Context())
+		rs.cancel = cancel
+		defer cancel(nil) // pumpBody's Send stops waiting
+	}
 	rs.silence = newSilence(c.cfg.Timeout, rs.cancel)
 	if first == nil {
 		// Read the body while the response goes out (an app may answer
@@ -58,7 +66,6 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		go rs.pumpBody()
 	}
 	rs.run()
-	rs.cancel(nil)
 	if rs.cut {
 		// The response started and cannot be completed: a truncated body
 		// must never look complete.

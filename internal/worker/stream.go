@@ -157,6 +157,17 @@ func (s *Stream) addCredit(n int64) {
 // and the stream has ended it returns Err's error (io.EOF: the app
 // returned); ctx's error if ctx is done first.
 func (s *Stream) Recv(ctx context.Context) (Message, error) {
+	return s.RecvOr(ctx, nil)
+}
+
+// ErrInterrupted is RecvOr's error when its stop channel closed first.
+var ErrInterrupted = errors.New("worker: Recv interrupted")
+
+// RecvOr is Recv that also returns, with ErrInterrupted, once stop is
+// closed: a caller's own reason to stop waiting (its silence clock, say)
+// without a context.WithCancel of ctx per request. A nil stop never
+// closes.
+func (s *Stream) RecvOr(ctx context.Context, stop <-chan struct{}) (Message, error) {
 	for {
 		s.mu.Lock()
 		if msg, ok := s.popLocked(); ok {
@@ -173,6 +184,8 @@ func (s *Stream) Recv(ctx context.Context) (Message, error) {
 		case <-s.ready:
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-stop:
+			return nil, ErrInterrupted
 		}
 	}
 }
