@@ -122,7 +122,11 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	if sc, ok := scope.(Message); ok {
 		scope = map[string]any(sc) // marshal's fast case, not its reflection
 	}
-	b, err := appendFrame(nil, frame.Open, id, scope)
+	size := 256 // a first http.request, and a scope's frame header
+	if raw, ok := scope.(marshal.Raw); ok {
+		size += len(raw)
+	}
+	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
 	if err == nil && first != nil {
 		s.sent = int64(payloadLen(first))
 		b, err = appendFrame(b, frame.Message, id, map[string]any(first))

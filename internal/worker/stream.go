@@ -217,7 +217,8 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 			return ctx.Err()
 		}
 	}
-	b, err := appendFrame(nil, frame.Message, s.id, map[string]any(msg))
+	// Room for the payload and the keys around it: one allocation.
+	b, err := appendFrame(make([]byte, 0, n+128), frame.Message, s.id, map[string]any(msg))
 	if err != nil {
 		return err
 	}
