@@ -153,7 +153,9 @@ func Decode(p []byte) (any, error) {
 // a dict to map[string]any (its keys must be str), and the strs of ASGI
 // message keys and types are shared constants, not allocated per message.
 func DecodeOwned(p []byte) (any, error) {
-	d := decoder{p: bytes.Clone(p), owned: true}
+	// Python flags every str and bytes it may refer back to: a message
+	// has a dozen, which would otherwise grow refs four times.
+	d := decoder{p: bytes.Clone(p), owned: true, refs: make([]any, 0, 16)}
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err

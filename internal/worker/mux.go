@@ -114,6 +114,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.next = id
 	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
 		space: make(chan struct{}, 1), credit: make(chan struct{}, 1), done: make(chan struct{})}
+	s.q = s.qbuf[:0]
 	if len(m.streams) == 0 {
 		m.busySince = s.since
 	}

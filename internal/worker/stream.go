@@ -52,6 +52,7 @@ type Stream struct {
 
 	mu       sync.Mutex
 	q        []Message
+	qbuf     [2]Message // q's array while it holds few: a response's start and body
 	qBytes   int
 	end      error // once the stream ended: errEnded, an *AppError or a *LostError
 	detached bool  // its handler is gone: messages are dropped and credited
@@ -247,7 +248,7 @@ func (s *Stream) Detach() {
 	s.mu.Lock()
 	s.detached = true
 	n := s.qBytes
-	s.q, s.qBytes = nil, 0
+	s.q, s.qBytes, s.qbuf = nil, 0, [2]Message{}
 	s.mu.Unlock()
 	notify(s.space)
 	s.Consumed(n)
