@@ -18,53 +18,51 @@ import (
 func (c *Container) httpScope(r *http.Request) marshal.Raw {
 	b := make([]byte, 0, scopeSize(r))
 	b = marshal.AppendDictStart(b)
-	b = appendKey(b, "type")
+	b = marshal.AppendKey(b, "type")
 	b = marshal.AppendStr(b, "http")
-	b = appendKey(b, "http_version")
+	b = marshal.AppendKey(b, "http_version")
 	if r.ProtoMajor == 2 {
 		b = marshal.AppendStr(b, "2")
 	} else {
 		b = marshal.AppendStr(b, "1.1")
 	}
-	b = appendKey(b, "scheme")
+	b = marshal.AppendKey(b, "scheme")
 	if r.TLS != nil {
 		b = marshal.AppendStr(b, "https")
 	} else {
 		b = marshal.AppendStr(b, "http")
 	}
-	b = appendKey(b, "method")
+	b = marshal.AppendKey(b, "method")
 	b = marshal.AppendText(b, strings.ToValidUTF8(r.Method, "\uFFFD"))
-	b = appendKey(b, "path")
+	b = marshal.AppendKey(b, "path")
 	b = marshal.AppendText(b, strings.ToValidUTF8(r.URL.Path, "\uFFFD"))
-	b = appendKey(b, "raw_path")
+	b = marshal.AppendKey(b, "raw_path")
 	b = marshal.AppendBytesHeader(b, 0)
 	n := len(b)
 	b = append(b, r.URL.EscapedPath()...)
 	putLen(b[n-4:], len(b)-n)
-	b = appendKey(b, "query_string")
+	b = marshal.AppendKey(b, "query_string")
 	b = marshal.AppendBytesHeader(b, len(r.URL.RawQuery))
 	b = append(b, r.URL.RawQuery...)
-	b = appendKey(b, "root_path")
+	b = marshal.AppendKey(b, "root_path")
 	b = marshal.AppendText(b, strings.ToValidUTF8(c.cfg.Prefix, "\uFFFD"))
-	b = appendKey(b, "headers")
+	b = marshal.AppendKey(b, "headers")
 	b = appendHeaders(b, r)
-	b = appendKey(b, "client")
+	b = marshal.AppendKey(b, "client")
 	b = appendHostPort(b, r.RemoteAddr)
-	b = appendKey(b, "server")
+	b = marshal.AppendKey(b, "server")
 	b = appendServer(b, r)
-	b = appendKey(b, "extensions")
+	b = marshal.AppendKey(b, "extensions")
 	b = marshal.AppendDictStart(b)
-	b = appendKey(b, "http.response.pathsend")
+	b = marshal.AppendKey(b, "http.response.pathsend")
 	b = marshal.AppendDictEnd(marshal.AppendDictStart(b))
 	if trailersAllowed(r) {
-		b = appendKey(b, "http.response.trailers")
+		b = marshal.AppendKey(b, "http.response.trailers")
 		b = marshal.AppendDictEnd(marshal.AppendDictStart(b))
 	}
 	b = marshal.AppendDictEnd(b)
 	return marshal.AppendDictEnd(b)
 }
-
-var appendKey = marshal.AppendKey
 
 // scopeSize is about what r's scope takes, so that it is built in one
 // allocation.
@@ -96,7 +94,8 @@ func appendHeaders(b []byte, r *http.Request) []byte {
 	b = marshal.AppendList(b, count)
 	if r.Host != "" {
 		b = marshal.AppendList(b, 2)
-		b = marshal.AppendBytes(b, hostKey)
+		b = marshal.AppendBytesHeader(b, len("host"))
+		b = append(b, "host"...)
 		b = marshal.AppendBytesHeader(b, len(r.Host))
 		b = append(b, r.Host...)
 	}
@@ -117,8 +116,6 @@ func appendHeaders(b []byte, r *http.Request) []byte {
 	}
 	return b
 }
-
-var hostKey = []byte("host")
 
 // appendHostPort appends [host, port] of addr, or None when it is not a
 // host and a port (a Unix socket's peer).
