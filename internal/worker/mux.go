@@ -22,7 +22,10 @@ type Mux struct {
 	c       *Conn
 	timeout time.Duration // a loop that sends nothing this long with streams open is stuck
 
-	wmu sync.Mutex // serializes writes
+	wmu     sync.Mutex // guards writing and the buffers
+	writing bool       // a goroutine is writing: the others queue their frames for it
+	pending []byte     // frames queued while it writes, in order
+	spare   []byte     // a drained pending, for reuse
 
 	mu        sync.Mutex
 	streams   map[int64]*Stream
@@ -165,15 +168,50 @@ func (m *Mux) Stop() {
 // TimedOut reports whether the worker was killed for a stuck loop.
 func (m *Mux) TimedOut() bool { return m.timedOut.Load() }
 
-// write writes b to the channel as a raw system call (see package rawio),
-// as the WSGI channels do: a blocking syscall.Write per frame would wake
-// the runtime's sysmon on almost every request.
+// write writes frames b to the channel as a raw system call (see package
+// rawio), as the WSGI channels do: a blocking syscall.Write per frame would
+// wake the runtime's sysmon on almost every request.
+//
+// Writes are gathered: while one goroutine is writing, the others append
+// their frames to pending and return, and the writer writes all of them
+// in its next system call, until none is left. Streams that open or send
+// at once (the next requests of many keep-alive clients, which come in a
+// burst once the worker's responses have) then cost the worker one
+// wake-up and Go one system call between them. A frame's order on the
+// channel is the order of the write calls. A queued frame whose write
+// fails is lost without its caller hearing it: the channel is broken then,
+// and its reader ends every stream (a *LostError).
 func (m *Mux) write(b []byte) error {
 	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	_, err := m.c.rights.raw.Write(b)
-	return err
+	if m.writing {
+		m.pending = append(m.pending, b...)
+		m.wmu.Unlock()
+		return nil
+	}
+	m.writing = true
+	m.wmu.Unlock()
+	ours := false // b is the caller's, not a drained pending
+	for {
+		_, err := m.c.rights.raw.Write(b)
+		m.wmu.Lock()
+		if ours && cap(b) <= maxSpare {
+			m.spare = b[:0]
+		}
+		if err != nil || len(m.pending) == 0 {
+			m.pending = m.pending[:0]
+			m.writing = false
+			m.wmu.Unlock()
+			return err
+		}
+		b, m.pending, m.spare = m.pending, m.spare, nil
+		ours = true
+		m.wmu.Unlock()
+	}
 }
+
+// maxSpare bounds the pending buffer write keeps for reuse: a burst of
+// large bodies' frames need not stay resident.
+const maxSpare = 64 << 10
 
 // appendFrame appends a frame of type t whose payload is (stream, v).
 func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
