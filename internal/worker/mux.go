@@ -118,6 +118,10 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
 		space: make(chan struct{}, 1), credit: make(chan struct{}, 1), done: make(chan struct{})}
 	s.q = s.qbuf[:0]
+	if first != nil {
+		// Set before the stream is in m.streams, where Streams reads it.
+		s.sent = int64(payloadLen(first))
+	}
 	if len(m.streams) == 0 {
 		m.busySince = s.since
 	}
@@ -132,7 +136,6 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	}
 	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
 	if err == nil && first != nil {
-		s.sent = int64(payloadLen(first))
 		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
 	}
 	if err != nil {
