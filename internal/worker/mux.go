@@ -292,7 +292,17 @@ func (m *Mux) read() {
 
 func (m *Mux) route() error {
 	r := m.c.r
+	var woken []*Stream // streams with messages queued, to wake once the read is routed
 	for {
+		if !r.Buffered() {
+			// All that was read is routed: wake the streams' handlers
+			// before the reader waits for more.
+			for i, s := range woken {
+				s.wake()
+				woken[i] = nil
+			}
+			woken = woken[:0]
+		}
 		t, n, err := r.Next()
 		if err != nil {
 			return err
@@ -321,8 +331,12 @@ func (m *Mux) route() error {
 			if !ok {
 				return &ProtocolError{Err: fmt.Errorf("Message frame of stream %d carries a %T, not a dict", id, v)}
 			}
-			if err := s.push(msg); err != nil {
+			queued, err := s.push(msg)
+			if err != nil {
 				return &ProtocolError{Err: err}
+			}
+			if queued && (len(woken) == 0 || woken[len(woken)-1] != s) {
+				woken = append(woken, s)
 			}
 		case frame.Credit:
 			c, ok := v.(int64)

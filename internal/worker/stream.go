@@ -91,36 +91,47 @@ func notify(c chan struct{}) {
 	}
 }
 
-// push queues a message of the worker's; the reader calls it.
-func (s *Stream) push(msg Message) error {
+// push queues a message of the worker's; the reader calls it. It does not
+// wake the stream's handler (queued says it should be): the reader wakes
+// it once it has routed all it read, so that a response's start, body and
+// Done, which come in one read, cost the handler one wake-up, not three.
+func (s *Stream) push(msg Message) (queued bool, err error) {
 	n := payloadLen(msg)
 	for {
 		s.mu.Lock()
 		if s.detached || s.end != nil {
 			s.mu.Unlock()
 			s.Consumed(n) // nobody will: the app must not wait for it
-			return nil
+			return false, nil
 		}
 		if len(s.q) < maxQueued || n > 0 {
 			if s.qBytes+n > frame.Window+frame.MaxMeta {
 				s.mu.Unlock()
-				return fmt.Errorf("stream %d: %d payload bytes sent past its window", s.id, s.qBytes+n)
+				return false, fmt.Errorf("stream %d: %d payload bytes sent past its window", s.id, s.qBytes+n)
 			}
 			s.q = append(s.q, msg)
 			s.qBytes += n
-			f := s.takeOnReady()
 			s.mu.Unlock()
-			notify(s.ready)
-			if f != nil {
-				f()
-			}
-			return nil
+			return true, nil
 		}
 		s.mu.Unlock()
+		s.wake() // the queue is full: its handler must drain it first
 		select {
 		case <-s.space:
 		case <-s.done:
 		}
+	}
+}
+
+// wake tells the stream's handler (Recv, or Notify's function) that
+// messages are queued.
+func (s *Stream) wake() {
+	s.mu.Lock()
+	f := s.takeOnReady()
+	s.mu.Unlock()
+	notify(s.ready)
+	if f != nil {
+		f()
 	}
 }
 
