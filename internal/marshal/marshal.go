@@ -137,14 +137,7 @@ var ErrTruncated = errors.New("marshal: truncated input")
 // multiple of len(p), whatever p claims.
 func Decode(p []byte) (any, error) {
 	d := decoder{p: p}
-	v, err := d.value(0)
-	if err != nil {
-		return nil, err
-	}
-	if d.off != len(p) {
-		return nil, fmt.Errorf("marshal: %d trailing bytes", len(p)-d.off)
-	}
-	return v, nil
+	return d.whole()
 }
 
 // DecodeOwned decodes one value from p, as Decode does, into values that
@@ -156,14 +149,7 @@ func DecodeOwned(p []byte) (any, error) {
 	// Python flags every str and bytes it may refer back to: a message
 	// has a dozen, which would otherwise grow refs four times.
 	d := decoder{p: bytes.Clone(p), owned: true, refs: make([]any, 0, 16)}
-	v, err := d.value(0)
-	if err != nil {
-		return nil, err
-	}
-	if d.off != len(p) {
-		return nil, fmt.Errorf("marshal: %d trailing bytes", len(p)-d.off)
-	}
-	return v, nil
+	return d.whole()
 }
 
 type decoder struct {
@@ -171,6 +157,18 @@ type decoder struct {
 	off   int
 	refs  []any
 	owned bool // DecodeOwned's: p is a copy; []any tuples, map[string]any dicts, shared strs
+}
+
+// whole decodes the one value d.p must hold exactly.
+func (d *decoder) whole() (any, error) {
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	if d.off != len(d.p) {
+		return nil, fmt.Errorf("marshal: %d trailing bytes", len(d.p)-d.off)
+	}
+	return v, nil
 }
 
 func (d *decoder) take(n int) ([]byte, error) {
