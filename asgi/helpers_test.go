@@ -19,7 +19,7 @@ import (
 // Starlette, Django and httpx from apt (scripts/install-deps).
 const python = "/usr/bin/python3"
 
-func needPython(t *testing.T, modules ...string) {
+func needPython(t testing.TB, modules ...string) {
 	t.Helper()
 	if _, err := exec.LookPath(python); err != nil {
 		t.Skipf("%s: %v", python, err)
@@ -40,7 +40,7 @@ type testServer struct {
 
 // start starts a Container for app (in testdata unless cfg.Dir says
 // otherwise), one worker unless cfg says more, and an HTTP server for it.
-func start(t *testing.T, app string, edit func(*Config)) *testServer {
+func start(t testing.TB, app string, edit func(*Config)) *testServer {
 	t.Helper()
 	needPython(t)
 	logs := new(proctest.Buffer)

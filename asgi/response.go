@@ -24,9 +24,16 @@ type responder struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	s       *worker.Stream
-	ctx     context.Context // the request's, cancelled with a cause by pumpBody or the silence
-	cancel  context.CancelCauseFunc
+	ctx     context.Context // the request's; with a body, cancelled with a cause by pumpBody or the silence
+	cancel  func(error)     // ends the request with a cause: ctx's, or interrupt
 	silence *silence
+
+	// Without a body (no pumpBody) the request is not given a context of
+	// its own, which costs a child registered with net/http's: the silence
+	// stops the wait through stop instead (interrupt).
+	stopOnce sync.Once
+	stop     chan struct{}
+	cause    error // why stop was closed
 
 	started  bool  // http.response.start is written
 	trailers bool  // the app announced trailers
@@ -60,12 +67,25 @@ func (rs *responder) run() {
 // an error is why the request ended (errSilent, a body's, the stream's).
 func (rs *responder) recv() (worker.Message, error) {
 	rs.silence.start()
-	msg, err := rs.s.Recv(rs.ctx)
+	msg, err := rs.s.RecvOr(rs.ctx, rs.stop)
 	rs.silence.stop()
-	if err != nil && rs.ctx.Err() != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, worker.ErrInterrupted):
+		err = rs.cause
+	case rs.ctx.Err() != nil:
 		err = context.Cause(rs.ctx)
 	}
 	return msg, err
+}
+
+// interrupt is cancel for a request without a body: the wait in recv ends
+// with cause.
+func (rs *responder) interrupt(cause error) {
+	rs.stopOnce.Do(func() {
+		rs.cause = cause
+		close(rs.stop)
+	})
 }
 
 // A silence clock is Config.Timeout for one request: it runs while Go
@@ -122,10 +142,17 @@ func (s *silence) set(wait, reset bool) {
 // errSilent is an app that sent nothing on a stream for Config.Timeout.
 var errSilent = errors.New("asgi: the app sent nothing in time")
 
-// detach tells the app the response is over (or the client gone) and lets
-// its further messages be dropped, unless its coroutine has ended.
+// detach lets the app's further messages be dropped and, unless its
+// coroutine has ended or its response is complete, tells it the client is
+// gone (http.disconnect).
 func (rs *responder) detach() {
 	rs.s.Detach()
+	if rs.complete && !rs.cut {
+		// The worker's receive() returns http.disconnect on its own once
+		// the app's response is complete (as uvicorn's does): telling it
+		// would cost a write and a wake-up of its loop per request.
+		return
+	}
 	select {
 	case <-rs.s.Done():
 		return
@@ -153,7 +180,14 @@ func (rs *responder) handle(msg worker.Message) error {
 		b, _ := msg["body"].([]byte)
 		more, _ := msg["more_body"].(bool)
 		rs.write(b, more)
-		rs.s.Consumed(len(b))
+		if more {
+			// The last body is not credited: it is the app's last payload
+			// on the stream, every piece before it was credited, and it is
+			// at most 64 KiB (the worker cuts bodies), so its send() does
+			// not wait for it. One write and one wake-up of the worker less
+			// per response.
+			rs.s.Consumed(len(b))
+		}
 		if !more {
 			rs.body = true
 			rs.complete = !rs.trailers
@@ -351,7 +385,7 @@ func (rs *responder) ended(err error) {
 		}
 		rs.cut = true
 	case errors.Is(err, errBodyBroken):
-		rs.fail(http.StatusBadRequest, fmt.Errorf("%w: reading the request body: %v", wsgi.ErrBadRequest, context.Cause(rs.ctx)))
+		rs.fail(http.StatusBadRequest, fmt.Errorf("%w: reading the request body: %v", wsgi.ErrBadRequest, err))
 	case rs.r.Context().Err() != nil:
 		// The client left; the app hears http.disconnect.
 		rs.cut = rs.started

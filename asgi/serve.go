@@ -63,7 +63,15 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
-	rs.ctx, rs.cancel = context.WithCancelCause(r.Context())
+	if first != nil {
+		rs.ctx, rs.stop = r.Context(), make(chan struct{})
+		rs.cancel = rs.interrupt
+	} else {
+		var cancel context.CancelCauseFunc
+		rs.ctx, cancel = context.WithCancelCause(r.Context())
+		rs.cancel = cancel
+		defer cancel(nil) // pumpBody's Send stops waiting
+	}
 	rs.silence = newSilence(c.cfg.Timeout, rs.cancel)
 	if read > 0 {
 		// Read the rest while the response goes out (an app may answer
@@ -73,7 +81,6 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		go rs.pumpBody(read)
 	}
 	rs.run()
-	rs.cancel(nil)
 	if rs.cut {
 		// The response started and cannot be completed: a truncated body
 		// must never look complete.
@@ -82,7 +89,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // open opens r's stream on a worker, or answers in the app's place.
-func (c *Container) open(w http.ResponseWriter, r *http.Request, scope, first worker.Message) (*worker.Stream, bool) {
+func (c *Container) open(w http.ResponseWriter, r *http.Request, scope any, first worker.Message) (*worker.Stream, bool) {
 	s, err := c.pool.OpenStream(r.Context(), scope, first, r.Method+" "+r.URL.Path)
 	switch {
 	case errors.Is(err, pool.ErrQueueFull), errors.Is(err, pool.ErrWaitedTooLong):

@@ -113,7 +113,7 @@ func (c *Container) Reload(ctx context.Context) error {
 		c.log.Error("reload failed: the old workers serve on", "err", err)
 		return err
 	}
-	c.log.Info("reloaded", "app", c.cfg.App, "workers", c.cfg.Workers)
+	c.log.Info("reloaded", "app", c.cfg.App, "workers", c.pool.Size())
 	return nil
 }
 

@@ -8,7 +8,8 @@ import (
 )
 
 // TestSetWorkers adds and removes workers of a running Container: each
-// step serves, and Stats shows the new count.
+// step serves, Stats shows the new count, and a Reload afterwards keeps it
+// and says so.
 func TestSetWorkers(t *testing.T) {
 	ts := startApp(t, Config{App: "pep:dispatch", Workers: 1})
 	ctx := context.Background()
@@ -36,6 +37,16 @@ func TestSetWorkers(t *testing.T) {
 		t.Error("SetWorkers(0) succeeded")
 	}
 	ts.logs.await(t, "worker removed", "worker=2")
+	if err := ts.c.SetWorkers(ctx, 2); err != nil {
+		t.Fatalf("SetWorkers(2): %v", err)
+	}
+	if err := ts.c.Reload(ctx); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	if got := ts.c.NumWorkers(); got != 2 {
+		t.Errorf("NumWorkers after Reload: %d, want 2", got)
+	}
+	ts.logs.await(t, "msg=reloaded app=pep:dispatch workers=2")
 }
 
 // TestMultiprocessFollowsSetWorkers checks wsgi.multiprocess as the pool

@@ -103,6 +103,16 @@ func (a *autoContainer) chosen() container {
 	return a.c
 }
 
+// current is the container chosen, or before Start has chosen one the
+// WSGI container, which answers as a container not started does (503,
+// errors that it is not running).
+func (a *autoContainer) current() container {
+	if c := a.chosen(); c != nil {
+		return c
+	}
+	return a.wsgi
+}
+
 func (a *autoContainer) Start(ctx context.Context) error {
 	rc, err := a.cfg.Resolve()
 	if err != nil {
@@ -124,34 +134,14 @@ func (a *autoContainer) Start(ctx context.Context) error {
 }
 
 func (a *autoContainer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if c := a.chosen(); c != nil {
-		c.ServeHTTP(w, r)
-		return
-	}
-	// Not started: the WSGI container answers 503, as it does then.
-	a.wsgi.ServeHTTP(w, r)
+	a.current().ServeHTTP(w, r)
 }
 
-func (a *autoContainer) Reload(ctx context.Context) error {
-	if c := a.chosen(); c != nil {
-		return c.Reload(ctx)
-	}
-	return a.wsgi.Reload(ctx)
-}
+func (a *autoContainer) Reload(ctx context.Context) error { return a.current().Reload(ctx) }
 
-func (a *autoContainer) Shutdown(ctx context.Context) error {
-	if c := a.chosen(); c != nil {
-		return c.Shutdown(ctx)
-	}
-	return a.wsgi.Shutdown(ctx)
-}
+func (a *autoContainer) Shutdown(ctx context.Context) error { return a.current().Shutdown(ctx) }
 
-func (a *autoContainer) Close() error {
-	if c := a.chosen(); c != nil {
-		return c.Close()
-	}
-	return a.wsgi.Close()
-}
+func (a *autoContainer) Close() error { return a.current().Close() }
 
 func (a *autoContainer) Stats() wsgi.Stats {
 	if c := a.chosen(); c != nil {
@@ -161,21 +151,13 @@ func (a *autoContainer) Stats() wsgi.Stats {
 }
 
 func (a *autoContainer) SetWorkers(ctx context.Context, n int) error {
-	if c := a.chosen(); c != nil {
-		return c.SetWorkers(ctx, n)
-	}
-	return a.wsgi.SetWorkers(ctx, n)
+	return a.current().SetWorkers(ctx, n)
 }
 
 // Python is the interpreter of both containers (one wsgi.Config).
 func (a *autoContainer) Python() string { return a.wsgi.Python() }
 
-func (a *autoContainer) NumWorkers() int {
-	if c := a.chosen(); c != nil {
-		return c.NumWorkers()
-	}
-	return a.wsgi.NumWorkers()
-}
+func (a *autoContainer) NumWorkers() int { return a.current().NumWorkers() }
 
 // probeTimeout bounds the import of the app by probeInterface.
 const probeTimeout = 60 * time.Second

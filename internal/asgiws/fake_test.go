@@ -162,6 +162,13 @@ func (a app) send(msg Message) {
 	a.s.out <- item{msg: msg}
 }
 
+// accept is the app's handshake: it hears websocket.connect and accepts.
+func (a app) accept() {
+	a.t.Helper()
+	a.expect(Message{"type": "websocket.connect"})
+	a.send(accept)
+}
+
 // end ends the app's coroutine: io.EOF for a return, an *AppError for a raise.
 func (a app) end(err error) { a.s.out <- item{err: err} }
 

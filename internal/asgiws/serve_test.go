@@ -29,8 +29,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "echo, then the client closes with a code and reason",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.receive", "text": "héllo"})
 				a.send(Message{"type": "websocket.send", "text": "héllo back"})
 				a.expect(Message{"type": "websocket.receive", "bytes": []byte{0, 1, 2}})
@@ -50,8 +49,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "the client closes without a code: 1005",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.disconnect", "code": 1005, "reason": ""})
 				a.end(io.EOF)
 			},
@@ -60,8 +58,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "the app closes with a code and reason, then hears the disconnect",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.send(Message{"type": "websocket.close", "code": int64(4001), "reason": "done"})
 				a.expect(Message{"type": "websocket.disconnect", "code": 4001, "reason": "done"})
 				a.end(io.EOF)
@@ -71,8 +68,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "the app closes without a code: 1000",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.send(Message{"type": "websocket.close"})
 				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
 				a.end(io.EOF)
@@ -82,8 +78,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "the app returns without closing: 1000",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.end(io.EOF)
 			},
 			client: expectClose(websocket.StatusNormalClosure, ""),
@@ -91,8 +86,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "the app raises after accepting: 1011",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.end(&AppError{Traceback: "ZeroDivisionError"})
 			},
 			client: expectClose(websocket.StatusInternalError, ""),
@@ -101,8 +95,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "a send with both text and bytes: 1011, and what the app sends then is dropped",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.send(Message{"type": "websocket.send", "text": "x", "bytes": []byte("y")})
 				a.send(Message{"type": "websocket.send", "text": "dropped"})
 				a.expect(Message{"type": "websocket.disconnect", "code": 1011})
@@ -114,8 +107,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "a second accept: 1011",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.send(accept)
 				a.expect(Message{"type": "websocket.disconnect", "code": 1011})
 				a.end(io.EOF)
@@ -126,8 +118,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "a close code no frame may carry: 1011",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.send(Message{"type": "websocket.close", "code": 1006})
 				a.expect(Message{"type": "websocket.disconnect", "code": 1011})
 				a.end(io.EOF)
@@ -139,8 +130,7 @@ func TestServeAccepted(t *testing.T) {
 			name: "a message over MaxMessage: 1009 both ways",
 			opts: Options{MaxMessage: 10},
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.receive", "bytes": []byte("0123456789")})
 				a.expect(Message{"type": "websocket.disconnect", "code": 1009})
 				a.end(io.EOF)
@@ -155,8 +145,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "text that is not UTF-8: 1007",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.disconnect", "code": 1007})
 				a.end(io.EOF)
 			},
@@ -168,8 +157,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "the client goes without a close frame: 1006, and the app's sends are dropped",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.disconnect", "code": 1006})
 				a.send(Message{"type": "websocket.send", "text": "too late"})
 				a.end(io.EOF)
@@ -179,8 +167,7 @@ func TestServeAccepted(t *testing.T) {
 		{
 			name: "a fragmented message reaches the app whole",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.receive", "text": "one two three"})
 				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
 				a.end(io.EOF)
@@ -209,19 +196,7 @@ func TestServeAccepted(t *testing.T) {
 				defer c.CloseNow()
 				tt.client(t, c)
 				res := result(t, results)
-				var appErr *AppError
-				switch {
-				case tt.appErr:
-					if !errors.As(res.err, &appErr) {
-						t.Errorf("Serve returned %v, want an *AppError", res.err)
-					}
-				case tt.wantErr != nil:
-					if !errors.Is(res.err, tt.wantErr) {
-						t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
-					}
-				case res.err != nil:
-					t.Errorf("Serve returned %v, want nil", res.err)
-				}
+				checkServed(t, res.err, tt.appErr, tt.wantErr)
 				if res.failStatus != 0 {
 					t.Errorf("Fail called after the handshake: %d %v", res.failStatus, res.failErr)
 				}
@@ -262,8 +237,7 @@ func TestServeHandshake(t *testing.T) {
 		{
 			name: "permessage-deflate when the client offers it",
 			app: func(a app) {
-				a.expect(Message{"type": "websocket.connect"})
-				a.send(accept)
+				a.accept()
 				a.expect(Message{"type": "websocket.disconnect", "code": 1000})
 				a.end(io.EOF)
 			},
@@ -399,22 +373,29 @@ func TestServeHandshake(t *testing.T) {
 				if res.failStatus != tt.wantFail {
 					t.Errorf("Fail given %d (%v), want %d", res.failStatus, res.failErr, tt.wantFail)
 				}
-				var appErr *AppError
-				switch {
-				case tt.appErr:
-					if !errors.As(res.err, &appErr) {
-						t.Errorf("Serve returned %v, want an *AppError", res.err)
-					}
-				case tt.wantErr != nil:
-					if !errors.Is(res.err, tt.wantErr) {
-						t.Errorf("Serve returned %v, want %v", res.err, tt.wantErr)
-					}
-				case res.err != nil:
-					t.Errorf("Serve returned %v, want nil", res.err)
-				}
+				checkServed(t, res.err, tt.appErr, tt.wantErr)
 			})
 		}
 	})
+}
+
+// checkServed checks what Serve returned: an *AppError if appErr, else an
+// error that is wantErr (errors.Is), else nil.
+func checkServed(t *testing.T, err error, appErr bool, wantErr error) {
+	t.Helper()
+	var ae *AppError
+	switch {
+	case appErr:
+		if !errors.As(err, &ae) {
+			t.Errorf("Serve returned %v, want an *AppError", err)
+		}
+	case wantErr != nil:
+		if !errors.Is(err, wantErr) {
+			t.Errorf("Serve returned %v, want %v", err, wantErr)
+		}
+	case err != nil:
+		t.Errorf("Serve returned %v, want nil", err)
+	}
 }
 
 func contains(list []string, s string) bool {
@@ -489,8 +470,7 @@ func TestServeStop(t *testing.T) {
 		opts := Options{Stop: stop}
 		accepted := make(chan struct{})
 		srv, results := m.server(t, opts, func(a app) {
-			a.expect(Message{"type": "websocket.connect"})
-			a.send(accept)
+			a.accept()
 			close(accepted)
 			a.expect(Message{"type": "websocket.disconnect", "code": 1012, "reason": "server restart"})
 			a.end(io.EOF)
@@ -514,8 +494,7 @@ func TestCreditBatched(t *testing.T) {
 		const total, size = 2 << 20, 1 << 10
 		credits := make(chan int64, 1)
 		srv, results := m.server(t, Options{}, func(a app) {
-			a.expect(Message{"type": "websocket.connect"})
-			a.send(accept)
+			a.accept()
 			chunk := []byte(strings.Repeat("x", size))
 			for range total / size {
 				a.send(Message{"type": "websocket.send", "bytes": chunk})
@@ -554,8 +533,7 @@ func TestCreditBatched(t *testing.T) {
 func TestPingUnanswered(t *testing.T) {
 	modes(t, func(t *testing.T, m mode) {
 		srv, results := m.server(t, Options{PingInterval: 20 * time.Millisecond}, func(a app) {
-			a.expect(Message{"type": "websocket.connect"})
-			a.send(accept)
+			a.accept()
 			a.expect(Message{"type": "websocket.disconnect", "code": 1006})
 			a.end(io.EOF)
 		})

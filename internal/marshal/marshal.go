@@ -11,6 +11,7 @@
 package marshal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -136,20 +137,38 @@ var ErrTruncated = errors.New("marshal: truncated input")
 // multiple of len(p), whatever p claims.
 func Decode(p []byte) (any, error) {
 	d := decoder{p: p}
+	return d.whole()
+}
+
+// DecodeOwned decodes one value from p, as Decode does, into values that
+// do not alias p and are shaped for ASGI messages: bytes alias one copy of
+// p (one allocation for them all), a tuple decodes to []any as a list does,
+// a dict to map[string]any (its keys must be str), and the strs of ASGI
+// message keys and types are shared constants, not allocated per message.
+func DecodeOwned(p []byte) (any, error) {
+	// Python flags every str and bytes it may refer back to: a message
+	// has a dozen, which would otherwise grow refs four times.
+	d := decoder{p: bytes.Clone(p), owned: true, refs: make([]any, 0, 16)}
+	return d.whole()
+}
+
+type decoder struct {
+	p     []byte
+	off   int
+	refs  []any
+	owned bool // DecodeOwned's: p is a copy; []any tuples, map[string]any dicts, shared strs
+}
+
+// whole decodes the one value d.p must hold exactly.
+func (d *decoder) whole() (any, error) {
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if d.off != len(p) {
-		return nil, fmt.Errorf("marshal: %d trailing bytes", len(p)-d.off)
+	if d.off != len(d.p) {
+		return nil, fmt.Errorf("marshal: %d trailing bytes", len(d.p)-d.off)
 	}
 	return v, nil
-}
-
-type decoder struct {
-	p    []byte
-	off  int
-	refs []any
 }
 
 func (d *decoder) take(n int) ([]byte, error) {
@@ -270,7 +289,7 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 				return nil, err
 			}
 		}
-		if code == typeList {
+		if code == typeList || d.owned {
 			return items, nil
 		}
 		return Tuple(items), nil
@@ -292,10 +311,71 @@ func (d *decoder) str(n int, utf bool) (any, error) {
 			}
 		}
 	}
+	if d.owned {
+		if c, ok := common(b); ok {
+			return c, nil
+		}
+	}
 	return string(b), nil
 }
 
+// common returns the shared string of b if it is one of the keys and
+// types of the messages a worker sends: as an any made of a constant,
+// which costs no allocation either.
+func common(b []byte) (any, bool) {
+	switch string(b) { // compiled to comparisons: no allocation
+	case "type":
+		return "type", true
+	case "status":
+		return "status", true
+	case "headers":
+		return "headers", true
+	case "trailers":
+		return "trailers", true
+	case "body":
+		return "body", true
+	case "more_body":
+		return "more_body", true
+	case "more_trailers":
+		return "more_trailers", true
+	case "path":
+		return "path", true
+	case "bytes":
+		return "bytes", true
+	case "text":
+		return "text", true
+	case "code":
+		return "code", true
+	case "reason":
+		return "reason", true
+	case "subprotocol":
+		return "subprotocol", true
+	case "http.response.start":
+		return "http.response.start", true
+	case "http.response.body":
+		return "http.response.body", true
+	case "http.response.trailers":
+		return "http.response.trailers", true
+	case "http.response.pathsend":
+		return "http.response.pathsend", true
+	case "websocket.accept":
+		return "websocket.accept", true
+	case "websocket.send":
+		return "websocket.send", true
+	case "websocket.close":
+		return "websocket.close", true
+	case "websocket.http.response.start":
+		return "websocket.http.response.start", true
+	case "websocket.http.response.body":
+		return "websocket.http.response.body", true
+	}
+	return nil, false
+}
+
 func (d *decoder) dict(depth int) (any, error) {
+	if d.owned {
+		return d.strDict(depth)
+	}
 	m := map[any]any{}
 	for {
 		if d.off < len(d.p) && d.p[d.off] == typeNull {
@@ -316,6 +396,30 @@ func (d *decoder) dict(depth int) (any, error) {
 			return nil, err
 		}
 		m[k] = v
+	}
+}
+
+// strDict is dict for DecodeOwned: str keys only, into a map[string]any.
+func (d *decoder) strDict(depth int) (any, error) {
+	m := make(map[string]any, 8) // a message's keys fit in its first group
+	for {
+		if d.off < len(d.p) && d.p[d.off] == typeNull {
+			d.off++
+			return m, nil
+		}
+		k, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		ks, ok := k.(string)
+		if !ok {
+			return nil, fmt.Errorf("marshal: dict key of type %T, not str", k)
+		}
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m[ks] = v
 	}
 }
 

@@ -139,3 +139,30 @@ func FuzzDecode(f *testing.F) {
 		Decode(in)
 	})
 }
+
+func TestDecodeOwned(t *testing.T) {
+	// A message as /usr/bin/python3's marshal.dumps writes it (version 4, with
+	// references): {'type': 'http.response.start', 'status': 200,
+	// 'headers': [(b'a', b'b'), (b'a', b'b')], 'trailers': False},
+	// the second pair a reference to the first.
+	p := []byte("\xfb\xda\x04type\xfa\x13http.response.start\xda\x06status\xe9\xc8\x00\x00\x00\xda\x07headers[\x02\x00\x00\x00\xa9\x02\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00br\x06\x00\x00\x00\xda\x08trailersF0")
+	v, err := DecodeOwned(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair := []any{[]byte("a"), []byte("b")}
+	want := map[string]any{"type": "http.response.start", "status": int64(200),
+		"headers": []any{pair, pair}, "trailers": false}
+	if !reflect.DeepEqual(v, want) {
+		t.Fatalf("DecodeOwned = %#v, want %#v", v, want)
+	}
+	for i := range p {
+		p[i] = 0 // the result must not alias p
+	}
+	if !reflect.DeepEqual(v, want) {
+		t.Fatalf("after p was overwritten: %#v", v)
+	}
+	if _, err := DecodeOwned([]byte("{i\x01\x00\x00\x00N0")); err == nil {
+		t.Error("a dict with an int key decoded without error")
+	}
+}

@@ -22,6 +22,27 @@ func AppendText(b []byte, s string) []byte {
 	return AppendStr(b, s)
 }
 
+// AppendKey appends s, valid UTF-8, as AppendText does, but a short ASCII
+// s as an interned str ('Z'): the dict keys of scopes and messages, of
+// which Python then keeps one str each instead of one per dict.
+func AppendKey(b []byte, s string) []byte {
+	if len(s) >= 256 {
+		return AppendText(b, s)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return AppendText(b, s)
+		}
+	}
+	b = append(b, typeShortIntern, byte(len(s)))
+	return append(b, s...)
+}
+
+// Raw is the marshal bytes of one value, made with this package's Append
+// functions: AppendValue appends them as they are (a scope built without a
+// map, say).
+type Raw []byte
+
 // AppendList appends the header of a list of n items; the caller appends
 // the n items after it.
 func AppendList(b []byte, n int) []byte {
@@ -32,7 +53,7 @@ func AppendList(b []byte, n int) []byte {
 // AppendValue appends v, a Go value of one of the types that stand for the
 // Python values of ASGI messages: nil (None), bool, int, int32 and int64
 // (int, within 32 bits), string (str: UTF-8, as AppendText), []byte
-// (bytes), Tuple and []any (tuple and list of such values), [2][]byte and
+// (bytes), Raw (as it is), Tuple and []any (tuple and list of such values), [2][]byte and
 // [][2][]byte (a pair of bytes as a tuple, a header list), map[string]any
 // (dict), and named map and slice types of those. Anything else, invalid UTF-8 or an int beyond 32 bits is an error
 // that names it: the message is not sent.
@@ -63,6 +84,8 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		return AppendText(b, v), nil
 	case []byte:
 		return AppendBytes(b, v), nil
+	case Raw:
+		return append(b, v...), nil
 	case [2][]byte:
 		b = AppendTuple(b, 2)
 		return AppendBytes(AppendBytes(b, v[0]), v[1]), nil
@@ -92,7 +115,10 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	case map[string]any:
 		b = AppendDictStart(b)
 		for k, x := range v {
-			b = AppendText(b, k)
+			if !utf8.ValidString(k) {
+				return b, fmt.Errorf("marshal: key %q is not valid UTF-8", k)
+			}
+			b = AppendKey(b, k)
 			if b, err = appendValue(b, x, depth+1); err != nil {
 				return b, err
 			}
@@ -112,7 +138,11 @@ func appendReflect(b []byte, v any, depth int) ([]byte, error) {
 		b = AppendDictStart(b)
 		it := rv.MapRange()
 		for it.Next() {
-			b = AppendText(b, it.Key().String())
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
+				return b, fmt.Errorf("marshal: key %q is not valid UTF-8", k)
+			}
+			b = AppendKey(b, k)
 			if b, err = appendValue(b, it.Value().Interface(), depth+1); err != nil {
 				return b, err
 			}

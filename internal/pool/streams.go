@@ -20,10 +20,11 @@ type streamWaiter struct{ wake chan bool }
 // OpenStream opens an ASGI stream on the ready worker with the fewest open
 // streams, below Config.MaxStreams; if every worker is full it waits, in
 // arrival order, as Acquire does (Config.MaxWaiting, Config.MaxWait).
-// first, if not nil, is the app's first received message, sent with the
+// scope is as Mux.Open takes it. first, if not nil, is the app's first
+// received message, sent with the
 // Open frame. A worker that refuses (it is stopping, or died before the
 // stream reached it) is passed over: nothing reached the app.
-func (p *Pool) OpenStream(ctx context.Context, scope, first worker.Message, what string) (*worker.Stream, error) {
+func (p *Pool) OpenStream(ctx context.Context, scope any, first worker.Message, what string) (*worker.Stream, error) {
 	var expired <-chan time.Time
 	for {
 		p.mu.Lock()

@@ -105,14 +105,7 @@ func TestASGIDisconnect(t *testing.T) {
 	p, w, _ := startASGI(t, testPython, "asgiapp:app")
 	for sid, path := range []string{"/disconnect", "/disconnect-wrapped"} {
 		sid := int64(sid + 1)
-		w.open(sid, httpScope("GET", path, ""))
-		w.request(sid, "", false)
-		r := &response{}
-		w.readUntil(sid, r, len("part"))
-		w.msg(sid, map[string]any{"type": "http.disconnect"})
-		for !r.done {
-			w.take(sid, r, true)
-		}
+		r := w.disconnectAfter(sid, path, len("part"))
 		if r.trace != nil {
 			t.Errorf("%s: Done %v, want None", path, r.trace)
 		}
@@ -121,14 +114,7 @@ func TestASGIDisconnect(t *testing.T) {
 		proctest.Eventually(t, proctest.Timeout, "2 lines "+line, func() bool { return p.Count(line) == 2 })
 	}
 	// Disconnected, but raising for another reason.
-	w.open(3, httpScope("GET", "/raise-after", ""))
-	w.request(3, "", false)
-	r := &response{}
-	w.readUntil(3, r, len("half"))
-	w.msg(3, map[string]any{"type": "http.disconnect"})
-	for !r.done {
-		w.take(3, r, true)
-	}
+	r := w.disconnectAfter(3, "/raise-after", len("half"))
 	if trace, _ := r.trace.(string); !strings.Contains(trace, "ValueError: after the start") {
 		t.Errorf("/raise-after, disconnected: Done %v, want its traceback", r.trace)
 	}

@@ -42,14 +42,7 @@ func TestASGIFastAPI(t *testing.T) {
 		t.Errorf("/stream: %q, complete %v, Done %v", r.body, r.complete, r.trace)
 	}
 
-	w.open(2, httpScope("GET", "/forever", ""))
-	w.request(2, "", false)
-	r := &response{}
-	w.readUntil(2, r, len("tick0\ntick1\n"))
-	w.msg(2, map[string]any{"type": "http.disconnect"})
-	for !r.done {
-		w.take(2, r, true)
-	}
+	r := w.disconnectAfter(2, "/forever", len("tick0\ntick1\n"))
 	if r.trace != nil {
 		t.Errorf("/forever cut: Done %v, want None", r.trace)
 	}

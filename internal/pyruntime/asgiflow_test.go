@@ -17,6 +17,21 @@ func (w *wire) readUntil(sid int64, r *response, n int) {
 	}
 }
 
+// disconnectAfter GETs path on stream sid, reads n body bytes, then sends
+// http.disconnect and reads, crediting, to the stream's Done.
+func (w *wire) disconnectAfter(sid int64, path string, n int) *response {
+	w.t.Helper()
+	w.open(sid, httpScope("GET", path, ""))
+	w.request(sid, "", false)
+	r := &response{}
+	w.readUntil(sid, r, n)
+	w.msg(sid, map[string]any{"type": "http.disconnect"})
+	for !r.done {
+		w.take(sid, r, true)
+	}
+	return r
+}
+
 // TestASGIWindowOut: the worker sends at most the window (256 KiB) of body
 // bytes Go has not credited, in pieces of at most 64 KiB, whether the app
 // sends them in one send() or many; the send() that fills the window has

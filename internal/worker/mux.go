@@ -22,7 +22,10 @@ type Mux struct {
 	c       *Conn
 	timeout time.Duration // a loop that sends nothing this long with streams open is stuck
 
-	wmu sync.Mutex // serializes writes
+	wmu     sync.Mutex // guards writing and the buffers
+	writing bool       // a goroutine is writing: the others queue their frames for it
+	pending []byte     // frames queued while it writes, in order
+	spare   []byte     // a drained pending, for reuse
 
 	mu        sync.Mutex
 	streams   map[int64]*Stream
@@ -93,10 +96,11 @@ func (m *Mux) Streams() []StreamInfo {
 	return out
 }
 
-// Open starts a stream: the app is called with scope, and first, if not
-// nil, is the first message its receive() returns (sent in the same
-// write). what names it on status pages.
-func (m *Mux) Open(scope, first Message, what string) (*Stream, error) {
+// Open starts a stream: the app is called with scope (a Message, or a
+// marshal.Raw of one), and first, if not nil, is the first message its
+// receive() returns (sent in the same write). what names it on status
+// pages.
+func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.mu.Lock()
 	if m.err != nil || m.stopping {
 		m.mu.Unlock()
@@ -113,14 +117,25 @@ func (m *Mux) Open(scope, first Message, what string) (*Stream, error) {
 	m.next = id
 	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
 		space: make(chan struct{}, 1), credit: make(chan struct{}, 1), done: make(chan struct{})}
+	s.q = s.qbuf[:0]
+	if first != nil {
+		// Set before the stream is in m.streams, where Streams reads it.
+		s.sent = int64(payloadLen(first))
+	}
 	if len(m.streams) == 0 {
 		m.busySince = s.since
 	}
 	m.streams[id] = s
 	m.mu.Unlock()
-	b, err := appendFrame(nil, frame.Open, id, map[string]any(scope))
+	if sc, ok := scope.(Message); ok {
+		scope = map[string]any(sc) // marshal's fast case, not its reflection
+	}
+	size := 256 // a first http.request, and a scope's frame header
+	if raw, ok := scope.(marshal.Raw); ok {
+		size += len(raw)
+	}
+	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
 	if err == nil && first != nil {
-		s.sent = int64(payloadLen(first))
 		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
 	}
 	if err != nil {
@@ -156,12 +171,50 @@ func (m *Mux) Stop() {
 // TimedOut reports whether the worker was killed for a stuck loop.
 func (m *Mux) TimedOut() bool { return m.timedOut.Load() }
 
+// write writes frames b to the channel as a raw system call (see package
+// rawio), as the WSGI channels do: a blocking syscall.Write per frame would
+// wake the runtime's sysmon on almost every request.
+//
+// Writes are gathered: while one goroutine is writing, the others append
+// their frames to pending and return, and the writer writes all of them
+// in its next system call, until none is left. Streams that open or send
+// at once (the next requests of many keep-alive clients, which come in a
+// burst once the worker's responses have) then cost the worker one
+// wake-up and Go one system call between them. A frame's order on the
+// channel is the order of the write calls. A queued frame whose write
+// fails is lost without its caller hearing it: the channel is broken then,
+// and its reader ends every stream (a *LostError).
 func (m *Mux) write(b []byte) error {
 	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	_, err := m.c.nc.Write(b)
-	return err
+	if m.writing {
+		m.pending = append(m.pending, b...)
+		m.wmu.Unlock()
+		return nil
+	}
+	m.writing = true
+	m.wmu.Unlock()
+	ours := false // b is the caller's, not a drained pending
+	for {
+		_, err := m.c.rights.raw.Write(b)
+		m.wmu.Lock()
+		if ours && cap(b) <= maxSpare {
+			m.spare = b[:0]
+		}
+		if err != nil || len(m.pending) == 0 {
+			m.pending = m.pending[:0]
+			m.writing = false
+			m.wmu.Unlock()
+			return err
+		}
+		b, m.pending, m.spare = m.pending, m.spare, nil
+		ours = true
+		m.wmu.Unlock()
+	}
 }
+
+// maxSpare bounds the pending buffer write keeps for reuse: a burst of
+// large bodies' frames need not stay resident.
+const maxSpare = 64 << 10
 
 // appendFrame appends a frame of type t whose payload is (stream, v).
 func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
@@ -245,7 +298,17 @@ func (m *Mux) read() {
 
 func (m *Mux) route() error {
 	r := m.c.r
+	var woken []*Stream // streams with messages queued, to wake once the read is routed
 	for {
+		if !r.Buffered() {
+			// All that was read is routed: wake the streams' handlers
+			// before the reader waits for more.
+			for i, s := range woken {
+				s.wake()
+				woken[i] = nil
+			}
+			woken = woken[:0]
+		}
 		t, n, err := r.Next()
 		if err != nil {
 			return err
@@ -274,8 +337,12 @@ func (m *Mux) route() error {
 			if !ok {
 				return &ProtocolError{Err: fmt.Errorf("Message frame of stream %d carries a %T, not a dict", id, v)}
 			}
-			if err := s.push(msg); err != nil {
+			queued, err := s.push(msg)
+			if err != nil {
 				return &ProtocolError{Err: err}
+			}
+			if queued && (len(woken) == 0 || woken[len(woken)-1] != s) {
+				woken = append(woken, s)
 			}
 		case frame.Credit:
 			c, ok := v.(int64)
@@ -301,13 +368,14 @@ func (m *Mux) route() error {
 }
 
 // decodeFrame decodes the (stream, value) payload of an ASGI frame; a
-// message dict comes back as a Message that owns its bytes.
+// message dict comes back as a Message that owns its bytes (see
+// marshal.DecodeOwned: one copy of the frame, no map[any]any in between).
 func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
-	v, err := marshal.Decode(meta)
+	v, err := marshal.DecodeOwned(meta)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
 	}
-	tup, ok := v.(marshal.Tuple)
+	tup, ok := v.([]any)
 	if !ok || len(tup) != 2 {
 		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
 	}
@@ -315,36 +383,10 @@ func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
 	if !ok {
 		return 0, nil, fmt.Errorf("%v frame: stream id %v is not an int", t, tup[0])
 	}
-	return id, own(tup[1]), nil
-}
-
-// own copies a decoded value out of the read buffer it aliases, with dicts
-// of str keys as Message (nested ones as map[string]any).
-func own(v any) any {
-	switch v := v.(type) {
-	case []byte:
-		return append([]byte(nil), v...)
-	case marshal.Tuple:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = own(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = own(x)
-		}
-		return out
-	case map[any]any:
-		out := make(Message, len(v))
-		for k, x := range v {
-			ks, _ := k.(string)
-			out[ks] = own(x)
-		}
-		return out
+	if m, ok := tup[1].(map[string]any); ok {
+		return id, Message(m), nil
 	}
-	return v
+	return id, tup[1], nil
 }
 
 // watch kills a worker whose event loop is stuck: streams are open and it

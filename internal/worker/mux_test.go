@@ -223,3 +223,54 @@ func TestAppendFrameRefuses(t *testing.T) {
 		t.Errorf("a Message: %v", err)
 	}
 }
+
+// TestMuxGatheredWrites: streams that open and send at once, their frames
+// gathered into shared writes, each reach the worker whole and in the
+// order each stream sent them.
+func TestMuxGatheredWrites(t *testing.T) {
+	fw := newFakeASGI(t)
+	const streams, msgs = 16, 100
+	errs := make(chan error, streams)
+	for range streams {
+		go func() {
+			s, err := fw.m.Open(Message{"type": "http"}, nil, "POST /")
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range msgs {
+				msg := Message{"type": "http.request", "body": []byte{byte(i)}, "more_body": true}
+				if err := s.Send(context.Background(), msg); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	next := map[int64]int{} // stream: the body byte its next message must carry
+	for range streams * (msgs + 1) {
+		typ, id, v := fw.next()
+		switch n, open := next[id]; {
+		case typ == frame.Open && !open:
+			next[id] = 0
+		case typ == frame.Message && open:
+			if b := v.(Message)["body"].([]byte); len(b) != 1 || int(b[0]) != n {
+				t.Fatalf("stream %d: message %v, want body [%d]", id, v, n)
+			}
+			next[id] = n + 1
+		default:
+			t.Fatalf("stream %d: %v frame out of order (open: %v)", id, typ, open)
+		}
+	}
+	for range streams {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, n := range next {
+		if n != msgs {
+			t.Errorf("stream %d: %d messages, want %d", id, n, msgs)
+		}
+	}
+}

@@ -45,6 +45,9 @@ func (s *Stream) popLocked() (Message, bool) {
 	msg := s.q[0]
 	s.q[0] = nil
 	s.q = s.q[1:]
+	if len(s.q) == 0 {
+		s.q = s.qbuf[:0]
+	}
 	s.qBytes -= payloadLen(msg)
 	return msg, true
 }

@@ -52,6 +52,7 @@ type Stream struct {
 
 	mu       sync.Mutex
 	q        []Message
+	qbuf     [2]Message // q's array while it holds few: a response's start and body
 	qBytes   int
 	end      error // once the stream ended: errEnded, an *AppError or a *LostError
 	detached bool  // its handler is gone: messages are dropped and credited
@@ -90,36 +91,47 @@ func notify(c chan struct{}) {
 	}
 }
 
-// push queues a message of the worker's; the reader calls it.
-func (s *Stream) push(msg Message) error {
+// push queues a message of the worker's; the reader calls it. It does not
+// wake the stream's handler (queued says it should be): the reader wakes
+// it once it has routed all it read, so that a response's start, body and
+// Done, which come in one read, cost the handler one wake-up, not three.
+func (s *Stream) push(msg Message) (queued bool, err error) {
 	n := payloadLen(msg)
 	for {
 		s.mu.Lock()
 		if s.detached || s.end != nil {
 			s.mu.Unlock()
 			s.Consumed(n) // nobody will: the app must not wait for it
-			return nil
+			return false, nil
 		}
 		if len(s.q) < maxQueued || n > 0 {
 			if s.qBytes+n > frame.Window+frame.MaxMeta {
 				s.mu.Unlock()
-				return fmt.Errorf("stream %d: %d payload bytes sent past its window", s.id, s.qBytes+n)
+				return false, fmt.Errorf("stream %d: %d payload bytes sent past its window", s.id, s.qBytes+n)
 			}
 			s.q = append(s.q, msg)
 			s.qBytes += n
-			f := s.takeOnReady()
 			s.mu.Unlock()
-			notify(s.ready)
-			if f != nil {
-				f()
-			}
-			return nil
+			return true, nil
 		}
 		s.mu.Unlock()
+		s.wake() // the queue is full: its handler must drain it first
 		select {
 		case <-s.space:
 		case <-s.done:
 		}
+	}
+}
+
+// wake tells the stream's handler (Recv, or Notify's function) that
+// messages are queued.
+func (s *Stream) wake() {
+	s.mu.Lock()
+	f := s.takeOnReady()
+	s.mu.Unlock()
+	notify(s.ready)
+	if f != nil {
+		f()
 	}
 }
 
@@ -157,6 +169,17 @@ func (s *Stream) addCredit(n int64) {
 // and the stream has ended it returns Err's error (io.EOF: the app
 // returned); ctx's error if ctx is done first.
 func (s *Stream) Recv(ctx context.Context) (Message, error) {
+	return s.RecvOr(ctx, nil)
+}
+
+// ErrInterrupted is RecvOr's error when its stop channel closed first.
+var ErrInterrupted = errors.New("worker: Recv interrupted")
+
+// RecvOr is Recv that also returns, with ErrInterrupted, once stop is
+// closed: a caller's own reason to stop waiting (its silence clock, say)
+// without a context.WithCancel of ctx per request. A nil stop never
+// closes.
+func (s *Stream) RecvOr(ctx context.Context, stop <-chan struct{}) (Message, error) {
 	for {
 		s.mu.Lock()
 		if msg, ok := s.popLocked(); ok {
@@ -173,6 +196,8 @@ func (s *Stream) Recv(ctx context.Context) (Message, error) {
 		case <-s.ready:
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-stop:
+			return nil, ErrInterrupted
 		}
 	}
 }
@@ -204,7 +229,8 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 			return ctx.Err()
 		}
 	}
-	b, err := appendFrame(nil, frame.Message, s.id, map[string]any(msg))
+	// Room for the payload and the keys around it: one allocation.
+	b, err := appendFrame(make([]byte, 0, n+128), frame.Message, s.id, map[string]any(msg))
 	if err != nil {
 		return err
 	}
@@ -233,7 +259,7 @@ func (s *Stream) Detach() {
 	s.mu.Lock()
 	s.detached = true
 	n := s.qBytes
-	s.q, s.qBytes = nil, 0
+	s.q, s.qBytes, s.qbuf = nil, 0, [2]Message{}
 	s.mu.Unlock()
 	notify(s.space)
 	s.Consumed(n)

@@ -70,89 +70,80 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 
 // Run drives the load until cfg.Duration has passed or ctx ends.
 func Run(ctx context.Context, cfg Config) *Result {
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	type connResult struct {
 		fast, slow   []time.Duration
 		errs, reopen int64
 	}
 	res := make([]connResult, cfg.Conns)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range cfg.Conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &res[i]
-			var (
-				mu sync.Mutex // guards c against the AfterFunc below
-				c  net.Conn
-				br *bufio.Reader
-			)
-			setConn := func(nc net.Conn) {
-				mu.Lock()
-				if c != nil {
-					c.Close()
-				}
-				c = nc
-				mu.Unlock()
+	elapsed := eachConn(ctx, cfg.Duration, cfg.Conns, func(ctx context.Context, i int) {
+		r := &res[i]
+		var (
+			mu sync.Mutex // guards c against the AfterFunc below
+			c  net.Conn
+			br *bufio.Reader
+		)
+		setConn := func(nc net.Conn) {
+			mu.Lock()
+			if c != nil {
+				c.Close()
 			}
-			defer setConn(nil)
-			// An expired deadline is what unblocks a read the server never
-			// answers.
-			stop := context.AfterFunc(ctx, func() {
-				mu.Lock()
-				if c != nil {
-					c.SetDeadline(time.Now())
-				}
-				mu.Unlock()
-			})
-			defer stop()
-			for n := 0; ctx.Err() == nil; n++ {
-				if c == nil {
-					d := net.Dialer{Timeout: 2 * time.Second}
-					nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
-					if err != nil {
-						if ctx.Err() == nil {
-							r.errs++
-							sleep(ctx, 10*time.Millisecond)
-						}
-						continue
-					}
-					setConn(nc)
-					if ctx.Err() != nil { // AfterFunc may have run before c was set
-						return
-					}
-					br = bufio.NewReaderSize(c, 16<<10)
-				}
-				path, slow := cfg.Path, false
-				if cfg.SlowPath != "" && cfg.SlowEvery > 0 && (n+i*7)%cfg.SlowEvery == 0 {
-					path, slow = cfg.SlowPath, true
-				}
-				t0 := time.Now()
-				keep, err := roundTrip(c, br, cfg.Addr, path)
+			c = nc
+			mu.Unlock()
+		}
+		defer setConn(nil)
+		// An expired deadline is what unblocks a read the server never
+		// answers.
+		stop := context.AfterFunc(ctx, func() {
+			mu.Lock()
+			if c != nil {
+				c.SetDeadline(time.Now())
+			}
+			mu.Unlock()
+		})
+		defer stop()
+		for n := 0; ctx.Err() == nil; n++ {
+			if c == nil {
+				d := net.Dialer{Timeout: 2 * time.Second}
+				nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
 				if err != nil {
 					if ctx.Err() == nil {
 						r.errs++
+						sleep(ctx, 10*time.Millisecond)
 					}
-					setConn(nil)
 					continue
 				}
-				d := time.Since(t0)
-				if slow {
-					r.slow = append(r.slow, d)
-				} else {
-					r.fast = append(r.fast, d)
+				setConn(nc)
+				if ctx.Err() != nil { // AfterFunc may have run before c was set
+					return
 				}
-				if !keep {
-					r.reopen++
-					setConn(nil)
-				}
+				br = bufio.NewReaderSize(c, 16<<10)
 			}
-		}()
-	}
-	wg.Wait()
-	out := &Result{Elapsed: time.Since(start), PerConn: make([]int64, cfg.Conns)}
+			path, slow := cfg.Path, false
+			if cfg.SlowPath != "" && cfg.SlowEvery > 0 && (n+i*7)%cfg.SlowEvery == 0 {
+				path, slow = cfg.SlowPath, true
+			}
+			t0 := time.Now()
+			keep, err := roundTrip(c, br, cfg.Addr, path)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.errs++
+				}
+				setConn(nil)
+				continue
+			}
+			d := time.Since(t0)
+			if slow {
+				r.slow = append(r.slow, d)
+			} else {
+				r.fast = append(r.fast, d)
+			}
+			if !keep {
+				r.reopen++
+				setConn(nil)
+			}
+		}
+	})
+	out := &Result{Elapsed: elapsed, PerConn: make([]int64, cfg.Conns)}
 	for i, r := range res {
 		out.Fast = append(out.Fast, r.fast...)
 		out.Slow = append(out.Slow, r.slow...)
@@ -163,6 +154,21 @@ func Run(ctx context.Context, cfg Config) *Result {
 	slices.Sort(out.Fast)
 	slices.Sort(out.Slow)
 	return out
+}
+
+// eachConn runs conn(ctx, i) for each of n connections, each in its own
+// goroutine, with a ctx that ends when d has passed or the given one ends,
+// and returns how long they ran: until the last conn returned.
+func eachConn(ctx context.Context, d time.Duration, n int, conn func(ctx context.Context, i int)) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { conn(ctx, i) })
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 // roundTrip sends one GET and reads the whole response. keep reports

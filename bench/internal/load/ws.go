@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -48,42 +47,33 @@ func (r *WSResult) Starved() int { return starved(r.PerConn) }
 // RunWS drives the echo load until cfg.Duration has passed or ctx ends.
 // A connection that fails is dialed again, as Run reopens a closed one.
 func RunWS(ctx context.Context, cfg WSConfig) *WSResult {
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	res := make([]wsConnResult, cfg.Conns)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range cfg.Conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &res[i]
-			buf := make([]byte, len(cfg.Message)+1)
+	elapsed := eachConn(ctx, cfg.Duration, cfg.Conns, func(ctx context.Context, i int) {
+		r := &res[i]
+		buf := make([]byte, len(cfg.Message)+1)
+		for ctx.Err() == nil {
+			c, err := dialWS(ctx, cfg.URL, cfg.DialTimeout)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.fail(err)
+					sleep(ctx, 10*time.Millisecond)
+				}
+				continue
+			}
 			for ctx.Err() == nil {
-				c, err := dialWS(ctx, cfg.URL, cfg.DialTimeout)
-				if err != nil {
+				t0 := time.Now()
+				if err := echoOnce(ctx, c, cfg.Message, buf); err != nil {
 					if ctx.Err() == nil {
 						r.fail(err)
-						sleep(ctx, 10*time.Millisecond)
 					}
-					continue
+					break
 				}
-				for ctx.Err() == nil {
-					t0 := time.Now()
-					if err := echoOnce(ctx, c, cfg.Message, buf); err != nil {
-						if ctx.Err() == nil {
-							r.fail(err)
-						}
-						break
-					}
-					r.lat = append(r.lat, time.Since(t0))
-				}
-				c.CloseNow()
+				r.lat = append(r.lat, time.Since(t0))
 			}
-		}()
-	}
-	wg.Wait()
-	out := &WSResult{Elapsed: time.Since(start), PerConn: make([]int64, cfg.Conns)}
+			c.CloseNow()
+		}
+	})
+	out := &WSResult{Elapsed: elapsed, PerConn: make([]int64, cfg.Conns)}
 	for i, r := range res {
 		out.Latencies = append(out.Latencies, r.lat...)
 		out.Errors += r.errs
