@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -224,32 +223,16 @@ func (rs *responder) start(msg worker.Message) error {
 		return fmt.Errorf("http.response.start: status %v is not an int from 200 to 599", msg["status"])
 	}
 	h := rs.w.Header()
-	err := eachHeader(msg["headers"], func(name, value string) error {
-		key, err := respcheck.Header(name, value)
-		if err != nil {
-			return fmt.Errorf("http.response.start: %w", err)
-		}
-		if key == "Content-Length" {
-			n, err := strconv.ParseInt(value, 10, 64)
-			if err != nil || n < 0 || rs.declared >= 0 && n != rs.declared {
-				return fmt.Errorf("http.response.start: bad Content-Length %q", value)
-			}
-			rs.declared = n
-			h[key] = []string{value}
-			return nil
-		}
-		h[key] = append(h[key], value)
-		return nil
-	})
+	hs := respcheck.NewHeaders(h)
+	err := eachHeader(msg["headers"], hs.Add)
 	if err != nil {
 		for k := range h {
 			delete(h, k)
 		}
-		return err
+		return fmt.Errorf("http.response.start: %w", err)
 	}
-	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = nil // the app set none: net/http must not sniff one
-	}
+	hs.Finish()
+	rs.declared = hs.Declared()
 	rs.trailers, _ = msg["trailers"].(bool)
 	if rs.trailers && !trailersAllowed(rs.r) {
 		rs.trailers = false // not advertised: the app sends them anyway, Go drops them

@@ -7,9 +7,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
+	"github.com/gowsgi/gowsgi/internal/respcheck"
 	"github.com/gowsgi/gowsgi/internal/worker"
 )
 
@@ -163,26 +163,14 @@ func (rs *responder) setHeaders(ev worker.Event) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	h := rs.w.Header()
+	hs := respcheck.NewHeaders(rs.w.Header())
 	for _, hd := range ev.Headers {
-		name, err := checkHeader(hd.Name, hd.Value)
-		if err != nil {
-			return 0, err
+		if err := hs.Add(hd.Name, hd.Value); err != nil {
+			return 0, fmt.Errorf("start_response(): %w", err)
 		}
-		if name == "Content-Length" {
-			n, err := strconv.ParseInt(hd.Value, 10, 64)
-			if err != nil || n < 0 || rs.declared >= 0 && n != rs.declared {
-				return 0, fmt.Errorf("start_response(): bad Content-Length %q", hd.Value)
-			}
-			rs.declared = n
-			h[name] = []string{hd.Value}
-			continue
-		}
-		h[name] = append(h[name], hd.Value)
 	}
-	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = nil // the app set none: net/http must not sniff one
-	}
+	hs.Finish()
+	rs.declared = hs.Declared()
 	return code, nil
 }
 

@@ -22,13 +22,3 @@ func parseStatus(s string) (int, error) {
 	}
 	return code, nil
 }
-
-// checkHeader checks one header of a response (its value as bytes) and
-// returns its canonical name.
-func checkHeader(name, value string) (string, error) {
-	key, err := respcheck.Header(name, value)
-	if err != nil {
-		return "", fmt.Errorf("start_response(): %w (PEP 3333)", err)
-	}
-	return key, nil
-}

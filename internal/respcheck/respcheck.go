@@ -6,7 +6,9 @@ package respcheck
 
 import (
 	"fmt"
+	"net/http"
 	"net/textproto"
+	"strconv"
 )
 
 // Header checks one header of a response (its value as bytes) and returns
@@ -69,4 +71,46 @@ func IsToken(s string) bool {
 		return false
 	}
 	return true
+}
+
+// Headers puts an app's response headers into an http.Header, each
+// checked by Header, for the WSGI and ASGI containers alike. A
+// Content-Length must be a non-negative integer, the same each time it
+// is repeated, and replaces rather than adds.
+type Headers struct {
+	h        http.Header
+	declared int64 // the Content-Length set, or -1
+}
+
+// NewHeaders returns the Headers that add to h.
+func NewHeaders(h http.Header) Headers { return Headers{h: h, declared: -1} }
+
+// Add checks one header and adds it.
+func (hs *Headers) Add(name, value string) error {
+	key, err := Header(name, value)
+	if err != nil {
+		return err
+	}
+	if key == "Content-Length" {
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || n < 0 || hs.declared >= 0 && n != hs.declared {
+			return fmt.Errorf("bad Content-Length %q", value)
+		}
+		hs.declared = n
+		hs.h[key] = []string{value}
+		return nil
+	}
+	hs.h[key] = append(hs.h[key], value)
+	return nil
+}
+
+// Declared returns the Content-Length the app set, or -1.
+func (hs *Headers) Declared() int64 { return hs.declared }
+
+// Finish ends the headers: without a Content-Type from the app, net/http
+// must not sniff one.
+func (hs *Headers) Finish() {
+	if _, ok := hs.h["Content-Type"]; !ok {
+		hs.h["Content-Type"] = nil
+	}
 }
