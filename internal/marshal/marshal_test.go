@@ -166,3 +166,50 @@ func TestDecodeOwned(t *testing.T) {
 		t.Error("a dict with an int key decoded without error")
 	}
 }
+
+func TestOwnedDecoderPair(t *testing.T) {
+	// (300, {...}) as /usr/bin/python3's marshal.dumps writes it: the
+	// int is flagged (refs[0]), so the message's reference to its first
+	// header pair is refs[8]. flagged is the same with the tuple flagged
+	// too, which shifts every reference by one.
+	plain := []byte(")\x02\xe9,\x01\x00\x00\xfb\xda\x04type\xfa\x12http.response.body\xda\x04body\xf3\x02\x00\x00\x00xy\xda\tmore_bodyF\xda\x07headers[\x02\x00\x00\x00\xa9\x02\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00br\x08\x00\x00\x000")
+	flagged := bytes.Clone(plain)
+	flagged[0] |= flagRef
+	flagged[len(flagged)-5] = 9
+	pair := []any{[]byte("a"), []byte("b")}
+	want := map[string]any{"type": "http.response.body", "body": []byte("xy"), "more_body": false,
+		"headers": []any{pair, pair}}
+	var o OwnedDecoder
+	for i, in := range [][]byte{plain, flagged, plain, []byte(")\x02\xe9,\x01\x00\x00N")} {
+		p := bytes.Clone(in)
+		id, v, err := o.Pair(p)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		w := any(want)
+		if i == 3 {
+			w = nil
+		}
+		if id != 300 || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%d: Pair = %d, %#v, want 300, %#v", i, id, v, w)
+		}
+		for j := range p {
+			p[j] = 0 // the result must not alias p
+		}
+		if !reflect.DeepEqual(v, w) {
+			t.Fatalf("%d: after p was overwritten: %#v", i, v)
+		}
+	}
+	for name, p := range map[string][]byte{
+		"not a tuple":   []byte("N"),
+		"three items":   []byte(")\x03\xe9\x01\x00\x00\x00NN"),
+		"str id":        []byte(")\x02\xda\x01aN"),
+		"trailing":      []byte(")\x02\xe9\x01\x00\x00\x00NN"),
+		"truncated":     []byte(")\x02\xe9\x01\x00"),
+		"bad reference": []byte(")\x02\xe9\x01\x00\x00\x00r\x05\x00\x00\x00"),
+	} {
+		if id, v, err := o.Pair(p); err == nil {
+			t.Errorf("%s: Pair = %d, %#v, want an error", name, id, v)
+		}
+	}
+}

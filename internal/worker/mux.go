@@ -116,7 +116,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	}
 	m.next = id
 	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
-		space: make(chan struct{}, 1), credit: make(chan struct{}, 1), done: make(chan struct{})}
+		done: make(chan struct{})}
 	s.q = s.qbuf[:0]
 	if first != nil {
 		// Set before the stream is in m.streams, where Streams reads it.
@@ -299,6 +299,7 @@ func (m *Mux) read() {
 func (m *Mux) route() error {
 	r := m.c.r
 	var woken []*Stream // streams with messages queued, to wake once the read is routed
+	var dec marshal.OwnedDecoder
 	for {
 		if !r.Buffered() {
 			// All that was read is routed: wake the streams' handlers
@@ -318,7 +319,7 @@ func (m *Mux) route() error {
 		if err != nil {
 			return &ProtocolError{Err: err}
 		}
-		id, v, err := decodeFrame(t, meta)
+		id, v, err := decodeFrame(&dec, t, meta)
 		if err != nil {
 			return &ProtocolError{Err: err}
 		}
@@ -367,26 +368,19 @@ func (m *Mux) route() error {
 	}
 }
 
-// decodeFrame decodes the (stream, value) payload of an ASGI frame; a
-// message dict comes back as a Message that owns its bytes (see
-// marshal.DecodeOwned: one copy of the frame, no map[any]any in between).
-func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
-	v, err := marshal.DecodeOwned(meta)
+// decodeFrame decodes the (stream, value) payload of an ASGI frame with
+// dec (the reader's: its scratch space is reused); a message dict comes
+// back as a Message that owns its bytes (see marshal.DecodeOwned: at most
+// one copy of the frame, no map[any]any or tuple in between).
+func decodeFrame(dec *marshal.OwnedDecoder, t frame.Type, meta []byte) (int64, any, error) {
+	id, v, err := dec.Pair(meta)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
+		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple: %w", t, err)
 	}
-	tup, ok := v.([]any)
-	if !ok || len(tup) != 2 {
-		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
-	}
-	id, ok := tup[0].(int64)
-	if !ok {
-		return 0, nil, fmt.Errorf("%v frame: stream id %v is not an int", t, tup[0])
-	}
-	if m, ok := tup[1].(map[string]any); ok {
+	if m, ok := v.(map[string]any); ok {
 		return id, Message(m), nil
 	}
-	return id, tup[1], nil
+	return id, v, nil
 }
 
 // watch kills a worker whose event loop is stuck: streams are open and it

@@ -57,7 +57,7 @@ func (fw *fakeASGI) next() (frame.Type, int64, any) {
 	if err != nil {
 		fw.t.Fatal(err)
 	}
-	id, v, err := decodeFrame(typ, meta)
+	id, v, err := decodeFrame(new(marshal.OwnedDecoder), typ, meta)
 	if err != nil {
 		fw.t.Fatal(err)
 	}

@@ -62,8 +62,8 @@ type Stream struct {
 	onReady func() // Notify's, until a message or the end is queued
 
 	ready  chan struct{} // a message or the end is queued
-	space  chan struct{} // the queue has room again
-	credit chan struct{} // the worker credited bytes
+	space  chan struct{} // the queue has room again; made once the reader first waits for it
+	credit chan struct{} // the worker credited bytes; made once Send first waits for it
 	done   chan struct{} // closed at the end
 }
 
@@ -84,6 +84,7 @@ func (s *Stream) Err() error {
 	return s.end
 }
 
+// notify signals c without waiting; a nil c has nobody to signal.
 func notify(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -114,10 +115,14 @@ func (s *Stream) push(msg Message) (queued bool, err error) {
 			s.mu.Unlock()
 			return true, nil
 		}
+		if s.space == nil {
+			s.space = make(chan struct{}, 1)
+		}
+		space := s.space
 		s.mu.Unlock()
 		s.wake() // the queue is full: its handler must drain it first
 		select {
-		case <-s.space:
+		case <-space:
 		case <-s.done:
 		}
 	}
@@ -161,8 +166,9 @@ func (s *Stream) finish(err error) {
 func (s *Stream) addCredit(n int64) {
 	s.mu.Lock()
 	s.credited += n
+	credit := s.credit
 	s.mu.Unlock()
-	notify(s.credit)
+	notify(credit)
 }
 
 // Recv returns the next message the app sent. Once the queue is drained
@@ -183,8 +189,9 @@ func (s *Stream) RecvOr(ctx context.Context, stop <-chan struct{}) (Message, err
 	for {
 		s.mu.Lock()
 		if msg, ok := s.popLocked(); ok {
+			space := s.space
 			s.mu.Unlock()
-			notify(s.space)
+			notify(space)
 			return msg, nil
 		}
 		end := s.end
@@ -214,7 +221,10 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 		fits := end == nil && (unacked == 0 || unacked+n <= frame.Window)
 		if fits {
 			s.sent += n
+		} else if s.credit == nil {
+			s.credit = make(chan struct{}, 1)
 		}
+		credit := s.credit
 		s.mu.Unlock()
 		if end != nil {
 			return end
@@ -223,7 +233,7 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 			break
 		}
 		select {
-		case <-s.credit:
+		case <-credit:
 		case <-s.done:
 		case <-ctx.Done():
 			return ctx.Err()
@@ -260,8 +270,9 @@ func (s *Stream) Detach() {
 	s.detached = true
 	n := s.qBytes
 	s.q, s.qBytes, s.qbuf = nil, 0, [2]Message{}
+	space := s.space
 	s.mu.Unlock()
-	notify(s.space)
+	notify(space)
 	s.Consumed(n)
 }
 
