@@ -154,10 +154,18 @@ func (s *Stream) finish(err error) {
 	if f != nil {
 		f()
 	}
+	if first && detached {
+		s.raisedAfter(err)
+	}
+}
+
+// raisedAfter logs err if it is the app's exception, on a stream nobody
+// reads any more: its response was complete (a background task raised,
+// say), or the client had left. (Not inlined in finish: the *AppError that
+// errors.As fills would cost every stream an allocation.)
+func (s *Stream) raisedAfter(err error) {
 	var ae *AppError
-	if first && detached && errors.As(err, &ae) {
-		// Nobody reads the stream any more: its response was complete (a
-		// background task raised, say), or the client had left.
+	if errors.As(err, &ae) {
 		s.m.proc.log.Error("the app raised after its response", "worker", s.m.proc.ID, "pid", s.m.proc.PID(),
 			"stream", s.id, "request", s.what, "traceback", ae.Traceback)
 	}
