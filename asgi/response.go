@@ -248,8 +248,7 @@ func (rs *responder) start(msg worker.Message) error {
 	}
 	h := rs.w.Header()
 	hs := respcheck.NewHeaders(h)
-	err := eachHeader(msg["headers"], hs.Add)
-	if err != nil {
+	if err := addHeaders(msg["headers"], &hs); err != nil {
 		for k := range h {
 			delete(h, k)
 		}
