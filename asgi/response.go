@@ -29,10 +29,9 @@ type responder struct {
 
 	// Without a body (no pumpBody) the request is not given a context of
 	// its own, which costs a child registered with net/http's: the silence
-	// stops the wait through stop instead (interrupt).
+	// ends the wait with Stream.Interrupt instead (interrupt).
 	stopOnce sync.Once
-	stop     chan struct{}
-	cause    error // why stop was closed
+	cause    error // why the stream was interrupted
 
 	started  bool  // http.response.start is written
 	trailers bool  // the app announced trailers
@@ -70,7 +69,7 @@ func (rs *responder) recv() (worker.Message, error) {
 	msg, ok, err := rs.s.TryRecv()
 	if !ok && err == nil {
 		rs.silence.start()
-		msg, err = rs.s.RecvOr(rs.ctx, rs.stop)
+		msg, err = rs.s.Recv(rs.ctx)
 		rs.silence.stop()
 	}
 	switch {
@@ -105,7 +104,7 @@ func (rs *responder) silent() {
 func (rs *responder) interrupt(cause error) {
 	rs.stopOnce.Do(func() {
 		rs.cause = cause
-		close(rs.stop)
+		rs.s.Interrupt()
 	})
 }
 

@@ -64,7 +64,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
 	if first != nil {
-		rs.ctx, rs.stop = r.Context(), make(chan struct{})
+		rs.ctx = r.Context()
 	} else {
 		var cancel context.CancelCauseFunc
 		rs.ctx, cancel = context.WithCancelCause(r.Context())

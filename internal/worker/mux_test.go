@@ -274,3 +274,35 @@ func TestMuxGatheredWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamInterrupt: Interrupt ends a Recv that waits, and the next ones
+// once the queue is drained, with ErrInterrupted; what is queued comes
+// first.
+func TestStreamInterrupt(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next() // Open
+	ctx := context.Background()
+	got := make(chan error)
+	go func() {
+		_, err := s.Recv(ctx)
+		got <- err
+	}()
+	s.Interrupt()
+	if err := <-got; !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("waiting Recv after Interrupt: %v, want ErrInterrupted", err)
+	}
+	queued := make(chan struct{})
+	s.Notify(func() { close(queued) })
+	fw.send(frame.Message, s.ID(), body(1, false))
+	<-queued
+	if msg, err := s.Recv(ctx); err != nil || msg["type"] != "http.response.body" {
+		t.Fatalf("Recv with a message queued: %v %v, want it", msg, err)
+	}
+	if _, err := s.Recv(ctx); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Recv once drained: %v, want ErrInterrupted", err)
+	}
+}

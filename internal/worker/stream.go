@@ -50,14 +50,15 @@ type Stream struct {
 	what  string
 	since time.Time
 
-	mu       sync.Mutex
-	q        []Message
-	qbuf     [2]Message // q's array while it holds few: a response's start and body
-	qBytes   int
-	end      error // once the stream ended: errEnded, an *AppError or a *LostError
-	detached bool  // its handler is gone: messages are dropped and credited
-	sent     int64 // payload bytes sent to the worker
-	credited int64 // of which the worker has consumed
+	mu          sync.Mutex
+	q           []Message
+	qbuf        [2]Message // q's array while it holds few: a response's start and body
+	qBytes      int
+	end         error // once the stream ended: errEnded, an *AppError or a *LostError
+	detached    bool  // its handler is gone: messages are dropped and credited
+	interrupted bool  // Recv returns ErrInterrupted rather than wait
+	sent        int64 // payload bytes sent to the worker
+	credited    int64 // of which the worker has consumed
 
 	onReady func() // Notify's, until a message or the end is queued
 
@@ -181,19 +182,9 @@ func (s *Stream) addCredit(n int64) {
 
 // Recv returns the next message the app sent. Once the queue is drained
 // and the stream has ended it returns Err's error (io.EOF: the app
-// returned); ctx's error if ctx is done first.
+// returned), or once Interrupt was called ErrInterrupted; ctx's error if
+// ctx is done first.
 func (s *Stream) Recv(ctx context.Context) (Message, error) {
-	return s.RecvOr(ctx, nil)
-}
-
-// ErrInterrupted is RecvOr's error when its stop channel closed first.
-var ErrInterrupted = errors.New("worker: Recv interrupted")
-
-// RecvOr is Recv that also returns, with ErrInterrupted, once stop is
-// closed: a caller's own reason to stop waiting (its silence clock, say)
-// without a context.WithCancel of ctx per request. A nil stop never
-// closes.
-func (s *Stream) RecvOr(ctx context.Context, stop <-chan struct{}) (Message, error) {
 	for {
 		s.mu.Lock()
 		if msg, ok := s.popLocked(); ok {
@@ -202,19 +193,34 @@ func (s *Stream) RecvOr(ctx context.Context, stop <-chan struct{}) (Message, err
 			notify(space)
 			return msg, nil
 		}
-		end := s.end
+		end, interrupted := s.end, s.interrupted
 		s.mu.Unlock()
-		if end != nil {
+		switch {
+		case end != nil:
 			return nil, end
+		case interrupted:
+			return nil, ErrInterrupted
 		}
 		select {
 		case <-s.ready:
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-stop:
-			return nil, ErrInterrupted
 		}
 	}
+}
+
+// ErrInterrupted is Recv's error once Interrupt was called.
+var ErrInterrupted = errors.New("worker: Recv interrupted")
+
+// Interrupt ends the wait of Recv, now or once the queue is drained, with
+// ErrInterrupted: a caller's own reason to stop waiting (its silence
+// clock, say) without a context.WithCancel of ctx or a channel per
+// request.
+func (s *Stream) Interrupt() {
+	s.mu.Lock()
+	s.interrupted = true
+	s.mu.Unlock()
+	notify(s.ready)
 }
 
 // Send sends msg to the app's receive(), waiting while the stream's
