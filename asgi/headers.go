@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/respcheck"
 )
 
@@ -13,6 +14,9 @@ import (
 // one string, their slices one []string (Headers.Grow), and the names
 // responses mostly carry are constants.
 func addHeaders(v any, hs *respcheck.Headers) error {
+	if pairs, ok := v.(marshal.Pairs); ok {
+		return addPairs(pairs, hs)
+	}
 	if v == nil {
 		return nil
 	}
@@ -36,6 +40,25 @@ func addHeaders(v any, hs *respcheck.Headers) error {
 		off := values.Len()
 		values.Write(value)
 		if err := hs.Add(headerName(name), values.String()[off:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addPairs is addHeaders for the list as the worker's decoder gives it.
+func addPairs(pairs marshal.Pairs, hs *respcheck.Headers) error {
+	size := 0
+	for _, p := range pairs {
+		size += len(p[1])
+	}
+	var values strings.Builder // what it has written, it never changes
+	values.Grow(size)
+	hs.Grow(len(pairs))
+	for _, p := range pairs {
+		off := values.Len()
+		values.Write(p[1])
+		if err := hs.Add(headerName(p[0]), values.String()[off:]); err != nil {
 			return err
 		}
 	}

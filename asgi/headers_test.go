@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/respcheck"
 )
 
@@ -26,15 +27,43 @@ func TestAddHeaders(t *testing.T) {
 		"not pair": []any{[]any{[]byte("a")}},
 		"str name": []any{[]any{"a", []byte("b")}},
 	} {
-		want, got := http.Header{}, http.Header{}
-		ws, gs := respcheck.NewHeaders(want), respcheck.NewHeaders(got)
-		werr, gerr := eachHeader(v, ws.Add), addHeaders(v, &gs)
-		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
-			t.Errorf("%s: error %v, want %v", name, gerr, werr)
-			continue
-		}
-		if werr == nil && (!reflect.DeepEqual(got, want) || gs.Declared() != ws.Declared()) {
-			t.Errorf("%s: %v (declared %d), want %v (%d)", name, got, gs.Declared(), want, ws.Declared())
+		checkAddHeaders(t, name, v, v)
+		if pairs, ok := asPairs(v); ok {
+			// As the worker's decoder gives them.
+			checkAddHeaders(t, name+" (Pairs)", v, pairs)
+			checkAddHeaders(t, name+" (Pairs, eachHeader)", pairs, pairs)
 		}
 	}
+}
+
+// checkAddHeaders checks addHeaders(v) against eachHeader(like, Headers.Add).
+func checkAddHeaders(t *testing.T, name string, like, v any) {
+	t.Helper()
+	want, got := http.Header{}, http.Header{}
+	ws, gs := respcheck.NewHeaders(want), respcheck.NewHeaders(got)
+	werr, gerr := eachHeader(like, ws.Add), addHeaders(v, &gs)
+	if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+		t.Errorf("%s: error %v, want %v", name, gerr, werr)
+		return
+	}
+	if werr == nil && (!reflect.DeepEqual(got, want) || gs.Declared() != ws.Declared()) {
+		t.Errorf("%s: %v (declared %d), want %v (%d)", name, got, gs.Declared(), want, ws.Declared())
+	}
+}
+
+// asPairs is a list of [name, value] pairs of bytes as marshal.Pairs.
+func asPairs(v any) (marshal.Pairs, bool) {
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return nil, false
+	}
+	var out marshal.Pairs
+	for _, item := range list {
+		name, value, err := headerPair(item)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, [2][]byte{name, value})
+	}
+	return out, true
 }

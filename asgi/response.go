@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/funnel"
+	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/respcheck"
 	"github.com/gowsgi/gowsgi/internal/worker"
 	"github.com/gowsgi/gowsgi/wsgi"
@@ -270,6 +271,14 @@ func (rs *responder) start(msg worker.Message) error {
 // eachHeader calls f with each [name, value] pair of an ASGI header list,
 // the name lower-cased bytes, as the worker decoded it.
 func eachHeader(v any, f func(name, value string) error) error {
+	if pairs, ok := v.(marshal.Pairs); ok {
+		for _, p := range pairs {
+			if err := f(string(p[0]), string(p[1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if v == nil {
 		return nil
 	}

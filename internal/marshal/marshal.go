@@ -147,7 +147,8 @@ func Decode(p []byte) (any, error) {
 // message keys and types are shared constants, not allocated per message.
 //
 // Its bytes copy p only once it meets a bytes value: a value without any
-// costs no copy.
+// costs no copy. A list of pairs of bytes (a message's "headers") decodes
+// to Pairs.
 func DecodeOwned(p []byte) (any, error) {
 	var o OwnedDecoder
 	return o.Decode(p)
@@ -359,7 +360,7 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 		if n >= len(d.refs) || d.refs[n] == nil {
 			return nil, fmt.Errorf("marshal: bad reference %d", n)
 		}
-		return d.refs[n], nil
+		return deref(d.refs[n]), nil
 	case typeTuple, typeSmallTuple, typeList:
 		var n int
 		var err error
@@ -374,6 +375,11 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 		// Each item takes at least one byte: a bound on what we allocate.
 		if n > len(d.p)-d.off {
 			return nil, ErrTruncated
+		}
+		if code == typeList && d.owned {
+			if ps, ok := d.pairs(n); ok {
+				return ps, nil
+			}
 		}
 		items := make([]any, n)
 		for i := range items {

@@ -137,6 +137,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		Decode(in)
+		DecodeOwned(in)
 	})
 }
 
@@ -150,9 +151,9 @@ func TestDecodeOwned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair := []any{[]byte("a"), []byte("b")}
+	pair := [2][]byte{[]byte("a"), []byte("b")}
 	want := map[string]any{"type": "http.response.start", "status": int64(200),
-		"headers": []any{pair, pair}, "trailers": false}
+		"headers": Pairs{pair, pair}, "trailers": false}
 	if !reflect.DeepEqual(v, want) {
 		t.Fatalf("DecodeOwned = %#v, want %#v", v, want)
 	}
@@ -176,9 +177,9 @@ func TestOwnedDecoderPair(t *testing.T) {
 	flagged := bytes.Clone(plain)
 	flagged[0] |= flagRef
 	flagged[len(flagged)-5] = 9
-	pair := []any{[]byte("a"), []byte("b")}
+	pair := [2][]byte{[]byte("a"), []byte("b")}
 	want := map[string]any{"type": "http.response.body", "body": []byte("xy"), "more_body": false,
-		"headers": []any{pair, pair}}
+		"headers": Pairs{pair, pair}}
 	var o OwnedDecoder
 	for i, in := range [][]byte{plain, flagged, plain, []byte(")\x02\xe9,\x01\x00\x00N")} {
 		p := bytes.Clone(in)
@@ -210,6 +211,48 @@ func TestOwnedDecoderPair(t *testing.T) {
 	} {
 		if id, v, err := o.Pair(p); err == nil {
 			t.Errorf("%s: Pair = %d, %#v, want an error", name, id, v)
+		}
+	}
+}
+
+// TestDecodeOwnedPairs: a list of pairs of bytes decodes to Pairs, Python's
+// references into it and out of it resolved; any other list, even one
+// that starts with pairs, decodes to []any as before. The inputs are
+// /usr/bin/python3's marshal.dumps of the dicts named.
+func TestDecodeOwnedPairs(t *testing.T) {
+	b := func(s string) []byte { return []byte(s) }
+	pair := func(k, v string) []any { return []any{b(k), b(v)} }
+	for _, tc := range []struct {
+		name string
+		in   string
+		want map[string]any
+	}{
+		{"v = b'x'; {'headers': [(b'a', v), (b'b', v)]}",
+			"\xfb\xda\x07headers[\x02\x00\x00\x00)\x02\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00x)\x02\xf3\x01\x00\x00\x00br\x03\x00\x00\x000",
+			map[string]any{"headers": Pairs{{b("a"), b("x")}, {b("b"), b("x")}}}},
+		{"{'headers': [(b'a', b'b'), ('s', b't')]}",
+			"\xfb\xda\x07headers[\x02\x00\x00\x00\xa9\x02\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00b\xa9\x02\xda\x01s\xf3\x01\x00\x00\x00t0",
+			map[string]any{"headers": []any{pair("a", "b"), []any{"s", b("t")}}}},
+		{"h = (b'a', b'b'); {'headers': [h], 'other': h}",
+			"\xfb\xda\x07headers[\x01\x00\x00\x00\xa9\x02\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00b\xda\x05otherr\x02\x00\x00\x000",
+			map[string]any{"headers": Pairs{{b("a"), b("b")}}, "other": pair("a", "b")}},
+		{"w = b'zz'; {'body': w, 'headers': [(b'a', w)]}",
+			"\xfb\xda\x04body\xf3\x02\x00\x00\x00zz\xda\x07headers[\x01\x00\x00\x00)\x02\xf3\x01\x00\x00\x00ar\x02\x00\x00\x000",
+			map[string]any{"body": b("zz"), "headers": Pairs{{b("a"), b("zz")}}}},
+		{"h = (b'a', b'b'); {'headers': [h, 5, h]}",
+			"\xfb\xda\x07headers[\x03\x00\x00\x00\xa9\x02\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00b\xe9\x05\x00\x00\x00r\x02\x00\x00\x000",
+			map[string]any{"headers": []any{pair("a", "b"), int64(5), pair("a", "b")}}},
+		{"{'headers': [[b'a', b'b']], 'names': ['x', 'y']}",
+			"\xfb\xda\x07headers[\x01\x00\x00\x00[\x02\x00\x00\x00\xf3\x01\x00\x00\x00a\xf3\x01\x00\x00\x00b\xda\x05names[\x02\x00\x00\x00\xda\x01x\xda\x01y0",
+			map[string]any{"headers": Pairs{{b("a"), b("b")}}, "names": []any{"x", "y"}}},
+	} {
+		v, err := DecodeOwned([]byte(tc.in))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(v, tc.want) {
+			t.Errorf("%s: DecodeOwned = %#v, want %#v", tc.name, v, tc.want)
 		}
 	}
 }
