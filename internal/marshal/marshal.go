@@ -160,6 +160,7 @@ func DecodeOwned(p []byte) (any, error) {
 // Its zero value is ready to use; it is not safe for concurrent use.
 type OwnedDecoder struct {
 	refs []any
+	id   int64 // Pair's first, which refs may point to
 }
 
 // Decode is DecodeOwned(p).
@@ -199,14 +200,10 @@ func (o *OwnedDecoder) Pair(p []byte) (int64, any, error) {
 	if n != 2 {
 		return 0, nil, fmt.Errorf("marshal: want a (int, value) tuple, got %d items", n)
 	}
-	first, err := d.value(1)
-	if err != nil {
+	if err := d.firstInt(&o.id); err != nil {
 		return 0, nil, err
 	}
-	id, ok := first.(int64)
-	if !ok {
-		return 0, nil, fmt.Errorf("marshal: want a (int, value) tuple, got a %T first", first)
-	}
+	id := o.id
 	v, err := d.value(1)
 	if err != nil {
 		return 0, nil, err
@@ -215,6 +212,36 @@ func (o *OwnedDecoder) Pair(p []byte) (int64, any, error) {
 		return 0, nil, fmt.Errorf("marshal: %d trailing bytes", len(d.p)-d.off)
 	}
 	return id, v, nil
+}
+
+// firstInt decodes the int that opens a Pair into *dst. Python flags it
+// for reference (a stream id is shared): it is entered in d.refs as dst,
+// which deref resolves, instead of boxed, which would allocate for all but
+// small ints.
+func (d *decoder) firstInt(dst *int64) error {
+	if d.off < len(d.p) && d.p[d.off]&^flagRef == typeInt {
+		code := d.p[d.off]
+		d.off++
+		b, err := d.take(4)
+		if err != nil {
+			return err
+		}
+		*dst = int64(int32(binary.LittleEndian.Uint32(b)))
+		if code&flagRef != 0 {
+			d.refs = append(d.refs, dst)
+		}
+		return nil
+	}
+	v, err := d.value(1)
+	if err != nil {
+		return err
+	}
+	id, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("marshal: want a (int, value) tuple, got a %T first", v)
+	}
+	*dst = id
+	return nil
 }
 
 func (o *OwnedDecoder) start(p []byte) *decoder {

@@ -201,6 +201,12 @@ func TestOwnedDecoderPair(t *testing.T) {
 			t.Fatalf("%d: after p was overwritten: %#v", i, v)
 		}
 	}
+	// (200, {'type': ..., 'status': 200}): the status is a reference to
+	// the id, the same small int.
+	id, v, err := o.Pair([]byte(")\x02\xe9\xc8\x00\x00\x00{\xda\x04type\xfa\x13http.response.start\xda\x06statusr\x00\x00\x00\x000"))
+	if w := map[string]any{"type": "http.response.start", "status": int64(200)}; err != nil || id != 200 || !reflect.DeepEqual(v, w) {
+		t.Errorf("Pair with a reference to the id = %d, %#v, %v; want 200, %#v", id, v, err, w)
+	}
 	for name, p := range map[string][]byte{
 		"not a tuple":   []byte("N"),
 		"three items":   []byte(")\x03\xe9\x01\x00\x00\x00NN"),

@@ -118,12 +118,15 @@ func (d *decoder) ref() (any, bool) {
 }
 
 // deref is what a reference to v stands for outside pairs: the pairs and
-// bytes pairs entered as pointers, as the values they point to.
+// bytes pairs entered as pointers (and the int firstInt did), as the
+// values they point to.
 func deref(v any) any {
 	switch v := v.(type) {
 	case *[2][]byte:
 		return []any{v[0], v[1]}
 	case *[]byte:
+		return *v
+	case *int64:
 		return *v
 	}
 	return v
