@@ -27,6 +27,7 @@ type responder struct {
 	ctx     context.Context // the request's; with a body, cancelled with a cause by pumpBody or the silence
 	cancel  func(error)     // ctx's with a cause, if it has one of its own; else end interrupts
 	silence silence
+	scope   marshal.Raw // until it is sent: a pointer to it is passed to open without an allocation
 
 	// Without a body (no pumpBody) the request is not given a context of
 	// its own, which costs a child registered with net/http's: the silence

@@ -58,11 +58,13 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			read = int64(len(body))
 		}
 	}
-	s, ok := c.open(w, r, c.httpScope(r), first)
+	rs := &responder{c: c, w: w, r: r, declared: -1, scope: c.httpScope(r)}
+	s, ok := c.open(w, r, &rs.scope, first)
 	if !ok {
 		return
 	}
-	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
+	rs.s = s
+	rs.scope = nil // sent
 	if first != nil {
 		rs.ctx = r.Context()
 	} else {

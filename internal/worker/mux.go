@@ -97,7 +97,8 @@ func (m *Mux) Streams() []StreamInfo {
 }
 
 // Open starts a stream: the app is called with scope (a Message, or a
-// marshal.Raw of one), and first, if not nil, is the first message its
+// marshal.Raw of one, or a *marshal.Raw, which unlike a Raw costs no
+// allocation to pass as an any), and first, if not nil, is the first message its
 // receive() returns (sent in the same write). what names it on status
 // pages.
 func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
@@ -115,8 +116,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 		}
 	}
 	m.next = id
-	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
-		done: make(chan struct{})}
+	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1)}
 	s.q = s.qbuf[:0]
 	if first != nil {
 		// Set before the stream is in m.streams, where Streams reads it.
@@ -131,8 +131,11 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 		scope = map[string]any(sc) // marshal's fast case, not its reflection
 	}
 	size := 256 // a first http.request, and a scope's frame header
-	if raw, ok := scope.(marshal.Raw); ok {
+	switch raw := scope.(type) {
+	case marshal.Raw:
 		size += len(raw)
+	case *marshal.Raw:
+		size += len(*raw)
 	}
 	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
 	if err == nil && first != nil {
@@ -222,7 +225,12 @@ func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
 	b = frame.AppendHeader(b, t, 0)
 	b = marshal.AppendTuple(b, 2)
 	b = marshal.AppendInt(b, int32(stream))
-	b, err := marshal.AppendValue(b, v)
+	var err error
+	if raw, ok := v.(*marshal.Raw); ok {
+		b = append(b, *raw...)
+	} else {
+		b, err = marshal.AppendValue(b, v)
+	}
 	if err != nil {
 		return b[:start], fmt.Errorf("worker: %v frame: %w", t, err)
 	}

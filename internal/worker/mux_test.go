@@ -306,3 +306,59 @@ func TestStreamInterrupt(t *testing.T) {
 		t.Fatalf("Recv once drained: %v, want ErrInterrupted", err)
 	}
 }
+
+// TestStreamDone: Done, made when first asked for, is closed at the
+// stream's end whether it was asked for before the end or after.
+func TestStreamDone(t *testing.T) {
+	fw := newFakeASGI(t)
+	ctx := context.Background()
+	before, err := fw.m.Open(Message{"type": "http"}, nil, "GET /a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	after, err := fw.m.Open(Message{"type": "http"}, nil, "GET /b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	done := before.Done()
+	select {
+	case <-done:
+		t.Fatal("Done closed before the stream ended")
+	default:
+	}
+	fw.send(frame.Done, before.ID(), nil)
+	fw.send(frame.Done, after.ID(), nil)
+	for _, s := range []*Stream{before, after} {
+		if _, err := s.Recv(ctx); err != io.EOF {
+			t.Fatalf("Recv at Done: %v, want io.EOF", err)
+		}
+	}
+	for name, c := range map[string]<-chan struct{}{"asked before": done, "asked after": after.Done()} {
+		select {
+		case <-c:
+		default:
+			t.Errorf("Done %s the end is not closed once Recv saw the end", name)
+		}
+	}
+}
+
+// TestMuxOpenRaw: a scope passed as a marshal.Raw, or a pointer to one,
+// reaches the worker as the Message it was made from.
+func TestMuxOpenRaw(t *testing.T) {
+	fw := newFakeASGI(t)
+	raw, err := marshal.AppendValue(nil, map[string]any{"type": "http", "path": "/raw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []any{marshal.Raw(raw), (*marshal.Raw)(&raw)} {
+		s, err := fw.m.Open(scope, nil, "GET /raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ, id, v := fw.next(); typ != frame.Open || id != s.ID() || v.(Message)["path"] != "/raw" {
+			t.Errorf("%T scope: frame %v %d %v, want the Open with path /raw", scope, typ, id, v)
+		}
+	}
+}

@@ -65,7 +65,7 @@ type Stream struct {
 	ready  chan struct{} // a message or the end is queued
 	space  chan struct{} // the queue has room again; made once the reader first waits for it
 	credit chan struct{} // the worker credited bytes; made once Send first waits for it
-	done   chan struct{} // closed at the end
+	done   chan struct{} // closed at the end; made once Done is first called
 }
 
 // ID is the stream's id on its channel.
@@ -75,7 +75,19 @@ func (s *Stream) ID() int64 { return s.id }
 func (s *Stream) Proc() *Process { return s.m.proc }
 
 // Done is closed once the app's coroutine has ended (or its worker).
-func (s *Stream) Done() <-chan struct{} { return s.done }
+func (s *Stream) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		// Made when first asked for: a request whose response completes
+		// never is.
+		s.done = make(chan struct{})
+		if s.end != nil {
+			close(s.done)
+		}
+	}
+	return s.done
+}
 
 // Err is why the stream ended: io.EOF if the app returned, an *AppError
 // if it raised, a *LostError if its worker went; nil until Done is closed.
@@ -124,7 +136,7 @@ func (s *Stream) push(msg Message) (queued bool, err error) {
 		s.wake() // the queue is full: its handler must drain it first
 		select {
 		case <-space:
-		case <-s.done:
+		case <-s.Done():
 		}
 	}
 }
@@ -147,7 +159,9 @@ func (s *Stream) finish(err error) {
 	first, detached := s.end == nil, s.detached
 	if first {
 		s.end = err
-		close(s.done)
+		if s.done != nil {
+			close(s.done)
+		}
 	}
 	f := s.takeOnReady()
 	s.mu.Unlock()
@@ -248,7 +262,7 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 		}
 		select {
 		case <-credit:
-		case <-s.done:
+		case <-s.Done():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
