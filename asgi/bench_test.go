@@ -14,7 +14,18 @@ import (
 // of this process (the worker is another one) per request, the recorder
 // and httptest.NewRequest included.
 func BenchmarkHello(b *testing.B) {
-	ts := start(b, "asgihello:application", func(c *Config) { c.Dir = "../bench/apps" })
+	benchmarkApp(b, "asgihello:application", "/")
+}
+
+// BenchmarkFastAPI is BenchmarkHello for bench/apps/fastapiapp's JSON
+// endpoint.
+func BenchmarkFastAPI(b *testing.B) {
+	needPython(b, "fastapi")
+	benchmarkApp(b, "fastapiapp:app", "/items/5?q=x")
+}
+
+func benchmarkApp(b *testing.B, app, target string) {
+	ts := start(b, app, func(c *Config) { c.Dir = "../bench/apps" })
 	b.ReportAllocs()
 	b.SetParallelism(16) // streams in flight, as under wrk -c64 on a few workers
 	cpu0 := processCPU(b)
@@ -22,7 +33,7 @@ func BenchmarkHello(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			w := httptest.NewRecorder()
-			ts.c.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+			ts.c.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
 			if w.Code != http.StatusOK {
 				b.Fatalf("status %d: %s", w.Code, w.Body)
 			}
