@@ -368,8 +368,10 @@ func (m *Mux) route() error {
 			default:
 				return &ProtocolError{Err: fmt.Errorf("Done frame of stream %d: %T is not a traceback", id, v)}
 			}
-			s.finish(end)
+			// Freed first: once its handler sees the end, the stream no
+			// longer counts as open (Len).
 			m.free(s)
+			s.finish(end)
 		default:
 			return &ProtocolError{Err: fmt.Errorf("unexpected %v frame on an ASGI channel", t)}
 		}
