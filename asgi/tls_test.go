@@ -1,20 +1,16 @@
 package asgi
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/gowsgi/gowsgi/internal/testcert"
 )
 
 // TestTLSExtension: over TLS, with a client certificate, the app's scope
@@ -22,7 +18,7 @@ import (
 // none.
 func TestTLSExtension(t *testing.T) {
 	ts := start(t, "spec:app", nil)
-	cert := clientCertificate(t, pkix.Name{CommonName: "alice", Organization: []string{"Example"}})
+	cert := testcert.New(t, pkix.Name{CommonName: "alice", Organization: []string{"Example"}}, testcert.Options{}).TLS
 	srv := httptest.NewUnstartedServer(ts.c)
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13}
 	srv.StartTLS()
@@ -69,21 +65,4 @@ func TestTLSExtension(t *testing.T) {
 	if strings.Contains(plain, `"tls"`) {
 		t.Errorf("a scope without TLS has a tls extension: %s", plain)
 	}
-}
-
-// clientCertificate makes a self-signed client certificate for subject.
-func clientCertificate(t *testing.T, subject pkix.Name) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: subject,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
