@@ -23,6 +23,8 @@ usage: /usr/bin/python3 bench/asgiloop.py [-n REQUESTS] [-c CONCURRENCY]
     bench/asgiloop.py                                  # asgihello, /
     bench/asgiloop.py fastapiapp:app@/items/42?q=hello
     bench/asgiloop.py --loop asyncio -c 1 --profile    # cProfile's top
+    ASGILOOP_RUNTIME=/tmp/old/internal/pyruntime bench/asgiloop.py
+                                    # the _gowsgi of another checkout
 
 The Open frame's bytes were checked against those a gowsgi server sent a
 worker (strace of its read) for the same request.
@@ -40,7 +42,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(ROOT, "internal", "pyruntime"),
+# ASGILOOP_RUNTIME: the directory holding another _gowsgi, to compare.
+sys.path[:0] = [os.environ.get("ASGILOOP_RUNTIME")
+                or os.path.join(ROOT, "internal", "pyruntime"),
                 os.path.join(ROOT, "bench", "apps")]
 
 from _gowsgi import asgi, lifespan  # noqa: E402

@@ -72,7 +72,8 @@ class Stream:
             # tiny messages can be many): taking each from the front of a
             # deque costs O(1), of a list O(n).
             self.queue = deque(queue)
-        self._wake()
+        if self.waiters:
+            self.waiters = wake(self.waiters)
 
     def credit(self, n):
         self.unacked -= n
@@ -111,16 +112,23 @@ class Stream:
         """Send message (n payload bytes) to Go, enter state, then wait as
         flow control says, and if written until the frame is written.
         Nothing changes if the frame cannot be sent."""
-        mux = self.mux
-        mux.message(self.id, message)
+        self.mux.message(self.id, message)
         self.state = state
+        self.unacked += n
+        if written or (n and self.unacked >= WINDOW) or self.mux.paused:
+            await self._settle(written, n)
+
+    async def _settle(self, written, n):
+        """What _push waits for once its frame is queued: the write if
+        written, credit under the window if n, a socket that takes more.
+        The send() fast paths call it only when there is a wait."""
+        mux = self.mux
         if written:
             # The Mux writes what the loop's ready callbacks sent at the
             # end of their round (call_soon, scheduled before this task's
             # next step): yielding once has it written.
             await sleep0()
         if n:
-            self.unacked += n
             while (self.unacked >= WINDOW and not self.disconnected
                    and not mux.eof):
                 # A list, as for receive(): two tasks may send at once.
@@ -162,7 +170,8 @@ class Stream:
         """The app will send no more: wake whoever waits in receive()."""
         if self.farewell is None:
             self.farewell = self.final_message()
-        self._wake()
+        if self.waiters:
+            self.waiters = wake(self.waiters)
 
 
 @coroutine
@@ -190,9 +199,8 @@ class HTTPStream(Stream):
 
     DISCONNECT = "http.disconnect"
 
-    def __init__(self, mux, sid, scope):
-        Stream.__init__(self, mux, sid, scope)
-        self.trailers = False
+    # No __init__ of its own (a call less per request): trailers is set by
+    # _start, which every path that reads it follows (the state machine).
 
     @staticmethod
     def inbound_size(message):
@@ -206,17 +214,43 @@ class HTTPStream(Stream):
     async def send(self, message):
         if self.disconnected:
             raise ClientDisconnected(self._gone())
-        kind = message_type(message)
+        # A response's start and body take the paths written out here, with
+        # the checks of message_type, get_bytes, get_bool and _push inline:
+        # each call and each awaited coroutine costs as much as a check.
+        kind = message.get("type") if type(message) is dict else None
+        if type(kind) is not str:
+            kind = message_type(message)
         state = self.state
         if kind == "http.response.body" and state in (STARTED, STREAMING):
-            body = get_bytes(message, "body", kind)
-            more = get_bool(message, "more_body", kind)
-            end = STREAMING if more else self._after_body()
-            await self._push_body(kind, body, more, end, STREAMING)
+            body = message.get("body", b"")
+            if type(body) is not bytes:
+                body = as_bytes(body, "body", kind)
+            more = message.get("more_body", False)
+            if more is not False and more is not True:
+                get_bool(message, "more_body", kind)  # raises
+            if more:
+                end = STREAMING
+            elif self.trailers:
+                end = TRAILING
+            else:
+                end = COMPLETE
+            n = len(body)
+            if n > PIECE:
+                await self._push_body(kind, body, more, end, STREAMING)
+            else:
+                mux = self.mux
+                mux.message(self.id, {"type": kind, "body": body,
+                                      "more_body": more})
+                self.state = end
+                self.unacked += n
+                if more or (n and self.unacked >= WINDOW) or mux.paused:
+                    await self._settle(more, n)
             if end == COMPLETE:
                 self.ended()
         elif kind == "http.response.start" and state == NEW:
-            await self._start(message, kind)
+            self._start(message, kind)
+            if self.mux.paused:
+                await self.mux.drain()
         elif kind == "http.response.pathsend" and state == STARTED:
             path = get_str(message, "path", kind, required=True)
             end = self._after_body()
@@ -234,19 +268,25 @@ class HTTPStream(Stream):
         else:
             raise RuntimeError(out_of_order(kind, state))
 
-    async def _start(self, message, kind):
-        status = get_status(message, kind)
+    def _start(self, message, kind):
+        """Check http.response.start and send it (send() then drains)."""
+        status = message.get("status")
+        if type(status) is not int:
+            status = get_status(message, kind)
         headers = get_headers(message, kind)
-        trailers = get_bool(message, "trailers", kind)
+        trailers = message.get("trailers", False)
+        if trailers is not False and trailers is not True:
+            get_bool(message, "trailers", kind)  # raises
         if trailers and "http.response.trailers" not in (
                 self.scope.get("extensions") or ()):
             raise RuntimeError(
                 "http.response.start asks for trailers, but this request "
                 "does not allow them (scope['extensions'] has no "
                 "'http.response.trailers')")
+        self.mux.message(self.id, {"type": kind, "status": status,
+                                   "headers": headers, "trailers": trailers})
         self.trailers = trailers
-        await self._push({"type": kind, "status": status, "headers": headers,
-                          "trailers": trailers}, 0, STARTED)
+        self.state = STARTED
 
     def _after_body(self):
         return TRAILING if self.trailers else COMPLETE
