@@ -2,9 +2,9 @@
 
 The ASGI counterpart of workerloop.py: runs the real runtime of an ASGI
 worker (asgi.run: the Mux, its streams, lifespan) on one event loop and
-feeds it the frames Go sends for a GET from wrk, an Open (the scope as
-asgi/scope.go marshals it, keys interned) and the first http.request
-Message, in one write, as internal/worker/mux.go writes them.  A driver on
+feeds it the frames Go sends for a GET from wrk: an Open carrying the
+scope as asgi/scope.go marshals it (keys interned) and the first
+http.request message, as internal/worker/mux.go writes it.  A driver on
 the same loop holds the other end of a socketpair: each time it reads a
 stream's Done it opens the next, keeping CONCURRENCY streams in flight, as
 Go does under load.  With --fake there is no socket: the driver is the
@@ -120,8 +120,13 @@ def frame(kind, sid, value):
 
 
 def open_frames(sid, scope):
-    """What Mux.Open writes: the Open and the first message, together."""
-    return frame(OPEN, sid, scope) + frame(MESSAGE, sid, FIRST)
+    """What Mux.Open writes: the Open frame, the first message in it; with
+    ASGILOOP_OPEN2 set, as Go wrote it before 2026-12-02 (the Open, then a
+    Message frame: to drive an older _gowsgi)."""
+    if os.environ.get("ASGILOOP_OPEN2"):
+        return frame(OPEN, sid, scope) + frame(MESSAGE, sid, FIRST)
+    payload = b")\x03" + m_int(sid) + scope + FIRST
+    return OPEN + struct.pack("<I", len(payload)) + payload
 
 
 class Driver:

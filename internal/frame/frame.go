@@ -50,9 +50,14 @@
 // Messages are the ASGI message dicts themselves (str keys; bytes, str,
 // int, bool, None, lists of [bytes, bytes] pairs):
 //
-//	Go → worker   Open      marshal (stream, scope dict): the worker runs
-//	                        app(scope, receive, send) in a new task; Go
-//	                        fills every spec key but "state" and "asgi"
+//	Go → worker   Open      marshal (stream, scope dict, first): the worker
+//	                        runs app(scope, receive, send) in a new task; Go
+//	                        fills every spec key but "state" and "asgi";
+//	                        first, a message dict or None, is the first
+//	                        message receive() returns, as if a Message
+//	                        frame had brought it (a request's first body
+//	                        comes so, in the same frame: one decode); the
+//	                        worker also takes (stream, scope)
 //	both ways     Message   marshal (stream, message dict): Go's are what
 //	                        the app's receive() returns (http.request,
 //	                        http.disconnect, websocket.*), the worker's

@@ -98,7 +98,7 @@ func (m *Mux) Streams() []StreamInfo {
 
 // Open starts a stream: the app is called with scope (a Message, or a
 // marshal.Raw of one), and first, if not nil, is the first message its
-// receive() returns (sent in the same write). what names it on status
+// receive() returns (in the Open frame itself). what names it on status
 // pages.
 func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.mu.Lock()
@@ -134,10 +134,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	if raw, ok := scope.(marshal.Raw); ok {
 		size += len(raw)
 	}
-	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
-	if err == nil && first != nil {
-		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
-	}
+	b, err := appendOpen(make([]byte, 0, size), id, scope, first)
 	if err != nil {
 		m.free(s)
 		return nil, err
@@ -229,6 +226,33 @@ func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
 	n := len(b) - start - frame.HeaderLen
 	if n > frame.MaxMeta {
 		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", t, n, frame.MaxMeta)
+	}
+	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
+	return b, nil
+}
+
+// appendOpen appends the Open frame of stream: (stream, scope, first),
+// first a message dict or, if nil, None. The worker queues first for the
+// app's receive() as a Message frame's: one frame, decoded in one call.
+func appendOpen(b []byte, stream int64, scope any, first Message) ([]byte, error) {
+	start := len(b)
+	b = frame.AppendHeader(b, frame.Open, 0)
+	b = marshal.AppendTuple(b, 3)
+	b = marshal.AppendInt(b, int32(stream))
+	b, err := marshal.AppendValue(b, scope)
+	if err == nil {
+		if first != nil {
+			b, err = marshal.AppendValue(b, map[string]any(first))
+		} else {
+			b = marshal.AppendNone(b)
+		}
+	}
+	if err != nil {
+		return b[:start], fmt.Errorf("worker: %v frame: %w", frame.Open, err)
+	}
+	n := len(b) - start - frame.HeaderLen
+	if n > frame.MaxMeta {
+		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", frame.Open, n, frame.MaxMeta)
 	}
 	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
 	return b, nil

@@ -112,8 +112,8 @@ class Mux:
         view = memoryview(data)
         off = 0
         streams = self.streams
-        # _dispatch's Message case inline: a request's first message comes
-        # in every read.
+        # _dispatch's Open and Message cases inline: every request has one
+        # of each.
         while end - off >= 5:
             kind, size = _unpack_header(data, off)
             stop = off + 5 + size
@@ -125,6 +125,8 @@ class Mux:
                 stream = streams.get(sid)
                 if stream is not None:  # else it ended: Go has yet to see Done
                     stream.deliver(message)
+            elif kind == OPEN:
+                self._open(*loads(view[off + 5:stop]))
             else:
                 self._dispatch(kind, view[off + 5:stop])
             off = stop
@@ -181,7 +183,7 @@ class Mux:
         else:
             raise ProtocolError("unexpected frame type %r" % chr(kind))
 
-    def _open(self, sid, scope):
+    def _open(self, sid, scope, first=None):
         if self.eof:
             raise ProtocolError("Open of stream %d after end of file" % sid)
         if sid in self.streams:
@@ -194,6 +196,8 @@ class Mux:
         scope["state"] = self.state.copy()
         stream = cls(self, sid, scope)
         self.streams[sid] = stream
+        if first is not None:
+            stream.deliver(first)
         self.loop.create_task(self._run(stream))
 
     async def _run(self, stream):

@@ -49,9 +49,12 @@ class Stream:
         # Most often a message or two: a list, as an empty deque costs 600
         # bytes more per stream; a deque once it holds more (deliver).
         self.queue = []
-        self.waiters = []
+        # Futures of tasks waiting in receive() and for credit: () until
+        # one waits, as most streams never do (a list each costs two
+        # allocations, and the collector's attention, per request).
+        self.waiters = ()
         self.unacked = 0  # payload bytes sent to Go and not yet credited
-        self.credit_waiters = []
+        self.credit_waiters = ()
         self.disconnected = False
         # What receive() returns once the stream is over and nothing is
         # queued: Go's disconnect message, or one made when the app ended.
@@ -98,7 +101,7 @@ class Stream:
             # (a body reader and a disconnect listener), and one of them
             # cancelled must not cancel the other.
             w = self.mux.loop.create_future()
-            self.waiters.append(w)
+            self.waiters += (w,)
             await w
         queue = self.queue
         message = queue[0]
@@ -131,9 +134,9 @@ class Stream:
         if n:
             while (self.unacked >= WINDOW and not self.disconnected
                    and not mux.eof):
-                # A list, as for receive(): two tasks may send at once.
+                # One each, as for receive(): two tasks may send at once.
                 w = mux.loop.create_future()
-                self.credit_waiters.append(w)
+                self.credit_waiters += (w,)
                 await w
         if mux.paused:
             await mux.drain()
@@ -182,11 +185,11 @@ def sleep0():
 
 def wake(waiters):
     """Wake each future of waiters that is still waited for; return the
-    new, empty list."""
+    new, empty tuple."""
     for w in waiters:
         if not w.done():
             w.set_result(None)
-    return []
+    return ()
 
 
 # HTTP stream states: STARTED until the first body, STREAMING after it
