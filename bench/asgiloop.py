@@ -175,7 +175,7 @@ class Driver:
                 self.ended += 1
                 if self.left:
                     out.append(self._open(sid))
-            elif kind == 0x4D:
+            elif kind in (0x4D, 0x48, 0x50):  # Message, Head, Piece
                 self.messages += 1
             off = stop
         self.rest = data[off:]

@@ -356,7 +356,7 @@ func (m *Mux) route() error {
 			return &ProtocolError{Err: fmt.Errorf("%v frame for stream %d, which is not open", t, id)}
 		}
 		switch t {
-		case frame.Message:
+		case frame.Message, frame.Head, frame.Piece:
 			msg, ok := v.(Message)
 			if !ok {
 				return &ProtocolError{Err: fmt.Errorf("Message frame of stream %d carries a %T, not a dict", id, v)}
@@ -395,11 +395,17 @@ func (m *Mux) route() error {
 // message dict comes back as a Message that owns its bytes (see
 // marshal.DecodeOwned: one copy of the frame, no map[any]any in between).
 func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
+	if t == frame.Piece {
+		return decodePiece(meta)
+	}
 	v, err := marshal.DecodeOwned(meta)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
 	}
 	tup, ok := v.([]any)
+	if t == frame.Head && ok {
+		return decodeHead(tup)
+	}
 	if !ok || len(tup) != 2 {
 		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
 	}
@@ -411,6 +417,31 @@ func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
 		return id, Message(m), nil
 	}
 	return id, tup[1], nil
+}
+
+// decodeHead reads a Head frame's (stream, status, headers, trailers) as
+// the http.response.start Message it stands for.
+func decodeHead(tup []any) (int64, any, error) {
+	if len(tup) != 4 {
+		return 0, nil, fmt.Errorf("Head frame: want (stream, status, headers, trailers), got %d items", len(tup))
+	}
+	id, ok := tup[0].(int64)
+	if !ok {
+		return 0, nil, fmt.Errorf("Head frame: stream id %v is not an int", tup[0])
+	}
+	return id, Message{"type": "http.response.start", "status": tup[1], "headers": tup[2], "trailers": tup[3]}, nil
+}
+
+// decodePiece reads a Piece frame (stream, more_body, raw body) as the
+// http.response.body Message it stands for, its body a copy.
+func decodePiece(meta []byte) (int64, any, error) {
+	if len(meta) < 5 || meta[4] > 1 {
+		return 0, nil, fmt.Errorf("Piece frame: %d bytes, want a stream, a more_body byte of 0 or 1 and the body", len(meta))
+	}
+	id := int64(int32(binary.LittleEndian.Uint32(meta)))
+	body := make([]byte, len(meta)-5)
+	copy(body, meta[5:])
+	return id, Message{"type": "http.response.body", "body": body, "more_body": meta[4] == 1}, nil
 }
 
 // watch kills a worker whose event loop is stuck: streams are open and it

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -135,6 +136,60 @@ func TestMuxStream(t *testing.T) {
 	}
 	if fw.m.Len() != 0 {
 		t.Errorf("%d streams open after Done", fw.m.Len())
+	}
+}
+
+// TestMuxHeadPiece: the compact Head and Piece frames reach Recv as the
+// http.response.start and body Messages they stand for; a Piece's body is
+// its own copy, and a Piece whose more_body byte is not 0 or 1 is a
+// protocol error.
+func TestMuxHeadPiece(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	headers := []any{[]any{[]byte("content-type"), []byte("text/plain")}}
+	head, err := marshal.AppendValue(nil, marshal.Tuple{s.ID(), int64(200), headers, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.f.Write(append(frame.AppendHeader(nil, frame.Head, len(head)), head...)); err != nil {
+		t.Fatal(err)
+	}
+	piece := func(more byte, body string) []byte {
+		b := frame.AppendHeader(nil, frame.Piece, 5+len(body))
+		b = binary.LittleEndian.AppendUint32(b, uint32(s.ID()))
+		return append(append(b, more), body...)
+	}
+	if _, err := fw.f.Write(append(piece(1, "hel"), piece(0, "lo")...)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	msg, err := s.Recv(ctx)
+	if err != nil || msg["type"] != "http.response.start" || msg["status"] != int64(200) || msg["trailers"] != false {
+		t.Fatalf("Recv: %v %v, want the http.response.start", msg, err)
+	}
+	if h, ok := msg["headers"].([]any); !ok || len(h) != 1 || string(h[0].([]any)[1].([]byte)) != "text/plain" {
+		t.Errorf("headers %#v, want the one sent", msg["headers"])
+	}
+	for _, want := range []struct {
+		body string
+		more bool
+	}{{"hel", true}, {"lo", false}} {
+		msg, err := s.Recv(ctx)
+		if err != nil || msg["type"] != "http.response.body" || string(msg["body"].([]byte)) != want.body || msg["more_body"] != want.more {
+			t.Fatalf("Recv: %v %v, want body %q more_body %v", msg, err, want.body, want.more)
+		}
+	}
+	if _, err := fw.f.Write(piece(2, "x")); err != nil {
+		t.Fatal(err)
+	}
+	<-fw.m.dead
+	var pe *ProtocolError
+	if _, err := s.Recv(ctx); !errors.As(err, &pe) {
+		t.Errorf("after a Piece with more_body 2: %v, want a ProtocolError", err)
 	}
 }
 

@@ -28,6 +28,12 @@ loads = marshal.loads
 dumps = marshal.dumps
 _pack_header = struct.Struct("<cI").pack
 _MESSAGE = b"M"
+# http.response.start and body, compact (internal/frame): Head is
+# (stream, status, headers, trailers) marshalled, Piece the stream, the
+# more_body byte, then the body as it is.
+_HEAD = b"H"
+_pack_piece = struct.Struct("<cIi?").pack
+_PIECE = b"P"
 _CREDIT = b"K"
 _DONE = b"W"
 _KINDS = {"http": HTTPStream, "websocket": WebSocketStream}
@@ -231,6 +237,32 @@ class Mux:
         out = self.out
         out.append(_pack_header(_MESSAGE, size))
         out.append(payload)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def head(self, sid, status, headers, trailers):
+        """Send an http.response.start, checked, as a Head frame."""
+        payload = dumps((sid, status, headers, trailers))
+        size = len(payload)
+        if size > self.max_meta:
+            raise ValueError(
+                "http.response.start of %d bytes exceeds the %d-byte limit "
+                "of a frame to the server" % (size, self.max_meta))
+        out = self.out
+        out.append(_pack_header(_HEAD, size))
+        out.append(payload)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def piece(self, sid, body, more):
+        """Send an http.response.body of at most PIECE bytes (bytes or a
+        memoryview of them) as a Piece frame: the body is not copied."""
+        out = self.out
+        out.append(_pack_piece(_PIECE, 5 + len(body), sid, more))
+        if body:
+            out.append(body)
         if not self.scheduled:
             self.scheduled = True
             self.loop.call_soon(self.flush)

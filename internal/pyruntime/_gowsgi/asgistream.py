@@ -4,7 +4,8 @@ Go's messages for a stream arrive through deliver() and wait in a queue for
 the app's receive(); the app's send() checks each message as uvicorn does
 (a wrong type key, a value of the wrong type, a message out of order raise
 in the app) and hands Go a dict of exactly the spec's keys, defaults filled
-in, so that Go reads one form only.
+in, so that Go reads one form only (a response's start and body go in the
+compact Head and Piece frames, which Go reads as those dicts).
 
 Flow control, per stream and direction, counts payload bytes (a body, the
 bytes of a WebSocket message; a text counts its code points, len(str), as
@@ -151,15 +152,23 @@ class Stream:
                              n, state, more)
             return
         view = memoryview(body)
+        http = kind == "http.response.body"
         for start in range(0, n, PIECE):
             if self.disconnected:
                 raise ClientDisconnected(self._gone())
             last = start + PIECE >= n
             piece = view[start:start + PIECE]
-            await self._push({"type": kind, "body": piece,
-                              "more_body": more or not last},
-                             len(piece), state if last else during,
-                             more or not last)
+            going = more or not last
+            if http:  # as a Piece frame, as send() sends a short body
+                self.mux.piece(self.id, piece, going)
+                self.state = state if last else during
+                self.unacked += len(piece)
+                await self._settle(going, len(piece))
+            else:
+                await self._push({"type": kind, "body": piece,
+                                  "more_body": going},
+                                 len(piece), state if last else during,
+                                 going)
 
     def input_ended(self):
         """Go will send nothing more (a graceful stop): no Credit can come,
@@ -242,8 +251,7 @@ class HTTPStream(Stream):
                 await self._push_body(kind, body, more, end, STREAMING)
             else:
                 mux = self.mux
-                mux.message(self.id, {"type": kind, "body": body,
-                                      "more_body": more})
+                mux.piece(self.id, body, more)
                 self.state = end
                 self.unacked += n
                 if more or (n and self.unacked >= WINDOW) or mux.paused:
@@ -286,8 +294,7 @@ class HTTPStream(Stream):
                 "http.response.start asks for trailers, but this request "
                 "does not allow them (scope['extensions'] has no "
                 "'http.response.trailers')")
-        self.mux.message(self.id, {"type": kind, "status": status,
-                                   "headers": headers, "trailers": trailers})
+        self.mux.head(self.id, status, headers, trailers)
         self.trailers = trailers
         self.state = STARTED
 
