@@ -36,6 +36,7 @@ _pack_piece = struct.Struct("<cIi?").pack
 _PIECE = b"P"
 _CREDIT = b"K"
 _DONE = b"W"
+_pack_done = struct.Struct("<cI3si1s").pack
 _KINDS = {"http": HTTPStream, "websocket": WebSocketStream}
 # Room for the stream id and the tuple around a Done's traceback.
 _DONE_OVERHEAD = 64
@@ -203,7 +204,10 @@ class Mux:
         stream = cls(self, sid, scope)
         self.streams[sid] = stream
         if first is not None:
-            stream.deliver(first)
+            if first.get("type") == cls.DISCONNECT:
+                stream.deliver(first)
+            else:  # deliver()'s work for a first message, inline
+                stream.queue.append(first)
         self.loop.create_task(self._run(stream))
 
     async def _run(self, stream):
@@ -220,7 +224,14 @@ class Mux:
         if tb is not None:
             tb = fit_text(tb, self.max_meta - _DONE_OVERHEAD).decode(
                 "utf-8", "ignore")
-        self._frame(_DONE, dumps((sid, tb)))
+        if tb is None:
+            # (sid, None) as marshal.dumps writes it, header and all.
+            self.out.append(_pack_done(_DONE, 8, b")\x02i", sid, b"N"))
+            if not self.scheduled:
+                self.scheduled = True
+                self.loop.call_soon(self.flush)
+        else:
+            self._frame(_DONE, dumps((sid, tb)))
         if self.eof and not self.streams:
             self._finish(True)
 

@@ -58,7 +58,8 @@ class Stream:
         self.credit_waiters = ()
         self.disconnected = False
         # What receive() returns once the stream is over and nothing is
-        # queued: Go's disconnect message, or one made when the app ended.
+        # queued: Go's disconnect message, or one made when the app ended
+        # (ENDED until receive() makes it).
         self.farewell = None
         self.state = 0
 
@@ -96,8 +97,11 @@ class Stream:
 
     async def receive(self):
         while not self.queue:  # read again each time: deliver may swap it
-            if self.farewell is not None:
-                return self.farewell
+            farewell = self.farewell
+            if farewell is not None:
+                if farewell is ENDED:
+                    farewell = self.farewell = self.final_message()
+                return farewell
             # One future per waiting task: two tasks may wait at once
             # (a body reader and a disconnect listener), and one of them
             # cancelled must not cancel the other.
@@ -181,9 +185,14 @@ class Stream:
     def ended(self):
         """The app will send no more: wake whoever waits in receive()."""
         if self.farewell is None:
-            self.farewell = self.final_message()
+            # final_message() once receive() asks: most apps never do.
+            self.farewell = ENDED
         if self.waiters:
             self.waiters = wake(self.waiters)
+
+
+# Stream.farewell of a stream the app ended, until receive() is called.
+ENDED = object()
 
 
 @coroutine
