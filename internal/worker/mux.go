@@ -393,7 +393,8 @@ func (m *Mux) route() error {
 
 // decodeFrame decodes the (stream, value) payload of an ASGI frame; a
 // message dict comes back as a Message that owns its bytes (see
-// marshal.DecodeOwned: one copy of the frame, no map[any]any in between).
+// marshal.DecodeOwned: one copy of the frame, no map[any]any in between),
+// and so do the compact Head and Piece frames, as the messages they are.
 func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
 	if t == frame.Piece {
 		return decodePiece(meta)
