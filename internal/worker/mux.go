@@ -98,7 +98,7 @@ func (m *Mux) Streams() []StreamInfo {
 
 // Open starts a stream: the app is called with scope (a Message, or a
 // marshal.Raw of one), and first, if not nil, is the first message its
-// receive() returns (sent in the same write). what names it on status
+// receive() returns (in the Open frame itself). what names it on status
 // pages.
 func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.mu.Lock()
@@ -134,10 +134,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	if raw, ok := scope.(marshal.Raw); ok {
 		size += len(raw)
 	}
-	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
-	if err == nil && first != nil {
-		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
-	}
+	b, err := appendOpen(make([]byte, 0, size), id, scope, first)
 	if err != nil {
 		m.free(s)
 		return nil, err
@@ -229,6 +226,33 @@ func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
 	n := len(b) - start - frame.HeaderLen
 	if n > frame.MaxMeta {
 		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", t, n, frame.MaxMeta)
+	}
+	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
+	return b, nil
+}
+
+// appendOpen appends the Open frame of stream: (stream, scope, first),
+// first a message dict or, if nil, None. The worker queues first for the
+// app's receive() as a Message frame's: one frame, decoded in one call.
+func appendOpen(b []byte, stream int64, scope any, first Message) ([]byte, error) {
+	start := len(b)
+	b = frame.AppendHeader(b, frame.Open, 0)
+	b = marshal.AppendTuple(b, 3)
+	b = marshal.AppendInt(b, int32(stream))
+	b, err := marshal.AppendValue(b, scope)
+	if err == nil {
+		if first != nil {
+			b, err = marshal.AppendValue(b, map[string]any(first))
+		} else {
+			b = marshal.AppendNone(b)
+		}
+	}
+	if err != nil {
+		return b[:start], fmt.Errorf("worker: %v frame: %w", frame.Open, err)
+	}
+	n := len(b) - start - frame.HeaderLen
+	if n > frame.MaxMeta {
+		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", frame.Open, n, frame.MaxMeta)
 	}
 	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
 	return b, nil
@@ -332,7 +356,7 @@ func (m *Mux) route() error {
 			return &ProtocolError{Err: fmt.Errorf("%v frame for stream %d, which is not open", t, id)}
 		}
 		switch t {
-		case frame.Message:
+		case frame.Message, frame.Head, frame.Piece:
 			msg, ok := v.(Message)
 			if !ok {
 				return &ProtocolError{Err: fmt.Errorf("Message frame of stream %d carries a %T, not a dict", id, v)}
@@ -369,13 +393,20 @@ func (m *Mux) route() error {
 
 // decodeFrame decodes the (stream, value) payload of an ASGI frame; a
 // message dict comes back as a Message that owns its bytes (see
-// marshal.DecodeOwned: one copy of the frame, no map[any]any in between).
+// marshal.DecodeOwned: one copy of the frame, no map[any]any in between),
+// and so do the compact Head and Piece frames, as the messages they are.
 func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
+	if t == frame.Piece {
+		return decodePiece(meta)
+	}
 	v, err := marshal.DecodeOwned(meta)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
 	}
 	tup, ok := v.([]any)
+	if t == frame.Head && ok {
+		return decodeHead(tup)
+	}
 	if !ok || len(tup) != 2 {
 		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
 	}
@@ -387,6 +418,31 @@ func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
 		return id, Message(m), nil
 	}
 	return id, tup[1], nil
+}
+
+// decodeHead reads a Head frame's (stream, status, headers, trailers) as
+// the http.response.start Message it stands for.
+func decodeHead(tup []any) (int64, any, error) {
+	if len(tup) != 4 {
+		return 0, nil, fmt.Errorf("Head frame: want (stream, status, headers, trailers), got %d items", len(tup))
+	}
+	id, ok := tup[0].(int64)
+	if !ok {
+		return 0, nil, fmt.Errorf("Head frame: stream id %v is not an int", tup[0])
+	}
+	return id, Message{"type": "http.response.start", "status": tup[1], "headers": tup[2], "trailers": tup[3]}, nil
+}
+
+// decodePiece reads a Piece frame (stream, more_body, raw body) as the
+// http.response.body Message it stands for, its body a copy.
+func decodePiece(meta []byte) (int64, any, error) {
+	if len(meta) < 5 || meta[4] > 1 {
+		return 0, nil, fmt.Errorf("Piece frame: %d bytes, want a stream, a more_body byte of 0 or 1 and the body", len(meta))
+	}
+	id := int64(int32(binary.LittleEndian.Uint32(meta)))
+	body := make([]byte, len(meta)-5)
+	copy(body, meta[5:])
+	return id, Message{"type": "http.response.body", "body": body, "more_body": meta[4] == 1}, nil
 }
 
 // watch kills a worker whose event loop is stuck: streams are open and it
