@@ -52,9 +52,10 @@ func NewContainer(cfg Config) (*Container, error) {
 			wsgi.ErrorResponse(cfg.ErrorHandler, w, r, status, id, err)
 		}}
 	c.pool = pool.New(pool.Config{
-		Workers:    cfg.Workers,
-		MaxWaiting: max(cfg.Backlog, 0),
-		MaxWait:    max(cfg.QueueTimeout, 0),
+		Workers:     cfg.Workers,
+		CPUAffinity: cfg.CPUAffinity,
+		MaxWaiting:  max(cfg.Backlog, 0),
+		MaxWait:     max(cfg.QueueTimeout, 0),
 
 		MaxRequests:       cfg.MaxRequests,
 		MaxRequestsJitter: cfg.MaxRequestsJitter,

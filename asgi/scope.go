@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gowsgi/gowsgi/internal/asgiws"
 	"github.com/gowsgi/gowsgi/internal/marshal"
 )
 
@@ -60,6 +61,10 @@ func (c *Container) httpScope(r *http.Request) marshal.Raw {
 	if trailersAllowed(r) {
 		b = marshal.AppendKey(b, "http.response.trailers")
 		b = marshal.AppendDictEnd(marshal.AppendDictStart(b))
+	}
+	if r.TLS != nil {
+		b = marshal.AppendKey(b, "tls")
+		b, _ = marshal.AppendValue(b, asgiws.TLS(r.TLS)) // strs made valid UTF-8, ints of 16 bits: no error
 	}
 	b = marshal.AppendDictEnd(b)
 	return marshal.AppendDictEnd(b)

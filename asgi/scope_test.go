@@ -30,6 +30,9 @@ func mapScope(r *http.Request, prefix string) map[string]any {
 	if trailersAllowed(r) {
 		ext["http.response.trailers"] = map[string]any{}
 	}
+	if r.TLS != nil {
+		ext["tls"] = asgiws.TLS(r.TLS)
+	}
 	s["extensions"] = ext
 	return s
 }

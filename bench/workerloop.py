@@ -8,6 +8,7 @@ per request and, for comparison, the app called alone.
 usage: /usr/bin/python3 bench/workerloop.py [REQUESTS] [MODULE:APP]
 """
 import importlib
+import io
 import marshal
 import os
 import sys
@@ -73,8 +74,13 @@ def main():
 
     def alone():
         for _ in range(n):
-            for _chunk in app(dict(ENVIRON), lambda s, h, e=None: None):
+            env = dict(ENVIRON, **base)
+            env["wsgi.input"] = io.BytesIO(b"")
+            result = app(env, lambda s, h, e=None: None)
+            for _chunk in result:
                 pass
+            if hasattr(result, "close"):
+                result.close()
     print("serve loop %.2f us/request, of which the app alone %.2f us"
           % (loop, per_request(alone, n)))
 

@@ -45,6 +45,18 @@ type Config struct {
 	// Threads is the number of threads in each worker; 0 means 1.
 	Threads int
 
+	// CPUAffinity, if not 0, pins every thread of each worker process to
+	// that many CPUs, taken in turn from those the server may run on (its
+	// own affinity: taskset, a container's cpuset): with 1, worker 0 runs
+	// on the first CPU, worker 1 on the second, and so on around. A worker
+	// that keeps its CPU keeps its caches warm, and on a machine whose
+	// cores the workers fill, an app that spends long in Python serves
+	// more requests (Django: about 1.2x on 2 cores); an app that returns
+	// at once can serve fewer, since a pinned worker cannot move to the
+	// core the server's Go code leaves idle. Linux only: elsewhere Start
+	// fails. 0 (the default) leaves placement to the kernel.
+	CPUAffinity int
+
 	// Prefix mounts the application under a path, as http.StripPrefix
 	// would but on a path-segment boundary: with "/app", "/app/x" has
 	// SCRIPT_NAME "/app" and PATH_INFO "/x", while "/apple" is not found.
@@ -193,6 +205,9 @@ func (cfg Config) resolve() (Config, error) {
 	}
 	if cfg.Threads < 0 {
 		return cfg, fmt.Errorf("wsgi: Config.Threads is %d; it must be 0 (one) or more", cfg.Threads)
+	}
+	if cfg.CPUAffinity < 0 {
+		return cfg, fmt.Errorf("wsgi: Config.CPUAffinity is %d; it must be 0 (no pinning) or more", cfg.CPUAffinity)
 	}
 	if cfg.Prefix != "" && !strings.HasPrefix(cfg.Prefix, "/") {
 		return cfg, fmt.Errorf("wsgi: Config.Prefix %q must start with /", cfg.Prefix)

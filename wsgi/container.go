@@ -52,9 +52,10 @@ func NewContainer(cfg Config) (*Container, error) {
 	// an admin server may call while Start runs, read it without a lock.
 	c.multiprocess.Store(cfg.Workers > 1)
 	c.pool = pool.New(pool.Config{
-		Workers:    cfg.Workers,
-		MaxWaiting: cfg.Backlog,
-		MaxWait:    cfg.QueueTimeout,
+		Workers:     cfg.Workers,
+		CPUAffinity: cfg.CPUAffinity,
+		MaxWaiting:  cfg.Backlog,
+		MaxWait:     cfg.QueueTimeout,
 
 		MaxRequests:       cfg.MaxRequests,
 		MaxRequestsJitter: cfg.MaxRequestsJitter,

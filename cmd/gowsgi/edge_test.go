@@ -1,16 +1,11 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/binary"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/testcert"
 )
 
 // The tests of edge.go use /usr/bin/python3 (debianPython) for the workers.
@@ -176,53 +173,23 @@ func TestProxyProtocol(t *testing.T) {
 // certPair is a certificate and its key, as PEM files.
 type certPair struct {
 	cert     *x509.Certificate
-	key      *ecdsa.PrivateKey
 	certFile string
 	keyFile  string
 	tlsCert  tls.Certificate
+	pair     *testcert.Pair
 }
 
 // newPair makes a certificate for subject, signed by ca (self-signed if
 // nil), a CA itself if isCA, and writes it and its key to dir.
 func newPair(t *testing.T, dir, name string, subject pkix.Name, ca *certPair, isCA bool) *certPair {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: subject,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: isCA,
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	parent, signer := tmpl, key
+	o := testcert.Options{IsCA: isCA}
 	if ca != nil {
-		parent, signer = ca.cert, ca.key
+		o.CA = ca.pair
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	p := &certPair{key: key, certFile: filepath.Join(dir, name+".pem"), keyFile: filepath.Join(dir, name+"-key.pem")}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(p.certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p.keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if p.cert, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	if p.tlsCert, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	p := testcert.New(t, subject, o)
+	certFile, keyFile := p.Write(t, dir, name)
+	return &certPair{cert: p.Cert, certFile: certFile, keyFile: keyFile, tlsCert: p.TLS, pair: p}
 }
 
 // TestClientCert serves HTTPS with --ca-certs: a real TLS client with a

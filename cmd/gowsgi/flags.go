@@ -22,6 +22,7 @@ type serveOptions struct {
 	workers          int
 	threads          int
 	goProcs          int
+	cpuAffinity      int
 	chdir            string
 	python           string
 	pythonPath       []string
@@ -154,6 +155,7 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 		{"bind", (*listValue)(&o.binds), "listen on `ADDRESS`: HOST:PORT, :PORT, [IPv6]:PORT or unix:PATH; repeatable (default " + defaultBind + ")"},
 		{"workers", (*intValue)(&o.workers), "`N` worker processes (default: the number of CPUs, " + strconv.Itoa(runtime.NumCPU()) + " here)"},
 		{"threads", (*intValue)(&o.threads), "`N` threads in each worker; 1 for an app that is not thread-safe (default " + strconv.Itoa(defaultThreads) + ")"},
+		{"cpu-affinity", (*intValue)(&o.cpuAffinity), "pin each worker to `N` CPUs, in turn (Linux; uWSGI's flag): faster for an app that spends long in Python on a machine the workers fill, slower for one that returns at once (default 0: the kernel places them)"},
 		{"go-procs", (*intValue)(&o.goProcs), "run the server's Go code on `N` CPUs at once (GOMAXPROCS), leaving the others to the workers (default: $GOMAXPROCS if set, else half the CPUs, at least 1)"},
 		{"chdir", (*stringValue)(&o.chdir), "run the workers in `DIR`, which is also first on sys.path (default: the current directory)"},
 		{"python", pythonFlag(&o.python), pythonUsage},

@@ -41,15 +41,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	runtime.GOMAXPROCS(goProcs(o.goProcs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
 	h := new(serverHooks) // gunicorn's master hooks (hooks.go)
 	c, err := newContainer(o, o.withLimits(wsgi.Config{
-		App:        o.app,
-		Python:     o.python,
-		Dir:        o.chdir,
-		PythonPath: o.pythonPath,
-		Env:        o.env,
-		Workers:    o.workers,
-		Threads:    o.threads,
-		Prefix:     o.prefix,
-		Logger:     log,
+		App:         o.app,
+		Python:      o.python,
+		Dir:         o.chdir,
+		PythonPath:  o.pythonPath,
+		Env:         o.env,
+		Workers:     o.workers,
+		Threads:     o.threads,
+		CPUAffinity: o.cpuAffinity,
+		Prefix:      o.prefix,
+		Logger:      log,
 
 		Hooks:        o.gunicornConfig, // its worker hooks
 		WorkerExited: h.childExit,

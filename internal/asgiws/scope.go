@@ -15,11 +15,14 @@ import (
 // Python's unquote does; it includes rootPath, as uvicorn gives it),
 // "raw_path" the path as the client sent it, "headers" every request header
 // with its name lower-cased, "host" first, values in the order received.
-// "extensions" advertises websocket.http.response (the denial response).
+// "extensions" advertises websocket.http.response (the denial response),
+// and over TLS carries "tls" (see TLS).
 func Scope(r *http.Request, rootPath string) Message {
 	scheme := "ws"
+	ext := Message{"websocket.http.response": Message{}}
 	if r.TLS != nil {
 		scheme = "wss"
+		ext["tls"] = TLS(r.TLS)
 	}
 	return Message{
 		"type":         "websocket",
@@ -33,7 +36,7 @@ func Scope(r *http.Request, rootPath string) Message {
 		"client":       client(r),
 		"server":       server(r),
 		"subprotocols": subprotocols(r),
-		"extensions":   Message{"websocket.http.response": Message{}},
+		"extensions":   ext,
 	}
 }
 

@@ -41,7 +41,7 @@ func TestScope(t *testing.T) {
 			name:   "TLS, subprotocols in two header lines, headers lower-cased, host first",
 			target: "/",
 			setup: func(r *http.Request) {
-				r.TLS = &tls.ConnectionState{}
+				r.TLS = &tls.ConnectionState{Version: tls.VersionTLS12, CipherSuite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
 				r.Header = http.Header{}
 				r.Header.Add("Sec-WebSocket-Protocol", "a, b")
 				r.Header.Add("Sec-WebSocket-Protocol", "c")
@@ -49,6 +49,9 @@ func TestScope(t *testing.T) {
 			},
 			want: Message{
 				"scheme": "wss", "subprotocols": []any{"a", "b", "c"},
+				"extensions": Message{"websocket.http.response": Message{}, "tls": Message{
+					"server_cert": nil, "client_cert_chain": []any{}, "client_cert_name": nil,
+					"client_cert_error": nil, "tls_version": 0x0303, "cipher_suite": 0xc02f}},
 				"headers": []any{
 					[]any{[]byte("host"), []byte("example.com")},
 					[]any{[]byte("sec-websocket-protocol"), []byte("a, b")},

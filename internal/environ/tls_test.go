@@ -1,43 +1,25 @@
 package environ
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gowsgi/gowsgi/internal/testcert"
 )
 
 // newCert makes a certificate for subject, signed by its own key (the
 // issuer's name is issuer's, which is enough for the environ).
 func newCert(t *testing.T, subject, issuer pkix.Name, serial int64) *x509.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: subject,
-		NotBefore: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), NotAfter: time.Date(2027, 12, 25, 23, 0, 0, 0, time.UTC),
-	}
-	parent := &x509.Certificate{Subject: issuer, SerialNumber: big.NewInt(1)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testcert.New(t, subject, testcert.Options{Issuer: &issuer, Serial: serial,
+		NotBefore: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), NotAfter: time.Date(2027, 12, 25, 23, 0, 0, 0, time.UTC)}).Cert
 }
 
 // TestMapTLS checks mod_ssl's variables for TLS requests: with a verified

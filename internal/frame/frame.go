@@ -50,9 +50,14 @@
 // Messages are the ASGI message dicts themselves (str keys; bytes, str,
 // int, bool, None, lists of [bytes, bytes] pairs):
 //
-//	Go → worker   Open      marshal (stream, scope dict): the worker runs
-//	                        app(scope, receive, send) in a new task; Go
-//	                        fills every spec key but "state" and "asgi"
+//	Go → worker   Open      marshal (stream, scope dict, first): the worker
+//	                        runs app(scope, receive, send) in a new task; Go
+//	                        fills every spec key but "state" and "asgi";
+//	                        first, a message dict or None, is the first
+//	                        message receive() returns, as if a Message
+//	                        frame had brought it (a request's first body
+//	                        comes so, in the same frame: one decode); the
+//	                        worker also takes (stream, scope)
 //	both ways     Message   marshal (stream, message dict): Go's are what
 //	                        the app's receive() returns (http.request,
 //	                        http.disconnect, websocket.*), the worker's
@@ -61,6 +66,17 @@
 //	                        n more payload bytes of that stream
 //	worker → Go   Done      marshal (stream, traceback str or None): the
 //	                        app's coroutine ended; the stream's last frame
+//	worker → Go   Head      marshal (stream, status int, headers, trailers
+//	                        bool): an http.response.start message, checked
+//	                        (headers a list of (bytes, bytes)), as a tuple
+//	worker → Go   Piece     stream (int32 little-endian), more_body (one
+//	                        byte, 0 or 1), then the body's raw bytes: an
+//	                        http.response.body message
+//
+// Head and Piece are Messages in a form that costs the worker one small
+// marshal.dumps, or none, instead of a dict's; Go reads them as the
+// Message dicts they stand for. The worker sends its other messages as
+// Message frames.
 //
 // A Credit for stream 0, which is never open, is Go's ping of a worker
 // that has been quiet while streams are open: the worker's loop answers
@@ -117,6 +133,8 @@ const (
 	Message   Type = 'M' // both ways: an ASGI message of a stream
 	Credit    Type = 'K' // both ways: payload bytes of a stream consumed
 	Done      Type = 'W' // ASGI worker → Go: a stream's app coroutine ended
+	Head      Type = 'H' // ASGI worker → Go: a stream's http.response.start, compact
+	Piece     Type = 'P' // ASGI worker → Go: a stream's http.response.body, raw
 )
 
 // Window is the flow-control window of an ASGI stream, per direction: the
@@ -157,6 +175,10 @@ func (t Type) String() string {
 		return "Credit"
 	case Done:
 		return "Done"
+	case Head:
+		return "Head"
+	case Piece:
+		return "Piece"
 	}
 	return fmt.Sprintf("Type(%#02x)", byte(t))
 }

@@ -52,6 +52,11 @@ type Config struct {
 	// not all ready in time, they are killed and the old ones serve on.
 	ReloadTimeout time.Duration
 
+	// CPUAffinity, if not 0, pins each worker to that many CPUs of those
+	// the server may use, round-robin by worker id (worker.CPUsFor), on
+	// Linux; Start fails elsewhere.
+	CPUAffinity int
+
 	// MaxStreams, for ASGI workers (Worker.Interface "asgi"), is how many
 	// streams one takes at once; 0 means DefaultMaxStreams. Requests go
 	// to OpenStream instead of Acquire.
@@ -87,6 +92,7 @@ type Pool struct {
 	waiters  []*waiter
 	seats    []*seat // by worker id
 	retiring map[*worker.Process]struct{}
+	cpus     []int            // the CPUs the workers are pinned among; set by Start
 	reload   sync.Mutex       // one Reload at a time
 	restarts map[Reason]int64 // workers replaced, by reason
 	recent   []Restart        // the last recentRestarts replacements
@@ -145,6 +151,13 @@ func (p *Pool) Start(ctx context.Context) error {
 // start is Start, with p.starting held; if it fails, Start closes the
 // pool.
 func (p *Pool) start(ctx context.Context) error {
+	if p.cfg.CPUAffinity > 0 {
+		cpus, err := worker.AllowedCPUs()
+		if err != nil {
+			return fmt.Errorf("pool: CPU affinity %d: %w", p.cfg.CPUAffinity, err)
+		}
+		p.cpus = cpus
+	}
 	if err := p.install(); err != nil {
 		return err
 	}

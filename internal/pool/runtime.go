@@ -111,6 +111,7 @@ func (p *Pool) spawn(ctx context.Context, id int) (*worker.Process, error) {
 	cfg := p.workerConfig(id)
 	cfg.Age = p.spawned.Add(1)
 	cfg.Exited = p.cfg.Exited
+	cfg.CPUs = worker.CPUsFor(id, p.cfg.CPUAffinity, p.cpus)
 	if p.cfg.Preload {
 		return p.fork(ctx, cfg)
 	}

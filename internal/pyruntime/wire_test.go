@@ -3,6 +3,7 @@ package pyruntime_test
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -120,6 +121,29 @@ func decodeFrame(typ frame.Type, meta []byte) (got, error) {
 			return got{}, fmt.Errorf("%v frame: stream %#v", typ, tup[0])
 		}
 		return got{typ: typ, sid: sid, val: tup[1]}, nil
+	case frame.Head:
+		// The compact forms read as the Message dicts they stand for.
+		v, err := marshal.Decode(meta)
+		if err != nil {
+			return got{}, err
+		}
+		tup, ok := v.(marshal.Tuple)
+		if !ok || len(tup) != 4 {
+			return got{}, fmt.Errorf("Head frame: want (stream, status, headers, trailers), got %#v", v)
+		}
+		sid, ok := tup[0].(int64)
+		if !ok {
+			return got{}, fmt.Errorf("Head frame: stream %#v", tup[0])
+		}
+		return got{typ: frame.Message, sid: sid, val: map[any]any{"type": "http.response.start",
+			"status": tup[1], "headers": tup[2], "trailers": tup[3]}}, nil
+	case frame.Piece:
+		if len(meta) < 5 || meta[4] > 1 {
+			return got{}, fmt.Errorf("Piece frame of %d bytes, more_body %v", len(meta), meta[4:])
+		}
+		sid := int64(int32(binary.LittleEndian.Uint32(meta)))
+		return got{typ: frame.Message, sid: sid, val: map[any]any{"type": "http.response.body",
+			"body": meta[5:], "more_body": meta[4] == 1}}, nil
 	}
 	return got{}, fmt.Errorf("unexpected %v frame", typ)
 }

@@ -98,8 +98,9 @@ func (m *Mux) Streams() []StreamInfo {
 
 // Open starts a stream: the app is called with scope (a Message, or a
 // marshal.Raw of one, or a *marshal.Raw, which unlike a Raw costs no
-// allocation to pass as an any), and first, if not nil, is the first message its
-// receive() returns (sent in the same write). what names it on status
+// allocation to pass as an any), and first, if not nil, is the first
+// message its receive() returns (in the Open frame itself). what names it
+// on status
 // pages.
 func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.mu.Lock()
@@ -137,10 +138,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	case *marshal.Raw:
 		size += len(*raw)
 	}
-	b, err := appendFrame(make([]byte, 0, size), frame.Open, id, scope)
-	if err == nil && first != nil {
-		b, err = appendFrame(b, frame.Message, id, map[string]any(first))
-	}
+	b, err := appendOpen(make([]byte, 0, size), id, scope, first)
 	if err != nil {
 		m.free(s)
 		return nil, err
@@ -225,18 +223,45 @@ func appendFrame(b []byte, t frame.Type, stream int64, v any) ([]byte, error) {
 	b = frame.AppendHeader(b, t, 0)
 	b = marshal.AppendTuple(b, 2)
 	b = marshal.AppendInt(b, int32(stream))
-	var err error
-	if raw, ok := v.(*marshal.Raw); ok {
-		b = append(b, *raw...)
-	} else {
-		b, err = marshal.AppendValue(b, v)
-	}
+	b, err := marshal.AppendValue(b, v)
 	if err != nil {
 		return b[:start], fmt.Errorf("worker: %v frame: %w", t, err)
 	}
 	n := len(b) - start - frame.HeaderLen
 	if n > frame.MaxMeta {
 		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", t, n, frame.MaxMeta)
+	}
+	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
+	return b, nil
+}
+
+// appendOpen appends the Open frame of stream: (stream, scope, first),
+// first a message dict or, if nil, None. The worker queues first for the
+// app's receive() as a Message frame's: one frame, decoded in one call.
+func appendOpen(b []byte, stream int64, scope any, first Message) ([]byte, error) {
+	start := len(b)
+	b = frame.AppendHeader(b, frame.Open, 0)
+	b = marshal.AppendTuple(b, 3)
+	b = marshal.AppendInt(b, int32(stream))
+	var err error
+	if raw, ok := scope.(*marshal.Raw); ok {
+		b = append(b, *raw...)
+	} else {
+		b, err = marshal.AppendValue(b, scope)
+	}
+	if err == nil {
+		if first != nil {
+			b, err = marshal.AppendValue(b, map[string]any(first))
+		} else {
+			b = marshal.AppendNone(b)
+		}
+	}
+	if err != nil {
+		return b[:start], fmt.Errorf("worker: %v frame: %w", frame.Open, err)
+	}
+	n := len(b) - start - frame.HeaderLen
+	if n > frame.MaxMeta {
+		return b[:start], fmt.Errorf("worker: %v frame of %d bytes exceeds %d", frame.Open, n, frame.MaxMeta)
 	}
 	binary.LittleEndian.PutUint32(b[start+1:], uint32(n))
 	return b, nil
@@ -341,7 +366,7 @@ func (m *Mux) route() error {
 			return &ProtocolError{Err: fmt.Errorf("%v frame for stream %d, which is not open", t, id)}
 		}
 		switch t {
-		case frame.Message:
+		case frame.Message, frame.Head, frame.Piece:
 			msg, ok := v.(Message)
 			if !ok {
 				return &ProtocolError{Err: fmt.Errorf("Message frame of stream %d carries a %T, not a dict", id, v)}
@@ -381,8 +406,23 @@ func (m *Mux) route() error {
 // decodeFrame decodes the (stream, value) payload of an ASGI frame with
 // dec (the reader's: its scratch space is reused); a message dict comes
 // back as a Message that owns its bytes (see marshal.DecodeOwned: at most
-// one copy of the frame, no map[any]any or tuple in between).
+// one copy of the frame, no map[any]any or tuple in between), and so do
+// the compact Head and Piece frames, as the messages they are.
 func decodeFrame(dec *marshal.OwnedDecoder, t frame.Type, meta []byte) (int64, any, error) {
+	switch t {
+	case frame.Piece:
+		return decodePiece(meta)
+	case frame.Head:
+		v, err := dec.Decode(meta)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%v frame: %w", t, err)
+		}
+		tup, ok := v.([]any)
+		if !ok {
+			return 0, nil, fmt.Errorf("%v frame: want a (stream, status, headers, trailers) tuple, got %T", t, v)
+		}
+		return decodeHead(tup)
+	}
 	id, v, err := dec.Pair(meta)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple: %w", t, err)
@@ -391,6 +431,31 @@ func decodeFrame(dec *marshal.OwnedDecoder, t frame.Type, meta []byte) (int64, a
 		return id, Message(m), nil
 	}
 	return id, v, nil
+}
+
+// decodeHead reads a Head frame's (stream, status, headers, trailers) as
+// the http.response.start Message it stands for.
+func decodeHead(tup []any) (int64, any, error) {
+	if len(tup) != 4 {
+		return 0, nil, fmt.Errorf("Head frame: want (stream, status, headers, trailers), got %d items", len(tup))
+	}
+	id, ok := tup[0].(int64)
+	if !ok {
+		return 0, nil, fmt.Errorf("Head frame: stream id %v is not an int", tup[0])
+	}
+	return id, Message{"type": "http.response.start", "status": tup[1], "headers": tup[2], "trailers": tup[3]}, nil
+}
+
+// decodePiece reads a Piece frame (stream, more_body, raw body) as the
+// http.response.body Message it stands for, its body a copy.
+func decodePiece(meta []byte) (int64, any, error) {
+	if len(meta) < 5 || meta[4] > 1 {
+		return 0, nil, fmt.Errorf("Piece frame: %d bytes, want a stream, a more_body byte of 0 or 1 and the body", len(meta))
+	}
+	id := int64(int32(binary.LittleEndian.Uint32(meta)))
+	body := make([]byte, len(meta)-5)
+	copy(body, meta[5:])
+	return id, Message{"type": "http.response.body", "body": body, "more_body": meta[4] == 1}, nil
 }
 
 // watch kills a worker whose event loop is stuck: streams are open and it

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -22,6 +23,8 @@ type fakeASGI struct {
 	r *frame.Reader
 	p *Process
 	m *Mux
+
+	first any // the first message of the last Open read, or nil
 }
 
 func newFakeASGI(t *testing.T) *fakeASGI {
@@ -46,7 +49,8 @@ func (fw *fakeASGI) exit() {
 	<-fw.m.dead
 }
 
-// next reads Go's next frame: its type, stream and value.
+// next reads Go's next frame: its type, stream and value (of an Open,
+// the scope; its first message goes to fw.first).
 func (fw *fakeASGI) next() (frame.Type, int64, any) {
 	fw.t.Helper()
 	typ, n, err := fw.r.Next()
@@ -56,6 +60,18 @@ func (fw *fakeASGI) next() (frame.Type, int64, any) {
 	meta, err := fw.r.Meta(typ, n)
 	if err != nil {
 		fw.t.Fatal(err)
+	}
+	if typ == frame.Open {
+		v, err := marshal.DecodeOwned(meta)
+		tup, ok := v.([]any)
+		if err != nil || !ok || len(tup) != 3 {
+			fw.t.Fatalf("Open frame: %v %v, want a (stream, scope, first) tuple", v, err)
+		}
+		fw.first = tup[2]
+		if m, ok := tup[2].(map[string]any); ok {
+			fw.first = Message(m)
+		}
+		return typ, tup[0].(int64), Message(tup[1].(map[string]any))
 	}
 	id, v, err := decodeFrame(new(marshal.OwnedDecoder), typ, meta)
 	if err != nil {
@@ -102,8 +118,8 @@ func TestMuxStream(t *testing.T) {
 	if typ, id, v := fw.next(); typ != frame.Open || id != s.ID() || v.(Message)["path"] != "/é" {
 		t.Fatalf("first frame %v %d %v, want the Open", typ, id, v)
 	}
-	if typ, _, v := fw.next(); typ != frame.Message || string(v.(Message)["body"].([]byte)) != "hi" {
-		t.Fatalf("second frame %v %v, want the first http.request", typ, v)
+	if m, ok := fw.first.(Message); !ok || string(m["body"].([]byte)) != "hi" {
+		t.Fatalf("the Open's first message %v, want the first http.request", fw.first)
 	}
 	fw.send(frame.Message, s.ID(), map[string]any{"type": "http.response.start", "status": 200})
 	fw.send(frame.Message, s.ID(), body(3, false))
@@ -123,6 +139,60 @@ func TestMuxStream(t *testing.T) {
 	}
 }
 
+// TestMuxHeadPiece: the compact Head and Piece frames reach Recv as the
+// http.response.start and body Messages they stand for; a Piece's body is
+// its own copy, and a Piece whose more_body byte is not 0 or 1 is a
+// protocol error.
+func TestMuxHeadPiece(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	headers := []any{[]any{[]byte("content-type"), []byte("text/plain")}}
+	head, err := marshal.AppendValue(nil, marshal.Tuple{s.ID(), int64(200), headers, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.f.Write(append(frame.AppendHeader(nil, frame.Head, len(head)), head...)); err != nil {
+		t.Fatal(err)
+	}
+	piece := func(more byte, body string) []byte {
+		b := frame.AppendHeader(nil, frame.Piece, 5+len(body))
+		b = binary.LittleEndian.AppendUint32(b, uint32(s.ID()))
+		return append(append(b, more), body...)
+	}
+	if _, err := fw.f.Write(append(piece(1, "hel"), piece(0, "lo")...)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	msg, err := s.Recv(ctx)
+	if err != nil || msg["type"] != "http.response.start" || msg["status"] != int64(200) || msg["trailers"] != false {
+		t.Fatalf("Recv: %v %v, want the http.response.start", msg, err)
+	}
+	if h, ok := msg["headers"].(marshal.Pairs); !ok || len(h) != 1 || string(h[0][1]) != "text/plain" {
+		t.Errorf("headers %#v, want the one sent", msg["headers"])
+	}
+	for _, want := range []struct {
+		body string
+		more bool
+	}{{"hel", true}, {"lo", false}} {
+		msg, err := s.Recv(ctx)
+		if err != nil || msg["type"] != "http.response.body" || string(msg["body"].([]byte)) != want.body || msg["more_body"] != want.more {
+			t.Fatalf("Recv: %v %v, want body %q more_body %v", msg, err, want.body, want.more)
+		}
+	}
+	if _, err := fw.f.Write(piece(2, "x")); err != nil {
+		t.Fatal(err)
+	}
+	<-fw.m.dead
+	var pe *ProtocolError
+	if _, err := s.Recv(ctx); !errors.As(err, &pe) {
+		t.Errorf("after a Piece with more_body 2: %v, want a ProtocolError", err)
+	}
+}
+
 // TestMuxWindow: Send waits once the worker has a window's worth of
 // payload it has not credited, and goes on after its Credit.
 func TestMuxWindow(t *testing.T) {
@@ -131,7 +201,9 @@ func TestMuxWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fw.next() // Open
+	if fw.next(); fw.first != nil {
+		t.Fatalf("an Open without a first message carries %v, want None", fw.first)
+	}
 	ctx := context.Background()
 	chunk := Message{"type": "http.request", "body": make([]byte, frame.Window/4), "more_body": true}
 	for range 4 {

@@ -77,6 +77,11 @@ type Config struct {
 	// while streams are open before it is taken for stuck and killed
 	// (Python stacks first); 0 means never.
 	Timeout time.Duration
+
+	// CPUs, if not empty, are the CPUs every thread of the worker is
+	// pinned to once it is ready (Linux; see CPUsFor). Empty: the kernel
+	// places them.
+	CPUs []int
 }
 
 // IsASGI reports whether cfg starts an ASGI worker.
@@ -150,6 +155,7 @@ type Process struct {
 	Mux *Mux
 
 	asgi    bool
+	cpus    []int // Config.CPUs
 	timeout time.Duration
 }
 
@@ -173,7 +179,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 
 func newProcess(cfg Config, kind string) *Process {
 	return &Process{ID: cfg.ID, Age: cfg.Age, kind: kind, done: make(chan struct{}), out: &tail{}, log: cfg.Logger,
-		onExit: cfg.Exited, asgi: cfg.IsASGI() && kind == "worker", timeout: cfg.Timeout}
+		onExit: cfg.Exited, asgi: cfg.IsASGI() && kind == "worker", timeout: cfg.Timeout, cpus: cfg.CPUs}
 }
 
 // ready waits for the app to be imported; if it was not, the process is
@@ -184,6 +190,9 @@ func (p *Process) ready(ctx context.Context, app string) error {
 		p.Kill()
 		<-p.done
 		return err
+	}
+	if err := p.pin(); err != nil {
+		p.log.Warn(err.Error())
 	}
 	if p.asgi {
 		p.Mux = newMux(p, p.Conns[0], p.timeout)

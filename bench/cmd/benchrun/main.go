@@ -215,7 +215,7 @@ func setupGowsgi(ctx context.Context, env *runEnv, prebuilt string) {
 // runs reports whether srv is measured on a: an app of its kind, the
 // one app of a variant, and the memory app unless left out of it.
 func (srv server) runs(a app) bool {
-	return (srv.anyKind || srv.asgi == a.asgi) && (srv.only == "" || a.name == srv.only) && !(srv.noMem && a.mem)
+	return (srv.anyKind || srv.asgi == a.asgi) && (len(srv.only) == 0 || slices.Contains(srv.only, a.name)) && !(srv.noMem && a.mem)
 }
 
 // runCell starts srv on a, runs sc against it and stops it. nil: srv does

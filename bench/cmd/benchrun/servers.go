@@ -47,11 +47,15 @@ func busyApp(us int) app {
 	return app{name: "busy" + n, target: "busy:application", path: "/", env: []string{"BUSY_US=" + n}}
 }
 
+// pinnedApps are those the pinned rows (gowsgi-pin, uwsgi-http-pin) run:
+// pinning matters when the workers fill the cores.
+var pinnedApps = []string{"hello", "flask", "django", "busy300"}
+
 // server is one way of serving the apps. argv returns nil when the server
 // cannot serve that app (the Go-native limit only has hello and download).
 type server struct {
 	name string
-	only string // the one app it is measured on: a variant, to keep the run short
+	only []string // the apps it is measured on, if not all: a variant, to keep the run short
 	// noMem leaves a variant out of the memory scenario: one row of each
 	// server is enough there.
 	noMem bool
@@ -89,12 +93,24 @@ func wsgiServers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 4) },
 		},
 		{
-			name: "gowsgi-t16", only: "hello",
+			// --cpu-affinity 1 keeps each worker on its core: faster for
+			// the apps that keep the workers busy, slower for hello.
+			name: "gowsgi-pin", only: pinnedApps, noMem: true,
+			note: "2 worker processes x 4 threads, --cpu-affinity 1: each worker pinned to its own CPU",
+			argv: func(env *runEnv, a app, addr string) []string {
+				if argv := gowsgiArgv(env, a, addr, 4); argv != nil {
+					return append(argv, "--cpu-affinity", "1")
+				}
+				return nil
+			},
+		},
+		{
+			name: "gowsgi-t16", only: []string{"hello"},
 			note: "2 worker processes x 16 threads: room for slow requests",
 			argv: func(env *runEnv, a app, addr string) []string { return gowsgiArgv(env, a, addr, 16) },
 		},
 		{
-			name: "gowsgi-static", only: "static",
+			name: "gowsgi-static", only: []string{"static"},
 			note: "NOT the WSGI app: gowsgi's own file server, --static /files=DIR, Go alone (no Python) answers GET /files/static.bin, the static app's file",
 			argv: func(env *runEnv, a app, addr string) []string {
 				if argv := gowsgiArgv(env, a, addr, 1); argv != nil {
@@ -126,7 +142,7 @@ func wsgiServers() []server {
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, false) },
 		},
 		{
-			name: "uwsgi-thr", only: "hello",
+			name: "uwsgi-thr", only: []string{"hello"},
 			note: "--http11-socket, 2 processes x 4 threads, keep-alive",
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiArgv(env, a, addr, true) },
 		},
@@ -139,6 +155,13 @@ func wsgiServers() []server {
 			name: "uwsgi-http-thr", noMem: true,
 			note: "uWSGI's HTTP router in front of 2 processes x 4 threads",
 			argv: func(env *runEnv, a app, addr string) []string { return uwsgiRouterArgv(env, a, addr, true) },
+		},
+		{
+			name: "uwsgi-http-pin", only: pinnedApps, noMem: true,
+			note: "uWSGI's HTTP router in front of 2 processes, --cpu-affinity 1: gowsgi-pin's setting for uWSGI",
+			argv: func(env *runEnv, a app, addr string) []string {
+				return append(uwsgiRouterArgv(env, a, addr, false), "--cpu-affinity", "1")
+			},
 		},
 		{
 			name: "gunicorn",
@@ -156,7 +179,7 @@ func wsgiServers() []server {
 			},
 		},
 		{
-			name: "gunicorn-gth16", only: "hello",
+			name: "gunicorn-gth16", only: []string{"hello"},
 			note: "gthread worker, -w 2 --threads 16",
 			argv: func(env *runEnv, a app, addr string) []string {
 				return []string{python, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "16",

@@ -24,10 +24,19 @@ MESSAGE = ord("M")
 CREDIT = ord("K")
 _HEADER = struct.Struct("<BI")
 _unpack_header = _HEADER.unpack_from
+loads = marshal.loads
+dumps = marshal.dumps
 _pack_header = struct.Struct("<cI").pack
 _MESSAGE = b"M"
+# http.response.start and body, compact (internal/frame): Head is
+# (stream, status, headers, trailers) marshalled, Piece the stream, the
+# more_body byte, then the body as it is.
+_HEAD = b"H"
+_pack_piece = struct.Struct("<cIi?").pack
+_PIECE = b"P"
 _CREDIT = b"K"
 _DONE = b"W"
+_pack_done = struct.Struct("<cI3si1s").pack
 _KINDS = {"http": HTTPStream, "websocket": WebSocketStream}
 # Room for the stream id and the tuple around a Done's traceback.
 _DONE_OVERHEAD = 64
@@ -96,19 +105,37 @@ class Mux:
             sys.stderr.flush()
             self._finish(False)
             self.transport.abort()
+            return
+        if not self.scheduled:
+            # The flush goes into the loop's queue behind the steps of the
+            # tasks this read started or woke: what they send is written
+            # in the same round, not one round later (a loop iteration,
+            # and a system call, less per wake-up).
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
 
     def _frames(self, data):
         end = len(data)
         view = memoryview(data)
         off = 0
-        dispatch = self._dispatch
+        streams = self.streams
+        # _dispatch's Open and Message cases inline: every request has one
+        # of each.
         while end - off >= 5:
             kind, size = _unpack_header(data, off)
             stop = off + 5 + size
             if stop > end:
                 self.need = 5 + size
                 break
-            dispatch(kind, view[off + 5:stop])
+            if kind == MESSAGE:
+                sid, message = loads(view[off + 5:stop])
+                stream = streams.get(sid)
+                if stream is not None:  # else it ended: Go has yet to see Done
+                    stream.deliver(message)
+            elif kind == OPEN:
+                self._open(*loads(view[off + 5:stop]))
+            else:
+                self._dispatch(kind, view[off + 5:stop])
             off = stop
         else:
             self.need = 5
@@ -143,12 +170,12 @@ class Mux:
 
     def _dispatch(self, kind, payload):
         if kind == MESSAGE:
-            sid, message = marshal.loads(payload)
+            sid, message = loads(payload)
             stream = self.streams.get(sid)
             if stream is not None:  # else it ended: Go has yet to see Done
                 stream.deliver(message)
         elif kind == CREDIT:
-            sid, n = marshal.loads(payload)
+            sid, n = loads(payload)
             if sid == 0:
                 # Go's ping (stream 0 is never open): answered from the
                 # loop, so that only a loop that is blocked stays silent
@@ -159,11 +186,11 @@ class Mux:
             if stream is not None:
                 stream.credit(n)
         elif kind == OPEN:
-            self._open(*marshal.loads(payload))
+            self._open(*loads(payload))
         else:
             raise ProtocolError("unexpected frame type %r" % chr(kind))
 
-    def _open(self, sid, scope):
+    def _open(self, sid, scope, first=None):
         if self.eof:
             raise ProtocolError("Open of stream %d after end of file" % sid)
         if sid in self.streams:
@@ -176,6 +203,11 @@ class Mux:
         scope["state"] = self.state.copy()
         stream = cls(self, sid, scope)
         self.streams[sid] = stream
+        if first is not None:
+            if first.get("type") == cls.DISCONNECT:
+                stream.deliver(first)
+            else:  # deliver()'s work for a first message, inline
+                stream.queue.append(first)
         self.loop.create_task(self._run(stream))
 
     async def _run(self, stream):
@@ -185,30 +217,69 @@ class Mux:
         except BaseException as e:
             if not (stream.disconnected and from_disconnect(e)):
                 tb = traceback.format_exc()
-        self._done(stream, tb)
-
-    def _done(self, stream, tb):
-        del self.streams[stream.id]
+        # The stream's end, inline (once a request).
+        sid = stream.id
+        del self.streams[sid]
         stream.ended()  # a task the app left waiting in receive() is told
         if tb is not None:
             tb = fit_text(tb, self.max_meta - _DONE_OVERHEAD).decode(
                 "utf-8", "ignore")
-        self._frame(_DONE, marshal.dumps((stream.id, tb)))
+        if tb is None:
+            # (sid, None) as marshal.dumps writes it, header and all.
+            self.out.append(_pack_done(_DONE, 8, b")\x02i", sid, b"N"))
+            if not self.scheduled:
+                self.scheduled = True
+                self.loop.call_soon(self.flush)
+        else:
+            self._frame(_DONE, dumps((sid, tb)))
         if self.eof and not self.streams:
             self._finish(True)
 
     # Frames out.
 
     def message(self, sid, message):
-        payload = marshal.dumps((sid, message))
-        if len(payload) > self.max_meta:
+        payload = dumps((sid, message))
+        size = len(payload)
+        if size > self.max_meta:
             raise ValueError(
                 "%s of %d bytes exceeds the %d-byte limit of a frame to the "
-                "server" % (message["type"], len(payload), self.max_meta))
-        self._frame(_MESSAGE, payload)
+                "server" % (message["type"], size, self.max_meta))
+        # _frame inline: two of these a response.
+        out = self.out
+        out.append(_pack_header(_MESSAGE, size))
+        out.append(payload)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def head(self, sid, status, headers, trailers):
+        """Send an http.response.start, checked, as a Head frame."""
+        payload = dumps((sid, status, headers, trailers))
+        size = len(payload)
+        if size > self.max_meta:
+            raise ValueError(
+                "http.response.start of %d bytes exceeds the %d-byte limit "
+                "of a frame to the server" % (size, self.max_meta))
+        out = self.out
+        out.append(_pack_header(_HEAD, size))
+        out.append(payload)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def piece(self, sid, body, more):
+        """Send an http.response.body of at most PIECE bytes (bytes or a
+        memoryview of them) as a Piece frame: the body is not copied."""
+        out = self.out
+        out.append(_pack_piece(_PIECE, 5 + len(body), sid, more))
+        if body:
+            out.append(body)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
 
     def credit(self, sid, n):
-        self._frame(_CREDIT, marshal.dumps((sid, n)))
+        self._frame(_CREDIT, dumps((sid, n)))
 
     def _frame(self, kind, payload):
         out = self.out
@@ -216,13 +287,11 @@ class Mux:
         out.append(payload)
         if not self.scheduled:
             self.scheduled = True
-            self.loop.call_soon(self._flush_soon)
-
-    def _flush_soon(self):
-        self.scheduled = False
-        self.flush()
+            self.loop.call_soon(self.flush)
 
     def flush(self):
+        """Write the frames queued (the call_soon of _frame, or close)."""
+        self.scheduled = False
         out = self.out
         if out and self.transport is not None:
             self.out = []

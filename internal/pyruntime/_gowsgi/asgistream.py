@@ -4,7 +4,8 @@ Go's messages for a stream arrive through deliver() and wait in a queue for
 the app's receive(); the app's send() checks each message as uvicorn does
 (a wrong type key, a value of the wrong type, a message out of order raise
 in the app) and hands Go a dict of exactly the spec's keys, defaults filled
-in, so that Go reads one form only.
+in, so that Go reads one form only (a response's start and body go in the
+compact Head and Piece frames, which Go reads as those dicts).
 
 Flow control, per stream and direction, counts payload bytes (a body, the
 bytes of a WebSocket message; a text counts its code points, len(str), as
@@ -49,12 +50,16 @@ class Stream:
         # Most often a message or two: a list, as an empty deque costs 600
         # bytes more per stream; a deque once it holds more (deliver).
         self.queue = []
-        self.waiters = []
+        # Futures of tasks waiting in receive() and for credit: () until
+        # one waits, as most streams never do (a list each costs two
+        # allocations, and the collector's attention, per request).
+        self.waiters = ()
         self.unacked = 0  # payload bytes sent to Go and not yet credited
-        self.credit_waiters = []
+        self.credit_waiters = ()
         self.disconnected = False
         # What receive() returns once the stream is over and nothing is
-        # queued: Go's disconnect message, or one made when the app ended.
+        # queued: Go's disconnect message, or one made when the app ended
+        # (ENDED until receive() makes it).
         self.farewell = None
         self.state = 0
 
@@ -72,7 +77,8 @@ class Stream:
             # tiny messages can be many): taking each from the front of a
             # deque costs O(1), of a list O(n).
             self.queue = deque(queue)
-        self._wake()
+        if self.waiters:
+            self.waiters = wake(self.waiters)
 
     def credit(self, n):
         self.unacked -= n
@@ -91,13 +97,16 @@ class Stream:
 
     async def receive(self):
         while not self.queue:  # read again each time: deliver may swap it
-            if self.farewell is not None:
-                return self.farewell
+            farewell = self.farewell
+            if farewell is not None:
+                if farewell is ENDED:
+                    farewell = self.farewell = self.final_message()
+                return farewell
             # One future per waiting task: two tasks may wait at once
             # (a body reader and a disconnect listener), and one of them
             # cancelled must not cancel the other.
             w = self.mux.loop.create_future()
-            self.waiters.append(w)
+            self.waiters += (w,)
             await w
         queue = self.queue
         message = queue[0]
@@ -111,21 +120,28 @@ class Stream:
         """Send message (n payload bytes) to Go, enter state, then wait as
         flow control says, and if written until the frame is written.
         Nothing changes if the frame cannot be sent."""
-        mux = self.mux
-        mux.message(self.id, message)
+        self.mux.message(self.id, message)
         self.state = state
+        self.unacked += n
+        if written or (n and self.unacked >= WINDOW) or self.mux.paused:
+            await self._settle(written, n)
+
+    async def _settle(self, written, n):
+        """What _push waits for once its frame is queued: the write if
+        written, credit under the window if n, a socket that takes more.
+        The send() fast paths call it only when there is a wait."""
+        mux = self.mux
         if written:
             # The Mux writes what the loop's ready callbacks sent at the
             # end of their round (call_soon, scheduled before this task's
             # next step): yielding once has it written.
             await sleep0()
         if n:
-            self.unacked += n
             while (self.unacked >= WINDOW and not self.disconnected
                    and not mux.eof):
-                # A list, as for receive(): two tasks may send at once.
+                # One each, as for receive(): two tasks may send at once.
                 w = mux.loop.create_future()
-                self.credit_waiters.append(w)
+                self.credit_waiters += (w,)
                 await w
         if mux.paused:
             await mux.drain()
@@ -140,15 +156,23 @@ class Stream:
                              n, state, more)
             return
         view = memoryview(body)
+        http = kind == "http.response.body"
         for start in range(0, n, PIECE):
             if self.disconnected:
                 raise ClientDisconnected(self._gone())
             last = start + PIECE >= n
             piece = view[start:start + PIECE]
-            await self._push({"type": kind, "body": piece,
-                              "more_body": more or not last},
-                             len(piece), state if last else during,
-                             more or not last)
+            going = more or not last
+            if http:  # as a Piece frame, as send() sends a short body
+                self.mux.piece(self.id, piece, going)
+                self.state = state if last else during
+                self.unacked += len(piece)
+                await self._settle(going, len(piece))
+            else:
+                await self._push({"type": kind, "body": piece,
+                                  "more_body": going},
+                                 len(piece), state if last else during,
+                                 going)
 
     def input_ended(self):
         """Go will send nothing more (a graceful stop): no Credit can come,
@@ -161,8 +185,14 @@ class Stream:
     def ended(self):
         """The app will send no more: wake whoever waits in receive()."""
         if self.farewell is None:
-            self.farewell = self.final_message()
-        self._wake()
+            # final_message() once receive() asks: most apps never do.
+            self.farewell = ENDED
+        if self.waiters:
+            self.waiters = wake(self.waiters)
+
+
+# Stream.farewell of a stream the app ended, until receive() is called.
+ENDED = object()
 
 
 @coroutine
@@ -173,11 +203,11 @@ def sleep0():
 
 def wake(waiters):
     """Wake each future of waiters that is still waited for; return the
-    new, empty list."""
+    new, empty tuple."""
     for w in waiters:
         if not w.done():
             w.set_result(None)
-    return []
+    return ()
 
 
 # HTTP stream states: STARTED until the first body, STREAMING after it
@@ -190,9 +220,8 @@ class HTTPStream(Stream):
 
     DISCONNECT = "http.disconnect"
 
-    def __init__(self, mux, sid, scope):
-        Stream.__init__(self, mux, sid, scope)
-        self.trailers = False
+    # No __init__ of its own (a call less per request): trailers is set by
+    # _start, which every path that reads it follows (the state machine).
 
     @staticmethod
     def inbound_size(message):
@@ -206,17 +235,42 @@ class HTTPStream(Stream):
     async def send(self, message):
         if self.disconnected:
             raise ClientDisconnected(self._gone())
-        kind = message_type(message)
+        # A response's start and body take the paths written out here, with
+        # the checks of message_type, get_bytes, get_bool and _push inline:
+        # each call and each awaited coroutine costs as much as a check.
+        kind = message.get("type") if type(message) is dict else None
+        if type(kind) is not str:
+            kind = message_type(message)
         state = self.state
         if kind == "http.response.body" and state in (STARTED, STREAMING):
-            body = get_bytes(message, "body", kind)
-            more = get_bool(message, "more_body", kind)
-            end = STREAMING if more else self._after_body()
-            await self._push_body(kind, body, more, end, STREAMING)
+            body = message.get("body", b"")
+            if type(body) is not bytes:
+                body = as_bytes(body, "body", kind)
+            more = message.get("more_body", False)
+            if more is not False and more is not True:
+                get_bool(message, "more_body", kind)  # raises
+            if more:
+                end = STREAMING
+            elif self.trailers:
+                end = TRAILING
+            else:
+                end = COMPLETE
+            n = len(body)
+            if n > PIECE:
+                await self._push_body(kind, body, more, end, STREAMING)
+            else:
+                mux = self.mux
+                mux.piece(self.id, body, more)
+                self.state = end
+                self.unacked += n
+                if more or (n and self.unacked >= WINDOW) or mux.paused:
+                    await self._settle(more, n)
             if end == COMPLETE:
                 self.ended()
         elif kind == "http.response.start" and state == NEW:
-            await self._start(message, kind)
+            self._start(message, kind)
+            if self.mux.paused:
+                await self.mux.drain()
         elif kind == "http.response.pathsend" and state == STARTED:
             path = get_str(message, "path", kind, required=True)
             end = self._after_body()
@@ -234,19 +288,24 @@ class HTTPStream(Stream):
         else:
             raise RuntimeError(out_of_order(kind, state))
 
-    async def _start(self, message, kind):
-        status = get_status(message, kind)
+    def _start(self, message, kind):
+        """Check http.response.start and send it (send() then drains)."""
+        status = message.get("status")
+        if type(status) is not int:
+            status = get_status(message, kind)
         headers = get_headers(message, kind)
-        trailers = get_bool(message, "trailers", kind)
+        trailers = message.get("trailers", False)
+        if trailers is not False and trailers is not True:
+            get_bool(message, "trailers", kind)  # raises
         if trailers and "http.response.trailers" not in (
                 self.scope.get("extensions") or ()):
             raise RuntimeError(
                 "http.response.start asks for trailers, but this request "
                 "does not allow them (scope['extensions'] has no "
                 "'http.response.trailers')")
+        self.mux.head(self.id, status, headers, trailers)
         self.trailers = trailers
-        await self._push({"type": kind, "status": status, "headers": headers,
-                          "trailers": trailers}, 0, STARTED)
+        self.state = STARTED
 
     def _after_body(self):
         return TRAILING if self.trailers else COMPLETE
