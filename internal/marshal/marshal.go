@@ -174,11 +174,20 @@ func (o *OwnedDecoder) Decode(p []byte) (any, error) {
 // Pair decodes a 2-tuple whose first item is an int, as Decode would,
 // without the tuple: the (stream, value) payload of a channel's frame.
 func (o *OwnedDecoder) Pair(p []byte) (int64, any, error) {
+	var rest [1]any
+	id, err := o.Tuple(p, rest[:])
+	return id, rest[0], err
+}
+
+// Tuple decodes a tuple of 1+len(rest) items whose first is an int, as
+// Decode would, into that int and rest, without the tuple: a channel
+// frame's (stream, ...) payload.
+func (o *OwnedDecoder) Tuple(p []byte, rest []any) (int64, error) {
 	d := o.start(p)
 	defer o.end(d)
 	code, err := d.u8()
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	if code&flagRef != 0 {
 		// Nothing inside refers back to the tuple itself: a placeholder
@@ -186,7 +195,7 @@ func (o *OwnedDecoder) Pair(p []byte) (int64, any, error) {
 		d.refs = append(d.refs, nil)
 	}
 	if code &^= flagRef; code != typeSmallTuple && code != typeTuple {
-		return 0, nil, fmt.Errorf("marshal: want a (int, value) tuple, got type code %q", byte(code))
+		return 0, fmt.Errorf("marshal: want an (int, ...) tuple, got type code %q", byte(code))
 	}
 	var n int
 	if code == typeSmallTuple {
@@ -195,23 +204,24 @@ func (o *OwnedDecoder) Pair(p []byte) (int64, any, error) {
 		n, err = d.u32()
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
-	if n != 2 {
-		return 0, nil, fmt.Errorf("marshal: want a (int, value) tuple, got %d items", n)
+	if n != 1+len(rest) {
+		return 0, fmt.Errorf("marshal: want an (int, ...) tuple of %d items, got %d", 1+len(rest), n)
 	}
 	if err := d.firstInt(&o.id); err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	id := o.id
-	v, err := d.value(1)
-	if err != nil {
-		return 0, nil, err
+	for i := range rest {
+		if rest[i], err = d.value(1); err != nil {
+			return 0, err
+		}
 	}
 	if d.off != len(d.p) {
-		return 0, nil, fmt.Errorf("marshal: %d trailing bytes", len(d.p)-d.off)
+		return 0, fmt.Errorf("marshal: %d trailing bytes", len(d.p)-d.off)
 	}
-	return id, v, nil
+	return id, nil
 }
 
 // firstInt decodes the int that opens a Pair into *dst. Python flags it

@@ -262,3 +262,21 @@ func TestDecodeOwnedPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnedDecoderTuple: a Head frame's (stream, status, headers,
+// trailers) as /usr/bin/python3 writes it, into the id and three items;
+// a tuple of another length is refused.
+func TestOwnedDecoderTuple(t *testing.T) {
+	p := []byte(")\x04\xe9,\x01\x00\x00\xe9\xc8\x00\x00\x00[\x01\x00\x00\x00\xa9\x02\xf3\x0c\x00\x00\x00content-type\xf3\n\x00\x00\x00text/plainF")
+	var o OwnedDecoder
+	var rest [3]any
+	id, err := o.Tuple(bytes.Clone(p), rest[:])
+	want := [3]any{int64(200), Pairs{{[]byte("content-type"), []byte("text/plain")}}, false}
+	if err != nil || id != 300 || !reflect.DeepEqual(rest, want) {
+		t.Fatalf("Tuple = %d, %#v, %v; want 300, %#v", id, rest, err, want)
+	}
+	var two [2]any
+	if _, err := o.Tuple(p, two[:]); err == nil {
+		t.Error("a 4-tuple decoded as a 3-tuple without error")
+	}
+}

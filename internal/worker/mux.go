@@ -413,15 +413,14 @@ func decodeFrame(dec *marshal.OwnedDecoder, t frame.Type, meta []byte) (int64, a
 	case frame.Piece:
 		return decodePiece(meta)
 	case frame.Head:
-		v, err := dec.Decode(meta)
+		// (stream, status, headers, trailers), as the http.response.start
+		// Message it stands for.
+		var rest [3]any
+		id, err := dec.Tuple(meta, rest[:])
 		if err != nil {
-			return 0, nil, fmt.Errorf("%v frame: %w", t, err)
+			return 0, nil, fmt.Errorf("%v frame: want (stream, status, headers, trailers): %w", t, err)
 		}
-		tup, ok := v.([]any)
-		if !ok {
-			return 0, nil, fmt.Errorf("%v frame: want a (stream, status, headers, trailers) tuple, got %T", t, v)
-		}
-		return decodeHead(tup)
+		return id, Message{"type": "http.response.start", "status": rest[0], "headers": rest[1], "trailers": rest[2]}, nil
 	}
 	id, v, err := dec.Pair(meta)
 	if err != nil {
@@ -431,19 +430,6 @@ func decodeFrame(dec *marshal.OwnedDecoder, t frame.Type, meta []byte) (int64, a
 		return id, Message(m), nil
 	}
 	return id, v, nil
-}
-
-// decodeHead reads a Head frame's (stream, status, headers, trailers) as
-// the http.response.start Message it stands for.
-func decodeHead(tup []any) (int64, any, error) {
-	if len(tup) != 4 {
-		return 0, nil, fmt.Errorf("Head frame: want (stream, status, headers, trailers), got %d items", len(tup))
-	}
-	id, ok := tup[0].(int64)
-	if !ok {
-		return 0, nil, fmt.Errorf("Head frame: stream id %v is not an int", tup[0])
-	}
-	return id, Message{"type": "http.response.start", "status": tup[1], "headers": tup[2], "trailers": tup[3]}, nil
 }
 
 // decodePiece reads a Piece frame (stream, more_body, raw body) as the
