@@ -31,6 +31,10 @@ type Container struct {
 	// (1012) instead of holding the drain for its whole grace.
 	stopping context.Context
 	stop     context.CancelFunc
+
+	// noBody is the first http.request of every request without a body:
+	// streams only encode it, and nothing modifies it.
+	noBody worker.Message
 }
 
 // NewContainer checks cfg and returns a Container for it. It finds the
@@ -40,7 +44,8 @@ func NewContainer(cfg Config) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{cfg: cfg, log: cfg.Logger}
+	c := &Container{cfg: cfg, log: cfg.Logger,
+		noBody: worker.Message{"type": "http.request", "body": []byte{}, "more_body": false}}
 	c.stopping, c.stop = context.WithCancel(context.Background())
 	c.funnel = funnel.Funnel{Log: cfg.Logger, Refusals: lograte.New(cfg.Logger, time.Second),
 		Respond: func(w http.ResponseWriter, r *http.Request, status int, id string, err error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gowsgi/gowsgi/internal/funnel"
+	"github.com/gowsgi/gowsgi/internal/marshal"
 	"github.com/gowsgi/gowsgi/internal/respcheck"
 	"github.com/gowsgi/gowsgi/internal/worker"
 	"github.com/gowsgi/gowsgi/wsgi"
@@ -24,15 +25,15 @@ type responder struct {
 	r       *http.Request
 	s       *worker.Stream
 	ctx     context.Context // the request's; with a body, cancelled with a cause by pumpBody or the silence
-	cancel  func(error)     // ends the request with a cause: ctx's, or interrupt
-	silence *silence
+	cancel  func(error)     // ctx's with a cause, if it has one of its own; else end interrupts
+	silence silence
+	scope   marshal.Raw // until it is sent: a pointer to it is passed to open without an allocation
 
 	// Without a body (no pumpBody) the request is not given a context of
 	// its own, which costs a child registered with net/http's: the silence
-	// stops the wait through stop instead (interrupt).
+	// ends the wait with Stream.Interrupt instead (interrupt).
 	stopOnce sync.Once
-	stop     chan struct{}
-	cause    error // why stop was closed
+	cause    error // why the stream was interrupted
 
 	started  bool  // http.response.start is written
 	trailers bool  // the app announced trailers
@@ -62,12 +63,17 @@ func (rs *responder) run() {
 	rs.s.Proc().Served.Add(1)
 }
 
-// recv waits for the app's next message, while the silence clock runs;
-// an error is why the request ended (errSilent, a body's, the stream's).
+// recv returns the app's next message, waiting for it while the silence
+// clock runs (a message already queued, as a response's body is behind its
+// start, costs the clock nothing); an error is why the request ended
+// (errSilent, a body's, the stream's).
 func (rs *responder) recv() (worker.Message, error) {
-	rs.silence.start()
-	msg, err := rs.s.RecvOr(rs.ctx, rs.stop)
-	rs.silence.stop()
+	msg, ok, err := rs.s.TryRecv()
+	if !ok && err == nil {
+		rs.silence.start()
+		msg, err = rs.s.Recv(rs.ctx)
+		rs.silence.stop()
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, worker.ErrInterrupted):
@@ -78,47 +84,60 @@ func (rs *responder) recv() (worker.Message, error) {
 	return msg, err
 }
 
-// interrupt is cancel for a request without a body: the wait in recv ends
-// with cause.
+// end ends the request with cause: the wait in recv returns it.
+func (rs *responder) end(cause error) {
+	if rs.cancel != nil {
+		rs.cancel(cause)
+		return
+	}
+	rs.interrupt(cause)
+}
+
+// silent is the silence clock's end of the request, if Go is still
+// waiting for the app.
+func (rs *responder) silent() {
+	if rs.silence.expired() {
+		rs.end(errSilent)
+	}
+}
+
+// interrupt is end for a request without a context of its own: the wait
+// in recv ends with cause.
 func (rs *responder) interrupt(cause error) {
 	rs.stopOnce.Do(func() {
 		rs.cause = cause
-		close(rs.stop)
+		rs.s.Interrupt()
 	})
 }
 
 // A silence clock is Config.Timeout for one request: it runs while Go
 // waits for the app, and restarts whenever the app sends or the client's
 // body moves on (an app that answers only once it has a slow upload whole
-// is not silent); past it, fire ends the request with errSilent.
+// is not silent); past it, fire is called, which ends the request with
+// errSilent if expired still says so.
 type silence struct {
 	d       time.Duration // 0: no clock
+	fire    func()
 	mu      sync.Mutex
-	t       *time.Timer
+	t       *time.Timer // once it first ran
 	waiting bool
 }
 
-func newSilence(d time.Duration, fire func(error)) *silence {
-	s := &silence{d: d}
-	if d > 0 {
-		s.t = time.AfterFunc(d, func() {
-			s.mu.Lock()
-			waiting := s.waiting
-			s.mu.Unlock()
-			if waiting {
-				fire(errSilent)
-			}
-		})
-		s.t.Stop()
-	}
-	return s
-}
+func (s *silence) init(d time.Duration, fire func()) { s.d, s.fire = d, fire }
 
 func (s *silence) start() { s.set(true, true) }
 func (s *silence) stop()  { s.set(false, false) }
 
 // touch restarts a running clock: the client's body moved on.
 func (s *silence) touch() { s.set(false, true) }
+
+// expired reports whether the clock ran out while Go waited: fire's
+// timer may have raced a stop.
+func (s *silence) expired() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
 
 func (s *silence) set(wait, reset bool) {
 	if s.d <= 0 {
@@ -129,10 +148,16 @@ func (s *silence) set(wait, reset bool) {
 	switch {
 	case wait:
 		s.waiting = true
-		s.t.Reset(s.d)
+		if s.t == nil {
+			s.t = time.AfterFunc(s.d, s.fire)
+		} else {
+			s.t.Reset(s.d)
+		}
 	case !reset:
 		s.waiting = false
-		s.t.Stop()
+		if s.t != nil {
+			s.t.Stop()
+		}
 	case s.waiting:
 		s.t.Reset(s.d)
 	}
@@ -224,8 +249,7 @@ func (rs *responder) start(msg worker.Message) error {
 	}
 	h := rs.w.Header()
 	hs := respcheck.NewHeaders(h)
-	err := eachHeader(msg["headers"], hs.Add)
-	if err != nil {
+	if err := addHeaders(msg["headers"], &hs); err != nil {
 		for k := range h {
 			delete(h, k)
 		}
@@ -248,6 +272,14 @@ func (rs *responder) start(msg worker.Message) error {
 // eachHeader calls f with each [name, value] pair of an ASGI header list,
 // the name lower-cased bytes, as the worker decoded it.
 func eachHeader(v any, f func(name, value string) error) error {
+	if pairs, ok := v.(marshal.Pairs); ok {
+		for _, p := range pairs {
+			if err := f(string(p[0]), string(p[1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if v == nil {
 		return nil
 	}

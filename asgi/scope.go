@@ -3,6 +3,7 @@ package asgi
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -144,6 +145,18 @@ func appendServer(b []byte, r *http.Request) []byte {
 	a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	if !ok {
 		return marshal.AppendNone(b)
+	}
+	if ta, ok := a.(*net.TCPAddr); ok && ta.Port >= 0 && ta.Port <= 1<<16-1 {
+		// What appendHostPort(a.String()) gives, without building that
+		// string to split it again: the host as net.IP.String writes it
+		// (IPv4 in IPv6 unmapped), with its zone.
+		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+			var buf [48]byte
+			host := ip.Unmap().WithZone(ta.Zone).AppendTo(buf[:0])
+			b = marshal.AppendList(b, 2)
+			b = marshal.AppendText(b, strings.ToValidUTF8(string(host), "\uFFFD"))
+			return marshal.AppendInt(b, int32(ta.Port))
+		}
 	}
 	if a.Network() == "unix" {
 		b = marshal.AppendList(b, 2)

@@ -104,3 +104,23 @@ func TestHTTPScopeMatchesWebSocket(t *testing.T) {
 		})
 	}
 }
+
+// TestServerAddress checks appendServer's TCP fast path against what the
+// address's String gives.
+func TestServerAddress(t *testing.T) {
+	for _, a := range []*net.TCPAddr{
+		{IP: net.IPv4(127, 0, 0, 1), Port: 8000}, // 16 bytes: IPv4 in IPv6
+		{IP: net.IP{10, 1, 2, 3}, Port: 80},
+		{IP: net.IPv6loopback, Port: 65535},
+		{IP: net.ParseIP("fe80::1"), Port: 443, Zone: "eth0"},
+		{IP: net.ParseIP("::ffff:192.0.2.1"), Port: 1},
+		{Port: 8080}, // no IP: the String path
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, a))
+		got, want := appendServer(nil, r), appendHostPort(nil, a.String())
+		if !bytes.Equal(got, want) {
+			t.Errorf("%v: appendServer = %q, want %q", a, got, want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w, r)
 		return
 	}
-	first := worker.Message{"type": "http.request", "body": []byte{}, "more_body": false}
+	first := c.noBody
 	var read int64 // of the body, before the stream opens
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		// The body's first bodyChunk, or all of it, is read before a
@@ -58,21 +58,22 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			read = int64(len(body))
 		}
 	}
-	s, ok := c.open(w, r, c.httpScope(r), first)
+	rs := &responder{c: c, w: w, r: r, declared: -1, scope: c.httpScope(r)}
+	s, ok := c.open(w, r, &rs.scope, first)
 	if !ok {
 		return
 	}
-	rs := &responder{c: c, w: w, r: r, s: s, declared: -1}
+	rs.s = s
+	rs.scope = nil // sent
 	if first != nil {
-		rs.ctx, rs.stop = r.Context(), make(chan struct{})
-		rs.cancel = rs.interrupt
+		rs.ctx = r.Context()
 	} else {
 		var cancel context.CancelCauseFunc
 		rs.ctx, cancel = context.WithCancelCause(r.Context())
 		rs.cancel = cancel
 		defer cancel(nil) // pumpBody's Send stops waiting
 	}
-	rs.silence = newSilence(c.cfg.Timeout, rs.cancel)
+	rs.silence.init(c.cfg.Timeout, rs.silent)
 	if read > 0 {
 		// Read the rest while the response goes out (an app may answer
 		// before it has read it all): net/http's HTTP/1 server allows
@@ -165,12 +166,12 @@ func (rs *responder) pumpBody(total int64) {
 		n, err := io.ReadAtLeast(rs.r.Body, buf, 1)
 		total += int64(n)
 		if limit > 0 && total > limit {
-			rs.cancel(errTooLarge)
+			rs.end(errTooLarge)
 			return
 		}
 		last := err == io.EOF
 		if err != nil && !last {
-			rs.cancel(fmt.Errorf("%w: %v", errBodyBroken, err))
+			rs.end(fmt.Errorf("%w: %v", errBodyBroken, err))
 			return
 		}
 		msg := worker.Message{"type": "http.request", "body": buf[:n], "more_body": !last}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"unicode/utf8"
+
+	"github.com/gowsgi/gowsgi/internal/marshal"
 )
 
 // PayloadLen is the size of msg's payload as the flow-control window counts
@@ -98,6 +100,13 @@ type header struct{ name, value string }
 // (a str is taken too), in order; none if the key is missing or None.
 func headerList(msg Message) ([]header, error) {
 	v := msg["headers"]
+	if pairs, ok := v.(marshal.Pairs); ok {
+		out := make([]header, len(pairs))
+		for i, p := range pairs {
+			out[i] = header{string(p[0]), string(p[1])}
+		}
+		return out, nil
+	}
 	if v == nil {
 		return nil, nil
 	}

@@ -145,18 +145,143 @@ func Decode(p []byte) (any, error) {
 // p (one allocation for them all), a tuple decodes to []any as a list does,
 // a dict to map[string]any (its keys must be str), and the strs of ASGI
 // message keys and types are shared constants, not allocated per message.
+//
+// Its bytes copy p only once it meets a bytes value: a value without any
+// costs no copy. A list of pairs of bytes (a message's "headers") decodes
+// to Pairs.
 func DecodeOwned(p []byte) (any, error) {
-	// Python flags every str and bytes it may refer back to: a message
-	// has a dozen, which would otherwise grow refs four times.
-	d := decoder{p: bytes.Clone(p), owned: true, refs: make([]any, 0, 16)}
-	return d.whole()
+	var o OwnedDecoder
+	return o.Decode(p)
 }
 
+// An OwnedDecoder is DecodeOwned for a goroutine that decodes value after
+// value (a channel's reader): the table of the values Python may refer
+// back to is kept between them, cleared, instead of allocated each time.
+// Its zero value is ready to use; it is not safe for concurrent use.
+type OwnedDecoder struct {
+	refs []any
+	id   int64 // Pair's first, which refs may point to
+}
+
+// Decode is DecodeOwned(p).
+func (o *OwnedDecoder) Decode(p []byte) (any, error) {
+	d := o.start(p)
+	v, err := d.whole()
+	o.end(d)
+	return v, err
+}
+
+// Pair decodes a 2-tuple whose first item is an int, as Decode would,
+// without the tuple: the (stream, value) payload of a channel's frame.
+func (o *OwnedDecoder) Pair(p []byte) (int64, any, error) {
+	var rest [1]any
+	id, err := o.Tuple(p, rest[:])
+	return id, rest[0], err
+}
+
+// Tuple decodes a tuple of 1+len(rest) items whose first is an int, as
+// Decode would, into that int and rest, without the tuple: a channel
+// frame's (stream, ...) payload.
+func (o *OwnedDecoder) Tuple(p []byte, rest []any) (int64, error) {
+	d := o.start(p)
+	defer o.end(d)
+	code, err := d.u8()
+	if err != nil {
+		return 0, err
+	}
+	if code&flagRef != 0 {
+		// Nothing inside refers back to the tuple itself: a placeholder
+		// keeps the numbering of those that follow.
+		d.refs = append(d.refs, nil)
+	}
+	if code &^= flagRef; code != typeSmallTuple && code != typeTuple {
+		return 0, fmt.Errorf("marshal: want an (int, ...) tuple, got type code %q", byte(code))
+	}
+	var n int
+	if code == typeSmallTuple {
+		n, err = d.u8()
+	} else {
+		n, err = d.u32()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n != 1+len(rest) {
+		return 0, fmt.Errorf("marshal: want an (int, ...) tuple of %d items, got %d", 1+len(rest), n)
+	}
+	if err := d.firstInt(&o.id); err != nil {
+		return 0, err
+	}
+	id := o.id
+	for i := range rest {
+		if rest[i], err = d.value(1); err != nil {
+			return 0, err
+		}
+	}
+	if d.off != len(d.p) {
+		return 0, fmt.Errorf("marshal: %d trailing bytes", len(d.p)-d.off)
+	}
+	return id, nil
+}
+
+// firstInt decodes the int that opens a Pair into *dst. Python flags it
+// for reference (a stream id is shared): it is entered in d.refs as dst,
+// which deref resolves, instead of boxed, which would allocate for all but
+// small ints.
+func (d *decoder) firstInt(dst *int64) error {
+	if d.off < len(d.p) && d.p[d.off]&^flagRef == typeInt {
+		code := d.p[d.off]
+		d.off++
+		b, err := d.take(4)
+		if err != nil {
+			return err
+		}
+		*dst = int64(int32(binary.LittleEndian.Uint32(b)))
+		if code&flagRef != 0 {
+			d.refs = append(d.refs, dst)
+		}
+		return nil
+	}
+	v, err := d.value(1)
+	if err != nil {
+		return err
+	}
+	id, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("marshal: want a (int, value) tuple, got a %T first", v)
+	}
+	*dst = id
+	return nil
+}
+
+func (o *OwnedDecoder) start(p []byte) *decoder {
+	if o.refs == nil {
+		// Python flags every str and bytes it may refer back to: a
+		// message has a dozen, which would otherwise grow refs four
+		// times.
+		o.refs = make([]any, 0, 16)
+	}
+	return &decoder{p: p, owned: true, refs: o.refs[:0]}
+}
+
+// end keeps d's refs for the next value, referring to none of d's.
+func (o *OwnedDecoder) end(d *decoder) {
+	clear(d.refs)
+	if cap(d.refs) <= maxKeptRefs {
+		o.refs = d.refs[:0]
+	}
+}
+
+// maxKeptRefs bounds the refs an OwnedDecoder keeps: one odd value with
+// thousands need not stay resident.
+const maxKeptRefs = 1024
+
 type decoder struct {
-	p     []byte
-	off   int
-	refs  []any
-	owned bool // DecodeOwned's: p is a copy; []any tuples, map[string]any dicts, shared strs
+	p      []byte
+	off    int
+	refs   []any
+	owned  bool // DecodeOwned's: bytes copied; []any tuples, map[string]any dicts, shared strs
+	copied bool // DecodeOwned's p is the copy its bytes alias
 }
 
 // whole decodes the one value d.p must hold exactly.
@@ -246,6 +371,11 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if d.owned && !d.copied {
+			// The offsets are the same in the copy, and the strs decoded
+			// before it were copied already.
+			d.p, d.copied = bytes.Clone(d.p), true
+		}
 		return d.take(n)
 	case typeASCII, typeASCIIIntern, typeUnicode, typeInterned:
 		n, err := d.u32()
@@ -267,7 +397,7 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 		if n >= len(d.refs) || d.refs[n] == nil {
 			return nil, fmt.Errorf("marshal: bad reference %d", n)
 		}
-		return d.refs[n], nil
+		return deref(d.refs[n]), nil
 	case typeTuple, typeSmallTuple, typeList:
 		var n int
 		var err error
@@ -282,6 +412,11 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 		// Each item takes at least one byte: a bound on what we allocate.
 		if n > len(d.p)-d.off {
 			return nil, ErrTruncated
+		}
+		if code == typeList && d.owned {
+			if ps, ok := d.pairs(n); ok {
+				return ps, nil
+			}
 		}
 		items := make([]any, n)
 		for i := range items {

@@ -216,11 +216,27 @@ func (f *FD) consume(n int) {
 // ..."), not the "raw-read" of a RawConn; errors.Is still finds the cause
 // (os.ErrDeadlineExceeded, net.ErrClosed, a syscall.Errno).
 func (f *FD) opError(op string, err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
+	// The RawConn's own *net.OpError is the usual err (a read that
+	// net/http's background reader aborts, once per request): a type
+	// assertion, not errors.As, whose target would cost an allocation.
+	oe, ok := err.(*net.OpError)
+	if !ok {
+		oe, ok = asOpError(err)
+	}
+	if ok {
 		e := *oe
 		e.Op = op
 		return &e
 	}
 	return &net.OpError{Op: op, Net: f.net, Err: err}
+}
+
+// asOpError is errors.As(err, *net.OpError), apart (and not inlined) so
+// that its target is allocated only when it is called.
+//
+//go:noinline
+func asOpError(err error) (*net.OpError, bool) {
+	var oe *net.OpError
+	ok := errors.As(err, &oe)
+	return oe, ok
 }

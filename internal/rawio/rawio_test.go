@@ -3,6 +3,7 @@ package rawio
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -236,5 +237,21 @@ func TestWriteClosed(t *testing.T) {
 	ours.Close()
 	if _, err := raw.Writev([][]byte{[]byte("x")}); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Writev after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestOpErrorAllocs: renaming the RawConn's *net.OpError (net/http's
+// aborted background read, once per request) costs the copy only; one
+// wrapped deeper is still found.
+func TestOpErrorAllocs(t *testing.T) {
+	f := &FD{net: "tcp"}
+	raw := &net.OpError{Op: "raw-read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	if n := testing.AllocsPerRun(100, func() { f.opError("read", raw) }); n != 1 {
+		t.Errorf("opError of a *net.OpError: %v allocations, want 1", n)
+	}
+	err := f.opError("read", fmt.Errorf("wrapped: %w", raw))
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "read" || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("opError of a wrapped *net.OpError = %v, want it renamed read", err)
 	}
 }

@@ -79,11 +79,26 @@ func IsToken(s string) bool {
 // is repeated, and replaces rather than adds.
 type Headers struct {
 	h        http.Header
-	declared int64 // the Content-Length set, or -1
+	declared int64    // the Content-Length set, or -1
+	values   []string // Grow's: the one-value slices of new names are cut from it
 }
 
 // NewHeaders returns the Headers that add to h.
 func NewHeaders(h http.Header) Headers { return Headers{h: h, declared: -1} }
+
+// Grow makes room for n more headers: the values of names not yet in h
+// then share one allocation instead of one each.
+func (hs *Headers) Grow(n int) { hs.values = make([]string, 0, n) }
+
+// one returns []string{value}, from Grow's room if there is any left.
+func (hs *Headers) one(value string) []string {
+	n := len(hs.values)
+	if n == cap(hs.values) {
+		return []string{value}
+	}
+	hs.values = append(hs.values, value)
+	return hs.values[n : n+1 : n+1] // full: an append to it copies
+}
 
 // Add checks one header and adds it.
 func (hs *Headers) Add(name, value string) error {
@@ -97,10 +112,14 @@ func (hs *Headers) Add(name, value string) error {
 			return fmt.Errorf("bad Content-Length %q", value)
 		}
 		hs.declared = n
-		hs.h[key] = []string{value}
+		hs.h[key] = hs.one(value)
 		return nil
 	}
-	hs.h[key] = append(hs.h[key], value)
+	if old := hs.h[key]; old != nil {
+		hs.h[key] = append(old, value)
+	} else {
+		hs.h[key] = hs.one(value)
+	}
 	return nil
 }
 

@@ -97,8 +97,10 @@ func (m *Mux) Streams() []StreamInfo {
 }
 
 // Open starts a stream: the app is called with scope (a Message, or a
-// marshal.Raw of one), and first, if not nil, is the first message its
-// receive() returns (in the Open frame itself). what names it on status
+// marshal.Raw of one, or a *marshal.Raw, which unlike a Raw costs no
+// allocation to pass as an any), and first, if not nil, is the first
+// message its receive() returns (in the Open frame itself). what names it
+// on status
 // pages.
 func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 	m.mu.Lock()
@@ -115,8 +117,7 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 		}
 	}
 	m.next = id
-	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1),
-		space: make(chan struct{}, 1), credit: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Stream{m: m, id: id, what: what, since: time.Now(), ready: make(chan struct{}, 1)}
 	s.q = s.qbuf[:0]
 	if first != nil {
 		// Set before the stream is in m.streams, where Streams reads it.
@@ -131,8 +132,11 @@ func (m *Mux) Open(scope any, first Message, what string) (*Stream, error) {
 		scope = map[string]any(sc) // marshal's fast case, not its reflection
 	}
 	size := 256 // a first http.request, and a scope's frame header
-	if raw, ok := scope.(marshal.Raw); ok {
+	switch raw := scope.(type) {
+	case marshal.Raw:
 		size += len(raw)
+	case *marshal.Raw:
+		size += len(*raw)
 	}
 	b, err := appendOpen(make([]byte, 0, size), id, scope, first)
 	if err != nil {
@@ -239,7 +243,12 @@ func appendOpen(b []byte, stream int64, scope any, first Message) ([]byte, error
 	b = frame.AppendHeader(b, frame.Open, 0)
 	b = marshal.AppendTuple(b, 3)
 	b = marshal.AppendInt(b, int32(stream))
-	b, err := marshal.AppendValue(b, scope)
+	var err error
+	if raw, ok := scope.(*marshal.Raw); ok {
+		b = append(b, *raw...)
+	} else {
+		b, err = marshal.AppendValue(b, scope)
+	}
 	if err == nil {
 		if first != nil {
 			b, err = marshal.AppendValue(b, map[string]any(first))
@@ -323,6 +332,7 @@ func (m *Mux) read() {
 func (m *Mux) route() error {
 	r := m.c.r
 	var woken []*Stream // streams with messages queued, to wake once the read is routed
+	var dec marshal.OwnedDecoder
 	for {
 		if !r.Buffered() {
 			// All that was read is routed: wake the streams' handlers
@@ -342,7 +352,7 @@ func (m *Mux) route() error {
 		if err != nil {
 			return &ProtocolError{Err: err}
 		}
-		id, v, err := decodeFrame(t, meta)
+		id, v, err := decodeFrame(&dec, t, meta)
 		if err != nil {
 			return &ProtocolError{Err: err}
 		}
@@ -383,54 +393,43 @@ func (m *Mux) route() error {
 			default:
 				return &ProtocolError{Err: fmt.Errorf("Done frame of stream %d: %T is not a traceback", id, v)}
 			}
-			s.finish(end)
+			// Freed first: once its handler sees the end, the stream no
+			// longer counts as open (Len).
 			m.free(s)
+			s.finish(end)
 		default:
 			return &ProtocolError{Err: fmt.Errorf("unexpected %v frame on an ASGI channel", t)}
 		}
 	}
 }
 
-// decodeFrame decodes the (stream, value) payload of an ASGI frame; a
-// message dict comes back as a Message that owns its bytes (see
-// marshal.DecodeOwned: one copy of the frame, no map[any]any in between),
-// and so do the compact Head and Piece frames, as the messages they are.
-func decodeFrame(t frame.Type, meta []byte) (int64, any, error) {
-	if t == frame.Piece {
+// decodeFrame decodes the (stream, value) payload of an ASGI frame with
+// dec (the reader's: its scratch space is reused); a message dict comes
+// back as a Message that owns its bytes (see marshal.DecodeOwned: at most
+// one copy of the frame, no map[any]any or tuple in between), and so do
+// the compact Head and Piece frames, as the messages they are.
+func decodeFrame(dec *marshal.OwnedDecoder, t frame.Type, meta []byte) (int64, any, error) {
+	switch t {
+	case frame.Piece:
 		return decodePiece(meta)
+	case frame.Head:
+		// (stream, status, headers, trailers), as the http.response.start
+		// Message it stands for.
+		var rest [3]any
+		id, err := dec.Tuple(meta, rest[:])
+		if err != nil {
+			return 0, nil, fmt.Errorf("%v frame: want (stream, status, headers, trailers): %w", t, err)
+		}
+		return id, Message{"type": "http.response.start", "status": rest[0], "headers": rest[1], "trailers": rest[2]}, nil
 	}
-	v, err := marshal.DecodeOwned(meta)
+	id, v, err := dec.Pair(meta)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%v frame: %w", t, err)
+		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple: %w", t, err)
 	}
-	tup, ok := v.([]any)
-	if t == frame.Head && ok {
-		return decodeHead(tup)
-	}
-	if !ok || len(tup) != 2 {
-		return 0, nil, fmt.Errorf("%v frame: want a (stream, value) tuple, got %T", t, v)
-	}
-	id, ok := tup[0].(int64)
-	if !ok {
-		return 0, nil, fmt.Errorf("%v frame: stream id %v is not an int", t, tup[0])
-	}
-	if m, ok := tup[1].(map[string]any); ok {
+	if m, ok := v.(map[string]any); ok {
 		return id, Message(m), nil
 	}
-	return id, tup[1], nil
-}
-
-// decodeHead reads a Head frame's (stream, status, headers, trailers) as
-// the http.response.start Message it stands for.
-func decodeHead(tup []any) (int64, any, error) {
-	if len(tup) != 4 {
-		return 0, nil, fmt.Errorf("Head frame: want (stream, status, headers, trailers), got %d items", len(tup))
-	}
-	id, ok := tup[0].(int64)
-	if !ok {
-		return 0, nil, fmt.Errorf("Head frame: stream id %v is not an int", tup[0])
-	}
-	return id, Message{"type": "http.response.start", "status": tup[1], "headers": tup[2], "trailers": tup[3]}, nil
+	return id, v, nil
 }
 
 // decodePiece reads a Piece frame (stream, more_body, raw body) as the

@@ -73,7 +73,7 @@ func (fw *fakeASGI) next() (frame.Type, int64, any) {
 		}
 		return typ, tup[0].(int64), Message(tup[1].(map[string]any))
 	}
-	id, v, err := decodeFrame(typ, meta)
+	id, v, err := decodeFrame(new(marshal.OwnedDecoder), typ, meta)
 	if err != nil {
 		fw.t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestMuxHeadPiece(t *testing.T) {
 	if err != nil || msg["type"] != "http.response.start" || msg["status"] != int64(200) || msg["trailers"] != false {
 		t.Fatalf("Recv: %v %v, want the http.response.start", msg, err)
 	}
-	if h, ok := msg["headers"].([]any); !ok || len(h) != 1 || string(h[0].([]any)[1].([]byte)) != "text/plain" {
+	if h, ok := msg["headers"].(marshal.Pairs); !ok || len(h) != 1 || string(h[0][1]) != "text/plain" {
 		t.Errorf("headers %#v, want the one sent", msg["headers"])
 	}
 	for _, want := range []struct {
@@ -343,6 +343,94 @@ func TestMuxGatheredWrites(t *testing.T) {
 	for id, n := range next {
 		if n != msgs {
 			t.Errorf("stream %d: %d messages, want %d", id, n, msgs)
+		}
+	}
+}
+
+// TestStreamInterrupt: Interrupt ends a Recv that waits, and the next ones
+// once the queue is drained, with ErrInterrupted; what is queued comes
+// first.
+func TestStreamInterrupt(t *testing.T) {
+	fw := newFakeASGI(t)
+	s, err := fw.m.Open(Message{"type": "http"}, nil, "GET /")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next() // Open
+	ctx := context.Background()
+	got := make(chan error)
+	go func() {
+		_, err := s.Recv(ctx)
+		got <- err
+	}()
+	s.Interrupt()
+	if err := <-got; !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("waiting Recv after Interrupt: %v, want ErrInterrupted", err)
+	}
+	queued := make(chan struct{})
+	s.Notify(func() { close(queued) })
+	fw.send(frame.Message, s.ID(), body(1, false))
+	<-queued
+	if msg, err := s.Recv(ctx); err != nil || msg["type"] != "http.response.body" {
+		t.Fatalf("Recv with a message queued: %v %v, want it", msg, err)
+	}
+	if _, err := s.Recv(ctx); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Recv once drained: %v, want ErrInterrupted", err)
+	}
+}
+
+// TestStreamDone: Done, made when first asked for, is closed at the
+// stream's end whether it was asked for before the end or after.
+func TestStreamDone(t *testing.T) {
+	fw := newFakeASGI(t)
+	ctx := context.Background()
+	before, err := fw.m.Open(Message{"type": "http"}, nil, "GET /a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	after, err := fw.m.Open(Message{"type": "http"}, nil, "GET /b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.next()
+	done := before.Done()
+	select {
+	case <-done:
+		t.Fatal("Done closed before the stream ended")
+	default:
+	}
+	fw.send(frame.Done, before.ID(), nil)
+	fw.send(frame.Done, after.ID(), nil)
+	for _, s := range []*Stream{before, after} {
+		if _, err := s.Recv(ctx); err != io.EOF {
+			t.Fatalf("Recv at Done: %v, want io.EOF", err)
+		}
+	}
+	for name, c := range map[string]<-chan struct{}{"asked before": done, "asked after": after.Done()} {
+		select {
+		case <-c:
+		default:
+			t.Errorf("Done %s the end is not closed once Recv saw the end", name)
+		}
+	}
+}
+
+// TestMuxOpenRaw: a scope passed as a marshal.Raw, or a pointer to one,
+// reaches the worker as the Message it was made from.
+func TestMuxOpenRaw(t *testing.T) {
+	fw := newFakeASGI(t)
+	raw, err := marshal.AppendValue(nil, map[string]any{"type": "http", "path": "/raw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []any{marshal.Raw(raw), (*marshal.Raw)(&raw)} {
+		s, err := fw.m.Open(scope, nil, "GET /raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ, id, v := fw.next(); typ != frame.Open || id != s.ID() || v.(Message)["path"] != "/raw" {
+			t.Errorf("%T scope: frame %v %d %v, want the Open with path /raw", scope, typ, id, v)
 		}
 	}
 }

@@ -6,10 +6,10 @@ package worker
 func (s *Stream) TryRecv() (msg Message, ok bool, err error) {
 	s.mu.Lock()
 	msg, ok = s.popLocked()
-	end := s.end
+	end, space := s.end, s.space
 	s.mu.Unlock()
 	if ok {
-		notify(s.space)
+		notify(space)
 		return msg, true, nil
 	}
 	return nil, false, end

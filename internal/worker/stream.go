@@ -50,21 +50,22 @@ type Stream struct {
 	what  string
 	since time.Time
 
-	mu       sync.Mutex
-	q        []Message
-	qbuf     [2]Message // q's array while it holds few: a response's start and body
-	qBytes   int
-	end      error // once the stream ended: errEnded, an *AppError or a *LostError
-	detached bool  // its handler is gone: messages are dropped and credited
-	sent     int64 // payload bytes sent to the worker
-	credited int64 // of which the worker has consumed
+	mu          sync.Mutex
+	q           []Message
+	qbuf        [2]Message // q's array while it holds few: a response's start and body
+	qBytes      int
+	end         error // once the stream ended: errEnded, an *AppError or a *LostError
+	detached    bool  // its handler is gone: messages are dropped and credited
+	interrupted bool  // Recv returns ErrInterrupted rather than wait
+	sent        int64 // payload bytes sent to the worker
+	credited    int64 // of which the worker has consumed
 
 	onReady func() // Notify's, until a message or the end is queued
 
 	ready  chan struct{} // a message or the end is queued
-	space  chan struct{} // the queue has room again
-	credit chan struct{} // the worker credited bytes
-	done   chan struct{} // closed at the end
+	space  chan struct{} // the queue has room again; made once the reader first waits for it
+	credit chan struct{} // the worker credited bytes; made once Send first waits for it
+	done   chan struct{} // closed at the end; made once Done is first called
 }
 
 // ID is the stream's id on its channel.
@@ -74,7 +75,19 @@ func (s *Stream) ID() int64 { return s.id }
 func (s *Stream) Proc() *Process { return s.m.proc }
 
 // Done is closed once the app's coroutine has ended (or its worker).
-func (s *Stream) Done() <-chan struct{} { return s.done }
+func (s *Stream) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		// Made when first asked for: a request whose response completes
+		// never is.
+		s.done = make(chan struct{})
+		if s.end != nil {
+			close(s.done)
+		}
+	}
+	return s.done
+}
 
 // Err is why the stream ended: io.EOF if the app returned, an *AppError
 // if it raised, a *LostError if its worker went; nil until Done is closed.
@@ -84,6 +97,7 @@ func (s *Stream) Err() error {
 	return s.end
 }
 
+// notify signals c without waiting; a nil c has nobody to signal.
 func notify(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -114,11 +128,15 @@ func (s *Stream) push(msg Message) (queued bool, err error) {
 			s.mu.Unlock()
 			return true, nil
 		}
+		if s.space == nil {
+			s.space = make(chan struct{}, 1)
+		}
+		space := s.space
 		s.mu.Unlock()
 		s.wake() // the queue is full: its handler must drain it first
 		select {
-		case <-s.space:
-		case <-s.done:
+		case <-space:
+		case <-s.Done():
 		}
 	}
 }
@@ -141,7 +159,9 @@ func (s *Stream) finish(err error) {
 	first, detached := s.end == nil, s.detached
 	if first {
 		s.end = err
-		close(s.done)
+		if s.done != nil {
+			close(s.done)
+		}
 	}
 	f := s.takeOnReady()
 	s.mu.Unlock()
@@ -149,10 +169,18 @@ func (s *Stream) finish(err error) {
 	if f != nil {
 		f()
 	}
+	if first && detached {
+		s.raisedAfter(err)
+	}
+}
+
+// raisedAfter logs err if it is the app's exception, on a stream nobody
+// reads any more: its response was complete (a background task raised,
+// say), or the client had left. (Not inlined in finish: the *AppError that
+// errors.As fills would cost every stream an allocation.)
+func (s *Stream) raisedAfter(err error) {
 	var ae *AppError
-	if first && detached && errors.As(err, &ae) {
-		// Nobody reads the stream any more: its response was complete (a
-		// background task raised, say), or the client had left.
+	if errors.As(err, &ae) {
 		s.m.proc.log.Error("the app raised after its response", "worker", s.m.proc.ID, "pid", s.m.proc.PID(),
 			"stream", s.id, "request", s.what, "traceback", ae.Traceback)
 	}
@@ -161,45 +189,52 @@ func (s *Stream) finish(err error) {
 func (s *Stream) addCredit(n int64) {
 	s.mu.Lock()
 	s.credited += n
+	credit := s.credit
 	s.mu.Unlock()
-	notify(s.credit)
+	notify(credit)
 }
 
 // Recv returns the next message the app sent. Once the queue is drained
 // and the stream has ended it returns Err's error (io.EOF: the app
-// returned); ctx's error if ctx is done first.
+// returned), or once Interrupt was called ErrInterrupted; ctx's error if
+// ctx is done first.
 func (s *Stream) Recv(ctx context.Context) (Message, error) {
-	return s.RecvOr(ctx, nil)
-}
-
-// ErrInterrupted is RecvOr's error when its stop channel closed first.
-var ErrInterrupted = errors.New("worker: Recv interrupted")
-
-// RecvOr is Recv that also returns, with ErrInterrupted, once stop is
-// closed: a caller's own reason to stop waiting (its silence clock, say)
-// without a context.WithCancel of ctx per request. A nil stop never
-// closes.
-func (s *Stream) RecvOr(ctx context.Context, stop <-chan struct{}) (Message, error) {
 	for {
 		s.mu.Lock()
 		if msg, ok := s.popLocked(); ok {
+			space := s.space
 			s.mu.Unlock()
-			notify(s.space)
+			notify(space)
 			return msg, nil
 		}
-		end := s.end
+		end, interrupted := s.end, s.interrupted
 		s.mu.Unlock()
-		if end != nil {
+		switch {
+		case end != nil:
 			return nil, end
+		case interrupted:
+			return nil, ErrInterrupted
 		}
 		select {
 		case <-s.ready:
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-stop:
-			return nil, ErrInterrupted
 		}
 	}
+}
+
+// ErrInterrupted is Recv's error once Interrupt was called.
+var ErrInterrupted = errors.New("worker: Recv interrupted")
+
+// Interrupt ends the wait of Recv, now or once the queue is drained, with
+// ErrInterrupted: a caller's own reason to stop waiting (its silence
+// clock, say) without a context.WithCancel of ctx or a channel per
+// request.
+func (s *Stream) Interrupt() {
+	s.mu.Lock()
+	s.interrupted = true
+	s.mu.Unlock()
+	notify(s.ready)
 }
 
 // Send sends msg to the app's receive(), waiting while the stream's
@@ -214,7 +249,10 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 		fits := end == nil && (unacked == 0 || unacked+n <= frame.Window)
 		if fits {
 			s.sent += n
+		} else if s.credit == nil {
+			s.credit = make(chan struct{}, 1)
 		}
+		credit := s.credit
 		s.mu.Unlock()
 		if end != nil {
 			return end
@@ -223,8 +261,8 @@ func (s *Stream) Send(ctx context.Context, msg Message) error {
 			break
 		}
 		select {
-		case <-s.credit:
-		case <-s.done:
+		case <-credit:
+		case <-s.Done():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -260,8 +298,9 @@ func (s *Stream) Detach() {
 	s.detached = true
 	n := s.qBytes
 	s.q, s.qBytes, s.qbuf = nil, 0, [2]Message{}
+	space := s.space
 	s.mu.Unlock()
-	notify(s.space)
+	notify(space)
 	s.Consumed(n)
 }
 
