@@ -24,14 +24,13 @@ type responder struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	s       *worker.Stream
-	ctx     context.Context // the request's; with a body, cancelled with a cause by pumpBody or the silence
-	cancel  func(error)     // ctx's with a cause, if it has one of its own; else end interrupts
+	ctx     context.Context // the request's: net/http cancels it once ServeHTTP returns (pumpBody's Send stops)
 	silence silence
 	scope   marshal.Raw // until it is sent: a pointer to it is passed to open without an allocation
 
-	// Without a body (no pumpBody) the request is not given a context of
-	// its own, which costs a child registered with net/http's: the silence
-	// ends the wait with Stream.Interrupt instead (interrupt).
+	// The request is not given a context of its own, which would cost a
+	// child registered with net/http's: the silence clock and pumpBody end
+	// the wait with Stream.Interrupt instead (end).
 	stopOnce sync.Once
 	cause    error // why the stream was interrupted
 
@@ -84,13 +83,12 @@ func (rs *responder) recv() (worker.Message, error) {
 	return msg, err
 }
 
-// end ends the request with cause: the wait in recv returns it.
+// end ends the request with cause, once: the wait in recv returns it.
 func (rs *responder) end(cause error) {
-	if rs.cancel != nil {
-		rs.cancel(cause)
-		return
-	}
-	rs.interrupt(cause)
+	rs.stopOnce.Do(func() {
+		rs.cause = cause
+		rs.s.Interrupt()
+	})
 }
 
 // silent is the silence clock's end of the request, if Go is still
@@ -99,15 +97,6 @@ func (rs *responder) silent() {
 	if rs.silence.expired() {
 		rs.end(errSilent)
 	}
-}
-
-// interrupt is end for a request without a context of its own: the wait
-// in recv ends with cause.
-func (rs *responder) interrupt(cause error) {
-	rs.stopOnce.Do(func() {
-		rs.cause = cause
-		rs.s.Interrupt()
-	})
 }
 
 // A silence clock is Config.Timeout for one request: it runs while Go

@@ -1,7 +1,6 @@
 package asgi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,14 +64,7 @@ func (c *Container) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rs.s = s
 	rs.scope = nil // sent
-	if first != nil {
-		rs.ctx = r.Context()
-	} else {
-		var cancel context.CancelCauseFunc
-		rs.ctx, cancel = context.WithCancelCause(r.Context())
-		rs.cancel = cancel
-		defer cancel(nil) // pumpBody's Send stops waiting
-	}
+	rs.ctx = r.Context()
 	rs.silence.init(c.cfg.Timeout, rs.silent)
 	if read > 0 {
 		// Read the rest while the response goes out (an app may answer

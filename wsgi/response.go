@@ -164,6 +164,7 @@ func (rs *responder) setHeaders(ev worker.Event) (int, error) {
 		return 0, err
 	}
 	hs := respcheck.NewHeaders(rs.w.Header())
+	hs.Grow(len(ev.Headers))
 	for _, hd := range ev.Headers {
 		if err := hs.Add(hd.Name, hd.Value); err != nil {
 			return 0, fmt.Errorf("start_response(): %w", err)
