@@ -162,3 +162,42 @@ func openIdle(addr string) (net.Conn, error) {
 	c.SetDeadline(time.Time{})
 	return c, nil
 }
+
+// TestRequestNotKept: once the handshake is answered, an idle connection
+// with Options.Done keeps nothing of its request alive, neither the request
+// nor what middleware put in its context (an access log's record, say):
+// they would cost every idle socket its request's size.
+func TestRequestNotKept(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel() // before wg.Wait: it ends the app
+	type key struct{}
+	collected := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		value := new([1 << 10]byte)
+		runtime.AddCleanup(value, func(string) { collected <- "context value" }, "")
+		r = r.WithContext(context.WithValue(r.Context(), key{}, value))
+		runtime.AddCleanup(r, func(string) { collected <- "request" }, "")
+		wg.Add(1)
+		Serve(w, r, &idlePoller{idleStream{ctx: ctx}}, Options{Done: func(error) { wg.Done() }})
+	}))
+	defer srv.Close()
+	c, err := openIdle(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deadline := time.After(testTimeout)
+	for want := 2; want > 0; {
+		runtime.GC()
+		select {
+		case <-collected:
+			want--
+		case <-time.After(10 * time.Millisecond):
+			// Not yet: the handler may still be returning.
+		case <-deadline:
+			t.Fatalf("%d of the request and its context value still reachable with the socket open", want)
+		}
+	}
+}

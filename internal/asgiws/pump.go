@@ -23,7 +23,7 @@ func (c *conn) run(ctx context.Context) error {
 	// The socket's reads and writes get a context that is never done:
 	// coder/websocket then arms no timer per read or write, and closing
 	// the socket is what ends a read (close, CloseNow).
-	c.wsCtx = context.WithoutCancel(ctx)
+	c.wsCtx = context.Background()
 	c.readDone = make(chan struct{})
 	go func() {
 		defer close(c.readDone)
