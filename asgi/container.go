@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowsgi/gowsgi/internal/asgiws"
 	"github.com/gowsgi/gowsgi/internal/funnel"
 	"github.com/gowsgi/gowsgi/internal/gate"
 	"github.com/gowsgi/gowsgi/internal/lograte"
@@ -31,6 +32,8 @@ type Container struct {
 	// (1012) instead of holding the drain for its whole grace.
 	stopping context.Context
 	stop     context.CancelFunc
+
+	wsBuffers asgiws.Buffers // the WebSockets' read buffers, lent while they have bytes
 }
 
 // NewContainer checks cfg and returns a Container for it. It finds the

@@ -2,19 +2,53 @@ package asgiws
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"net/http"
+	"sync"
+	"syscall"
+
+	"github.com/gowsgi/gowsgi/internal/rawio"
 )
 
-// bufSize is the size of a connection's read and write buffers: a frame of
-// a small message (the common one) and its header go in one syscall; a
-// larger payload bypasses the buffer. net/http's 4 KiB each would be most of
-// what an idle socket costs.
+// bufSize is the size of a connection's write buffer, and of its read
+// buffer when it borrows none (see Buffers): a frame of a small message
+// (the common one) and its header go in one syscall; a larger payload
+// bypasses the buffer. net/http's 4 KiB each would be most of what an idle
+// socket costs.
 const bufSize = 1024
 
+// lentSize is the size of the read buffers that Buffers lends: net/http's,
+// since an idle connection holds none.
+const lentSize = 4 << 10
+
+// Buffers lends the connections that share it (Options.Buffers) their read
+// buffers, only while they hold bytes that coder/websocket has not yet
+// taken: a connection waiting for its client holds none, where without
+// Buffers each holds a bufSize buffer of its own for as long as it is open.
+// The zero value is ready for use; a server shares one.
+type Buffers struct{ l lender }
+
+// lender is Buffers as a rawio.Lender.
+type lender struct{ pool sync.Pool }
+
+func (l *lender) Lend() []byte {
+	if p, ok := l.pool.Get().(*[lentSize]byte); ok {
+		return p[:]
+	}
+	return make([]byte, lentSize)
+}
+
+func (l *lender) Return(buf []byte) { l.pool.Put((*[lentSize]byte)(buf)) }
+
 // smallBuffers hands coder/websocket's Accept the hijacked connection with
-// buffers of bufSize in place of net/http's.
-type smallBuffers struct{ http.ResponseWriter }
+// buffers of bufSize in place of net/http's, or, with Buffers and a socket
+// that has a syscall.RawConn, a lendingConn under a bufio.Reader as small
+// as bufio makes one.
+type smallBuffers struct {
+	http.ResponseWriter
+	lend *Buffers
+}
 
 func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
@@ -23,16 +57,47 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	br := brw.Reader
-	if br.Buffered() == 0 {
-		// Else the client sent frames before it saw the 101: keep them.
-		br = bufio.NewReaderSize(conn, bufSize)
-	}
 	if brw.Writer.Buffered() != 0 {
 		if err := brw.Writer.Flush(); err != nil {
 			conn.Close()
 			return nil, nil, err
 		}
 	}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, bufSize)), nil
+	bw := bufio.NewWriterSize(conn, bufSize)
+	if lc := lending(conn, w.lend, brw.Reader); lc != nil {
+		return lc, bufio.NewReadWriter(bufio.NewReaderSize(lc, 16), bw), nil
+	}
+	br := brw.Reader
+	if br.Buffered() == 0 {
+		// Else the client sent frames before it saw the 101: keep them.
+		br = bufio.NewReaderSize(conn, bufSize)
+	}
+	return conn, bufio.NewReadWriter(br, bw), nil
+}
+
+// A lendingConn is a hijacked connection whose reads go into buffers that
+// Buffers lends (rawio.LentReader): while it waits for the client it holds
+// none. The rest is conn's.
+type lendingConn struct {
+	net.Conn
+	r *rawio.LentReader
+}
+
+func (c *lendingConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// lending returns conn as a lendingConn, with what br holds still to be
+// read, or nil if it cannot be one (no Buffers, or no syscall.RawConn: a
+// TLS connection).
+func lending(conn net.Conn, lend *Buffers, br *bufio.Reader) *lendingConn {
+	sc, ok := conn.(syscall.Conn)
+	if lend == nil || !ok {
+		return nil
+	}
+	// What the client sent before it saw the 101, if anything: frames.
+	first, _ := br.Peek(br.Buffered())
+	r, err := rawio.NewLentReader(sc, conn.LocalAddr().Network(), &lend.l, bytes.Clone(first))
+	if err != nil {
+		return nil
+	}
+	return &lendingConn{Conn: conn, r: r}
 }

@@ -81,8 +81,12 @@ func idleMemory(t *testing.T, m mode) {
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel() // before wg.Wait: it ends the apps
+	var bufs Buffers
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts := Options{Compression: true}
+		if m.poll {
+			opts.Buffers = &bufs
+		}
 		if m.done {
 			wg.Add(1)
 			opts.Done = func(error) { wg.Done() }
@@ -130,7 +134,7 @@ func memNow() mem {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return mem{m.HeapInuse, m.StackInuse, uint64(runtime.NumGoroutine())}
+	return mem{m.HeapAlloc, m.StackInuse, uint64(runtime.NumGoroutine())}
 }
 
 // openIdle completes a WebSocket handshake on a raw connection and returns

@@ -157,7 +157,7 @@ func (c *conn) accept(msg Message) func(context.Context) error {
 	if c.opts.Compression {
 		o.CompressionMode = websocket.CompressionNoContextTakeover
 	}
-	ws, err := websocket.Accept(smallBuffers{c.w}, c.r, o)
+	ws, err := websocket.Accept(smallBuffers{c.w, c.opts.Buffers}, c.r, o)
 	if err != nil {
 		// Accept answered the client (426, 400, 501 ...); the app hears of
 		// it as a connection lost before it opened.

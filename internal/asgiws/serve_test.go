@@ -1,10 +1,12 @@
 package asgiws
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -543,5 +545,51 @@ func TestPingUnanswered(t *testing.T) {
 		if res := result(t, results); res.err != nil {
 			t.Errorf("Serve returned %v", res.err)
 		}
+	})
+}
+
+// TestServeFramesBeforeAccept: frames that a client sends right after its
+// handshake request, in the same write, before it has seen the 101, reach
+// the app once it accepts, in every mode (with Buffers, they are the first
+// bytes of the lent reads).
+func TestServeFramesBeforeAccept(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		srv, results := m.server(t, Options{}, func(a app) {
+			a.accept()
+			a.expect(Message{"type": "websocket.receive", "text": "early"})
+			a.expect(Message{"type": "websocket.receive", "text": "bird"})
+			a.send(Message{"type": "websocket.send", "text": "worm"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+			a.end(io.EOF)
+		})
+		c, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), testTimeout)
+		must(t, err)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testTimeout))
+		frame := func(op byte, payload string) []byte {
+			// Masked, as a client's must be; a zero key leaves it as is.
+			return append([]byte{0x80 | op, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+		}
+		req := "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+		out := append([]byte(req), frame(1, "early")...)
+		out = append(out, frame(1, "bird")...)
+		_, err = c.Write(out)
+		must(t, err)
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		must(t, err)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("handshake answered %s", resp.Status)
+		}
+		got := make([]byte, 6)
+		_, err = io.ReadFull(br, got)
+		must(t, err)
+		if want := "\x81\x04worm"; string(got) != want {
+			t.Fatalf("client read %q, want %q", got, want)
+		}
+		_, err = c.Write(frame(8, "\x03\xe8"))
+		must(t, err)
+		checkServed(t, result(t, results).err, false, nil)
 	})
 }

@@ -215,12 +215,14 @@ func (f *FD) consume(n int) {
 // opError names the operation as the net package's errors do ("read tcp
 // ..."), not the "raw-read" of a RawConn; errors.Is still finds the cause
 // (os.ErrDeadlineExceeded, net.ErrClosed, a syscall.Errno).
-func (f *FD) opError(op string, err error) error {
+func (f *FD) opError(op string, err error) error { return opError(f.net, op, err) }
+
+func opError(network, op string, err error) error {
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		e := *oe
 		e.Op = op
 		return &e
 	}
-	return &net.OpError{Op: op, Net: f.net, Err: err}
+	return &net.OpError{Op: op, Net: network, Err: err}
 }
