@@ -11,21 +11,22 @@ import (
 	"github.com/gowsgi/gowsgi/internal/rawio"
 )
 
-// bufSize is the size of a connection's write buffer, and of its read
-// buffer when it borrows none (see Buffers): a frame of a small message
+// bufSize is the size of a connection's read and write buffers when it
+// borrows none (see Buffers): a frame of a small message
 // (the common one) and its header go in one syscall; a larger payload
 // bypasses the buffer. net/http's 4 KiB each would be most of what an idle
 // socket costs.
 const bufSize = 1024
 
-// lentSize is the size of the read buffers that Buffers lends: net/http's,
-// since an idle connection holds none.
+// lentSize is the size of the buffers that Buffers lends: net/http's, since
+// an idle connection holds none.
 const lentSize = 4 << 10
 
 // Buffers lends the connections that share it (Options.Buffers) their read
-// buffers, only while they hold bytes that coder/websocket has not yet
-// taken: a connection waiting for its client holds none, where without
-// Buffers each holds a bufSize buffer of its own for as long as it is open.
+// and write buffers, only while they hold bytes: what coder/websocket has
+// not yet taken, a message not yet written out. A connection waiting for
+// its client holds none, where without Buffers each holds two bufSize
+// buffers of its own for as long as it is open.
 // The zero value is ready for use; a server shares one.
 type Buffers struct{ l lender }
 
@@ -43,8 +44,8 @@ func (l *lender) Return(buf []byte) { l.pool.Put((*[lentSize]byte)(buf)) }
 
 // smallBuffers hands coder/websocket's Accept the hijacked connection with
 // buffers of bufSize in place of net/http's, or, with Buffers and a socket
-// that has a syscall.RawConn, a lendingConn under a bufio.Reader as small
-// as bufio makes one.
+// that has a syscall.RawConn, a lendingConn under a bufio.Reader and Writer
+// of 16 bytes.
 type smallBuffers struct {
 	http.ResponseWriter
 	lend *Buffers
@@ -63,24 +64,26 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	bw := bufio.NewWriterSize(conn, bufSize)
 	if lc := lending(conn, w.lend, brw.Reader); lc != nil {
-		return lc, bufio.NewReadWriter(bufio.NewReaderSize(lc, 16), bw), nil
+		// bufio's smallest buffers: a frame header fits.
+		return lc, bufio.NewReadWriter(bufio.NewReaderSize(lc, 16), bufio.NewWriterSize(&lc.fw, 16)), nil
 	}
 	br := brw.Reader
 	if br.Buffered() == 0 {
 		// Else the client sent frames before it saw the 101: keep them.
 		br = bufio.NewReaderSize(conn, bufSize)
 	}
-	return conn, bufio.NewReadWriter(br, bw), nil
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, bufSize)), nil
 }
 
 // A lendingConn is a hijacked connection whose reads go into buffers that
-// Buffers lends (rawio.LentReader): while it waits for the client it holds
-// none. The rest is conn's.
+// Buffers lends (rawio.LentReader), and whose frames are gathered in one
+// until they go out (fw): while it waits for the client it holds none. The
+// rest is conn's.
 type lendingConn struct {
 	net.Conn
-	r *rawio.LentReader
+	r  *rawio.LentReader
+	fw frameWriter // coder/websocket's bufio.Writer writes to it
 }
 
 func (c *lendingConn) Read(p []byte) (int, error) { return c.r.Read(p) }
@@ -99,5 +102,5 @@ func lending(conn net.Conn, lend *Buffers, br *bufio.Reader) *lendingConn {
 	if err != nil {
 		return nil
 	}
-	return &lendingConn{Conn: conn, r: r}
+	return &lendingConn{Conn: conn, r: r, fw: frameWriter{w: conn, lend: &lend.l}}
 }

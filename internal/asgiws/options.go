@@ -50,8 +50,8 @@ type Options struct {
 	Stop context.Context
 
 	// Buffers, shared by the connections of a server, lends them their
-	// read buffers only while they have bytes to read (see Buffers). nil:
-	// each holds a bufSize (1 KiB) read buffer of its own.
+	// read and write buffers only while they have bytes in them (see
+	// Buffers). nil: each holds 1 KiB read and write buffers of its own.
 	Buffers *Buffers
 
 	// Logger gets a Debug line for each connection that ends abnormally (the
