@@ -2,13 +2,9 @@ package asgiws
 
 import (
 	"bufio"
-	"bytes"
 	"net"
 	"net/http"
 	"sync"
-	"syscall"
-
-	"github.com/gowsgi/gowsgi/internal/rawio"
 )
 
 // bufSize is the size of a connection's read and write buffers when it
@@ -49,11 +45,12 @@ func (l *lender) Return(buf []byte) { l.pool.Put((*[lentSize]byte)(buf)) }
 type smallBuffers struct {
 	http.ResponseWriter
 	lend *Buffers
+	lc   *lendingConn // the connection Hijack returned, if it is one
 }
 
-func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -66,6 +63,7 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	if lc := lending(conn, w.lend, brw.Reader); lc != nil {
 		// bufio's smallest buffers: a frame header fits.
+		w.lc = lc
 		return lc, bufio.NewReadWriter(bufio.NewReaderSize(lc, 16), bufio.NewWriterSize(&lc.fw, 16)), nil
 	}
 	br := brw.Reader
@@ -74,33 +72,4 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		br = bufio.NewReaderSize(conn, bufSize)
 	}
 	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, bufSize)), nil
-}
-
-// A lendingConn is a hijacked connection whose reads go into buffers that
-// Buffers lends (rawio.LentReader), and whose frames are gathered in one
-// until they go out (fw): while it waits for the client it holds none. The
-// rest is conn's.
-type lendingConn struct {
-	net.Conn
-	r  *rawio.LentReader
-	fw frameWriter // coder/websocket's bufio.Writer writes to it
-}
-
-func (c *lendingConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// lending returns conn as a lendingConn, with what br holds still to be
-// read, or nil if it cannot be one (no Buffers, or no syscall.RawConn: a
-// TLS connection).
-func lending(conn net.Conn, lend *Buffers, br *bufio.Reader) *lendingConn {
-	sc, ok := conn.(syscall.Conn)
-	if lend == nil || !ok {
-		return nil
-	}
-	// What the client sent before it saw the 101, if anything: frames.
-	first, _ := br.Peek(br.Buffered())
-	r, err := rawio.NewLentReader(sc, conn.LocalAddr().Network(), &lend.l, bytes.Clone(first))
-	if err != nil {
-		return nil
-	}
-	return &lendingConn{Conn: conn, r: r, fw: frameWriter{w: conn, lend: &lend.l}}
 }

@@ -20,10 +20,7 @@ type frameWriter struct {
 	buf  []byte // lent while it holds bytes not yet written: buf[:n]
 	n    int
 	err  error // the connection's write error, once there is one
-
-	hdr  [14]byte // the current frame's header, as far as it came
-	hn   int      // how much of it came
-	left int64    // once it is whole: the frame's payload bytes still to come
+	scan frameScan
 }
 
 // Write takes p, writing out what it completes.
@@ -33,9 +30,9 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 	}
 	total := len(p)
 	for len(p) > 0 {
-		k, end := f.advance(p)
+		k, fin := f.scan.advance(p)
 		f.gather(p[:k])
-		if end && f.err == nil {
+		if fin && f.err == nil {
 			f.flush()
 		}
 		if f.err != nil {
@@ -47,37 +44,56 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// A frameScan follows a stream of WebSocket frames, reading their headers
+// (RFC 6455 section 5.2) to know where each ends.
+type frameScan struct {
+	hdr  [14]byte // the current frame's header, as far as it came
+	hn   int      // how much of it came; 0 between frames
+	left int64    // once it is whole: the frame's payload bytes still to come
+}
+
 // advance reads the frame headers in p and returns how many bytes of p
-// belong to the current frame, and whether they end it as the last of its
-// message (FIN).
-func (f *frameWriter) advance(p []byte) (n int, end bool) {
+// belong to the current frame, and whether they end it as the last frame
+// of its message (FIN).
+func (f *frameScan) advance(p []byte) (n int, fin bool) {
 	for n < len(p) {
-		if hl := f.headerLen(); f.hn < hl {
+		if f.hn < f.headerLen() {
 			f.hdr[f.hn] = p[n]
 			f.hn++
 			n++
-			if f.hn == f.headerLen() {
-				f.left = f.payloadLen()
-			} else {
+			if f.hn < f.headerLen() {
 				continue
 			}
+			f.left = f.payloadLen()
 		} else {
 			k := int(min(f.left, int64(len(p)-n)))
 			n += k
 			f.left -= int64(k)
 		}
-		if f.hn == f.headerLen() && f.left == 0 {
-			end = f.hdr[0]&0x80 != 0
+		if f.left == 0 {
+			fin = f.hdr[0]&0x80 != 0
 			f.hn = 0
-			return n, end
+			return n, fin
 		}
 	}
 	return n, false
 }
 
+// between reports whether the stream is between two frames.
+func (f *frameScan) between() bool { return f.hn == 0 }
+
+// rest is how many bytes of the current part of the frame are still to
+// come: of its header (as far as its first bytes tell), or of its payload.
+func (f *frameScan) rest() int64 {
+	if hl := f.headerLen(); f.hn < hl {
+		return int64(hl - f.hn)
+	}
+	return f.left
+}
+
 // headerLen is the current frame's header length, as far as its first two
 // bytes tell (2 until they came).
-func (f *frameWriter) headerLen() int {
+func (f *frameScan) headerLen() int {
 	if f.hn < 2 {
 		return 2
 	}
@@ -89,14 +105,14 @@ func (f *frameWriter) headerLen() int {
 		n += 8
 	}
 	if f.hdr[1]&0x80 != 0 {
-		n += 4 // a masking key: a client's frames, not ours, but the length is the length
+		n += 4 // the masking key of a client's frame
 	}
 	return n
 }
 
 // payloadLen is the payload length of the current frame, whose header is
 // whole.
-func (f *frameWriter) payloadLen() int64 {
+func (f *frameScan) payloadLen() int64 {
 	switch n := f.hdr[1] & 0x7f; n {
 	case 126:
 		return int64(binary.BigEndian.Uint16(f.hdr[2:]))

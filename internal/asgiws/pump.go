@@ -114,6 +114,9 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	if !c.closeSent.CompareAndSwap(nil, &websocket.CloseError{Code: code, Reason: reason}) {
 		return
 	}
+	if c.lc != nil {
+		c.lc.closing.Store(true)
+	}
 	if err := c.ws.Close(code, reason); err != nil {
 		c.log.Debug("websocket close handshake failed", "path", c.path, "err", err)
 	}
@@ -174,10 +177,12 @@ func validCloseCode(code int) bool {
 }
 
 // read hands the client's messages to the app until the connection ends,
-// then tells the app why with websocket.disconnect.
+// then tells the app why with websocket.disconnect. With a lendingConn it
+// waits for each message in waitIdle, and drops the messages that
+// lendingConn made up.
 func (c *conn) read(ctx context.Context) {
 	for {
-		typ, r, err := c.ws.Reader(c.wsCtx)
+		typ, r, err := c.nextMessage()
 		var buf bytes.Buffer
 		if err == nil {
 			_, err = buf.ReadFrom(r)
@@ -185,6 +190,9 @@ func (c *conn) read(ctx context.Context) {
 		if err != nil {
 			c.disconnect(ctx, err)
 			return
+		}
+		if c.lc != nil && c.lc.takeFaked() {
+			continue
 		}
 		c.received.Add(1)
 		msg := Message{"type": "websocket.receive"}
@@ -205,6 +213,17 @@ func (c *conn) read(ctx context.Context) {
 			return // the app's coroutine ended, or Serve's context did
 		}
 	}
+}
+
+// nextMessage is ws's Reader, after waitIdle with a lendingConn.
+func (c *conn) nextMessage() (websocket.MessageType, io.Reader, error) {
+	if c.lc == nil {
+		return c.ws.Reader(c.wsCtx)
+	}
+	c.lc.waitIdle()
+	c.lc.reading(true)
+	defer c.lc.reading(false)
+	return c.ws.Reader(c.wsCtx)
 }
 
 // disconnect sends websocket.disconnect with the close code and reason that

@@ -87,6 +87,7 @@ type conn struct {
 	opts Options
 	log  *slog.Logger
 	ws   *websocket.Conn
+	lc   *lendingConn // ws's connection, with Options.Buffers
 
 	wsCtx    context.Context // for the socket's reads and writes, never done
 	cancel   context.CancelFunc
@@ -157,7 +158,8 @@ func (c *conn) accept(msg Message) func(context.Context) error {
 	if c.opts.Compression {
 		o.CompressionMode = websocket.CompressionNoContextTakeover
 	}
-	ws, err := websocket.Accept(smallBuffers{c.w, c.opts.Buffers}, c.r, o)
+	sb := &smallBuffers{ResponseWriter: c.w, lend: c.opts.Buffers}
+	ws, err := websocket.Accept(sb, c.r, o)
 	if err != nil {
 		// Accept answered the client (426, 400, 501 ...); the app hears of
 		// it as a connection lost before it opened.
@@ -165,7 +167,7 @@ func (c *conn) accept(msg Message) func(context.Context) error {
 		return c.rejectedThen(nil)
 	}
 	ws.SetReadLimit(c.opts.maxMessage())
-	c.ws = ws
+	c.ws, c.lc = ws, sb.lc
 	return c.run
 }
 

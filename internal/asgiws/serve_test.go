@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -592,4 +594,81 @@ func TestServeFramesBeforeAccept(t *testing.T) {
 		must(t, err)
 		checkServed(t, result(t, results).err, false, nil)
 	})
+}
+
+// TestPingAnswered: a quiet client that answers the pings keeps its
+// connection, the app hears nothing of the pings (with Buffers, nothing of
+// the frames lendingConn makes up past each pong either), and its next
+// messages come whole. With Buffers the reader then waits in waitIdle, not
+// in coder/websocket's readLoop: on a 2 KiB stack.
+func TestPingAnswered(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		srv, results := m.server(t, Options{PingInterval: 5 * time.Millisecond}, func(a app) {
+			a.accept()
+			a.expect(Message{"type": "websocket.receive", "text": "still here"})
+			a.expect(Message{"type": "websocket.receive", "bytes": []byte("and here")})
+			a.send(Message{"type": "websocket.send", "text": "good"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+			a.end(io.EOF)
+		})
+		pings := make(chan struct{}, 16)
+		ctx := testContext(t)
+		c, _, err := websocket.Dial(ctx, wsURL(srv, "/ws"), &websocket.DialOptions{
+			OnPingReceived: func(context.Context, []byte) bool {
+				select {
+				case pings <- struct{}{}:
+				default:
+				}
+				return true // answer it
+			},
+		})
+		must(t, err)
+		defer c.CloseNow()
+		got := make(chan string, 1)
+		go func() {
+			// The client's reader: it answers the pings while it waits.
+			_, b, err := c.Read(ctx)
+			got <- fmt.Sprintf("%s %v", b, err)
+		}()
+		// The third ping comes once the server has read two pongs.
+		for range 3 {
+			select {
+			case <-pings:
+			case <-ctx.Done():
+				t.Fatal("no pings")
+			}
+		}
+		if m.poll {
+			for !readerIdle() {
+				if ctx.Err() != nil {
+					t.Fatal("the reader does not wait in waitIdle after the pongs")
+				}
+				runtime.Gosched()
+			}
+		}
+		must(t, c.Write(ctx, websocket.MessageText, []byte("still here")))
+		must(t, c.Write(ctx, websocket.MessageBinary, []byte("and here")))
+		if g := <-got; g != "good <nil>" {
+			t.Fatalf("client read %s, want good", g)
+		}
+		must(t, c.Close(websocket.StatusNormalClosure, ""))
+		checkServed(t, result(t, results).err, false, nil)
+	})
+}
+
+// readerIdle reports whether a goroutine waits in lendingConn.waitIdle and
+// none in coder/websocket's Reader.
+func readerIdle() bool {
+	buf := make([]byte, 1<<20)
+	dump := string(buf[:runtime.Stack(buf, true)])
+	idle, deep := false, false
+	for _, g := range strings.Split(dump, "\n\n") {
+		switch {
+		case strings.Contains(g, "asgiws.(*lendingConn).waitIdle"):
+			idle = true
+		case strings.Contains(g, "asgiws.(*conn).read(") && strings.Contains(g, "websocket.(*Conn).readLoop"):
+			deep = true
+		}
+	}
+	return idle && !deep
 }

@@ -27,6 +27,8 @@ type LentReader struct {
 	rn   int
 	rerr syscall.Errno
 	fill func(fd uintptr) bool
+	wait bool // Fill's
+	none bool // Fill found nothing and was not to wait
 }
 
 // NewLentReader returns a LentReader of c's socket, whose first bytes are
@@ -48,23 +50,8 @@ func (r *LentReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if len(r.rest) == 0 {
-		r.rn, r.rerr = 0, 0
-		err := r.rc.Read(r.fill)
-		n := r.rn
-		switch {
-		case err != nil:
-			err = opError(r.net, "read", err)
-		case r.rerr != 0:
-			err = opError(r.net, "read", os.NewSyscallError("read", r.rerr))
-		case n == 0:
-			err = io.EOF
-		}
-		if err != nil {
-			r.giveBack()
-			return 0, err
-		}
-		r.rest = r.buf[:n]
+	if _, err := r.Fill(true); err != nil {
+		return 0, err
 	}
 	n := copy(p, r.rest)
 	r.rest = r.rest[n:]
@@ -72,6 +59,37 @@ func (r *LentReader) Read(p []byte) (int, error) {
 		r.giveBack()
 	}
 	return n, nil
+}
+
+// Buffered is how many bytes were read and not yet taken.
+func (r *LentReader) Buffered() int { return len(r.rest) }
+
+// Fill reads into a lent buffer if none of what was read is left, waiting
+// until something comes (holding no buffer) if wait, else not: ok is
+// false if nothing was there. Errors are Read's.
+func (r *LentReader) Fill(wait bool) (ok bool, err error) {
+	if len(r.rest) > 0 {
+		return true, nil
+	}
+	r.rn, r.rerr, r.wait, r.none = 0, 0, wait, false
+	err = r.rc.Read(r.fill)
+	n := r.rn
+	switch {
+	case err != nil:
+		err = opError(r.net, "read", err)
+	case r.rerr != 0:
+		err = opError(r.net, "read", os.NewSyscallError("read", r.rerr))
+	case r.none:
+		return false, nil
+	case n == 0:
+		err = io.EOF
+	}
+	if err != nil {
+		r.giveBack()
+		return false, err
+	}
+	r.rest = r.buf[:n]
+	return true, nil
 }
 
 // giveBack returns the buffer, if one is lent, and forgets what was read.
@@ -93,10 +111,11 @@ func (r *LentReader) read(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			// Wait in the netpoller with no buffer.
+			// Wait in the netpoller with no buffer, or don't wait.
 			r.l.Return(r.buf)
 			r.buf = nil
-			return false
+			r.none = !r.wait
+			return r.none
 		}
 		r.rn, r.rerr = int(n), e
 		return true

@@ -326,3 +326,31 @@ func TestLentReaderDeadline(t *testing.T) {
 		t.Errorf("Read's error %v is not a read tcp *net.OpError", err)
 	}
 }
+
+// TestLentReaderFill: Fill without waiting reports that nothing is there,
+// with no buffer out; once bytes came it reads them, Buffered counts them,
+// and a second Fill reads nothing more.
+func TestLentReaderFill(t *testing.T) {
+	ours, _, theirs := tcpPair(t)
+	l := &countingLender{returned: make(chan struct{}, 1)}
+	r, err := NewLentReader(ours, "tcp", l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := r.Fill(false); ok || err != nil || l.out.Load() != 0 {
+		t.Fatalf("Fill(false) on a quiet socket = %v, %v with %d buffers out; want false, nil, 0", ok, err, l.out.Load())
+	}
+	if _, err := theirs.Write([]byte("hey")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := r.Fill(true); !ok || err != nil || r.Buffered() != 3 || l.out.Load() != 1 {
+		t.Fatalf("Fill(true) = %v, %v, %d buffered, %d buffers out; want true, nil, 3, 1", ok, err, r.Buffered(), l.out.Load())
+	}
+	if ok, err := r.Fill(false); !ok || err != nil || r.Buffered() != 3 {
+		t.Fatalf("Fill(false) with bytes buffered = %v, %v, %d buffered; want true, nil, 3", ok, err, r.Buffered())
+	}
+	p := make([]byte, 8)
+	if n, err := r.Read(p); string(p[:n]) != "hey" || err != nil || l.out.Load() != 0 {
+		t.Fatalf("Read = %q, %v with %d buffers out; want \"hey\", nil, 0", p[:n], err, l.out.Load())
+	}
+}

@@ -1,0 +1,116 @@
+package asgiws
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/gowsgi/gowsgi/internal/rawio"
+)
+
+// A lendingConn is a hijacked connection whose reads go into buffers that
+// Buffers lends (rawio.LentReader), and whose frames are gathered in one
+// until they go out (fw): while it waits for the client it holds none.
+//
+// It also lets an idle connection wait on a shallow stack. coder/websocket's
+// Reader returns only with a data message: it handles the control frames
+// (the pongs of Options.PingInterval's pings, say) and goes on waiting for
+// the next frame deep in its calls, which takes a goroutine a 4 KiB stack.
+// So the reader waits in waitIdle, between messages, and when Reader, past
+// a control frame, asks for a frame that has not come, Read hands it a
+// frame of its own instead, an empty binary message (masked, as a client's
+// must be), which Reader returns and the reader drops (synthetic); then
+// the reader waits in waitIdle again, where the goroutine's stack is
+// 2 KiB (the runtime shrinks it at the next GC). A frame is made up only
+// between frames, only inside the reader's Reader (between messages: never
+// in a fragmented message's), and never once a close began (coder/websocket
+// then reads the client's close itself). Read gives coder/websocket's
+// bufio.Reader no byte past the end of the frame it is in, so that between
+// frames nothing is left in it.
+type lendingConn struct {
+	net.Conn
+	fw frameWriter // coder/websocket's bufio.Writer writes to it
+
+	// mu serializes the reads: coder/websocket's, under its read lock, and
+	// waitIdle's, outside it. It is held while a read waits.
+	mu       sync.Mutex
+	r        *rawio.LentReader
+	scan     frameScan // the frames Read has given
+	fake     int       // how many bytes of fakeFrame are still to give
+	faked    bool      // a frame was made up since takeFaked
+	inReader atomic.Bool
+	closing  atomic.Bool // a close began: coder/websocket reads the rest
+}
+
+// fakeFrame is the frame Read makes up: FIN, binary, masked (a zero key),
+// empty.
+const fakeFrame = "\x82\x80\x00\x00\x00\x00"
+
+// lending returns conn as a lendingConn, with what br holds still to be
+// read, or nil if it cannot be one (no Buffers, or no syscall.RawConn: a
+// TLS connection).
+func lending(conn net.Conn, lend *Buffers, br *bufio.Reader) *lendingConn {
+	sc, ok := conn.(syscall.Conn)
+	if lend == nil || !ok {
+		return nil
+	}
+	// What the client sent before it saw the 101, if anything: frames.
+	first, _ := br.Peek(br.Buffered())
+	r, err := rawio.NewLentReader(sc, conn.LocalAddr().Network(), &lend.l, bytes.Clone(first))
+	if err != nil {
+		return nil
+	}
+	return &lendingConn{Conn: conn, r: r, fw: frameWriter{w: conn, lend: &lend.l}}
+}
+
+func (c *lendingConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fake == 0 && c.scan.between() && c.r.Buffered() == 0 && c.inReader.Load() && !c.closing.Load() {
+		if ok, err := c.r.Fill(false); err == nil && !ok {
+			c.fake, c.faked = len(fakeFrame), true
+		}
+	}
+	if c.fake > 0 {
+		n := copy(p, fakeFrame[len(fakeFrame)-c.fake:])
+		c.fake -= n
+		return n, nil
+	}
+	if rest := c.scan.rest(); int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := c.r.Read(p)
+	c.scan.advance(p[:n])
+	return n, err
+}
+
+// waitIdle waits, between messages, until the client sends something,
+// unless something is there or a close began; what it sees is left to
+// Read's caller (an error too: Read meets it again).
+func (c *lendingConn) waitIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.scan.between() && !c.closing.Load() {
+		c.r.Fill(true)
+	}
+}
+
+// reading marks the reader's Reader call: in it, and only in it, Read may
+// make up a frame.
+func (c *lendingConn) reading(in bool) { c.inReader.Store(in) }
+
+// takeFaked reports whether Read made up a frame since the last call: the
+// message Reader returned is that frame's.
+func (c *lendingConn) takeFaked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.faked
+	c.faked = false
+	return f
+}
