@@ -126,7 +126,7 @@ func idleMemory(t *testing.T, m mode) {
 	gs := float64(after.goroutines-before.goroutines) / n
 	t.Logf("%+v: %d idle websockets: %.0f B heap + %.0f B goroutine stacks = %.1f KiB per connection, %.2f goroutines per connection (server side; 10,000 would be %.0f MB)",
 		m, n, heap, stack, (heap+stack)/1024, gs, (heap+stack)*10000/1e6)
-	if m.poll {
+	if m.poll && !raceEnabled {
 		// The container's mode: one goroutine, waiting on a 2 KiB stack
 		// (4 KiB in coder/websocket's Reader), and about 3.7 KiB of heap
 		// (more than 5 KiB: a buffer or the request kept, say).

@@ -35,7 +35,7 @@ func (c *conn) run(ctx context.Context) error {
 			c.close(websocket.StatusServiceRestart, "server restart")
 		})
 	}
-	c.stopPing = c.startPinger(ctx)
+	c.startPinger(ctx)
 	if p, ok := c.s.(Poller); ok && c.opts.Done != nil {
 		c.poll(p)
 		return errPolling
@@ -56,7 +56,7 @@ func (c *conn) end(err error) error {
 	if err == io.EOF {
 		err = c.failed
 	}
-	c.stopPing()
+	c.stopPinger()
 	c.stopStop()
 	code := websocket.StatusNormalClosure
 	if err != nil {

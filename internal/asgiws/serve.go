@@ -92,7 +92,7 @@ type conn struct {
 	wsCtx    context.Context // for the socket's reads and writes, never done
 	cancel   context.CancelFunc
 	readDone chan struct{} // closed when the reader has returned
-	stopPing func()
+	pinger   pinger
 	stopStop func() bool
 
 	// The app's side: its one goroutine at a time (run's, or poll's) owns
