@@ -214,3 +214,75 @@ func TestRequestNotKept(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleAfterPong: idle WebSockets whose clients answered a ping wait on
+// 2 KiB stacks again, as before it (coder/websocket's Reader, which reads
+// the pong, takes 4 KiB, and the runtime does not shrink it back). The
+// clients are raw connections that answer the one ping each gets; the
+// interval is long enough for the test to answer them all, nothing is
+// timed.
+func TestIdleAfterPong(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("opens 200 sockets; -race grows the stacks")
+	}
+	const n = 200
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	var bufs Buffers
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		Serve(w, r, &idlePoller{idleStream{ctx: ctx}}, Options{Done: func(error) { wg.Done() },
+			Buffers: &bufs, PingInterval: 2 * time.Second})
+	}))
+	defer srv.Close()
+	before := memNow()
+	clients := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := openIdle(srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	for i, c := range clients {
+		c.SetDeadline(time.Now().Add(testTimeout))
+		ping := make([]byte, 2)
+		if _, err := io.ReadFull(c, ping); err != nil || ping[0] != 0x89 || ping[1] > 125 {
+			t.Fatalf("client %d: read %x, %v; want a ping", i, ping, err)
+		}
+		payload := make([]byte, ping[1])
+		if _, err := io.ReadFull(c, payload); err != nil {
+			t.Fatal(err)
+		}
+		pong := append([]byte{0x8a, 0x80 | ping[1], 0, 0, 0, 0}, payload...) // a zero mask
+		if _, err := c.Write(pong); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(testTimeout)
+	for waiting(t) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d readers back in waitIdle after the pongs", waiting(t), n)
+		}
+		runtime.Gosched()
+	}
+	after := memNow()
+	stack := float64(after.stack-before.stack) / n
+	t.Logf("%d idle websockets after a ping and its pong: %.0f B of goroutine stacks per connection", n, stack)
+	if stack > 3<<10 {
+		t.Errorf("%.0f B of stack per idle connection after its pong; want at most 3 KiB", stack)
+	}
+}
+
+// waiting counts the goroutines waiting in lendingConn.waitIdle.
+func waiting(t *testing.T) int {
+	buf := make([]byte, 4<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "asgiws.(*lendingConn).waitIdle")
+}

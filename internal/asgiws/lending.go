@@ -23,8 +23,8 @@ import (
 // a control frame, asks for a frame that has not come, Read hands it a
 // frame of its own instead, an empty binary message (masked, as a client's
 // must be), which Reader returns and the reader drops (synthetic); then
-// the reader waits in waitIdle again, where the goroutine's stack is
-// 2 KiB (the runtime shrinks it at the next GC). A frame is made up only
+// the reader waits in waitIdle again, on a new goroutine (conn.read says
+// why), whose stack is 2 KiB. A frame is made up only
 // between frames, only inside the reader's Reader (between messages: never
 // in a fragmented message's), and never once a close began (coder/websocket
 // then reads the client's close itself). Read gives coder/websocket's

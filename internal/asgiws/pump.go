@@ -25,10 +25,7 @@ func (c *conn) run(ctx context.Context) error {
 	// the socket is what ends a read (close, CloseNow).
 	c.wsCtx = context.Background()
 	c.readDone = make(chan struct{})
-	go func() {
-		defer close(c.readDone)
-		c.read(ctx)
-	}()
+	go c.reader(ctx)
 	c.stopStop = func() bool { return false }
 	if c.opts.Stop != nil {
 		c.stopStop = context.AfterFunc(c.opts.Stop, func() {
@@ -176,11 +173,26 @@ func validCloseCode(code int) bool {
 	return false
 }
 
+// reader runs read, and again on a goroutine of its own each time read
+// asks; then it closes readDone.
+func (c *conn) reader(ctx context.Context) {
+	if c.read(ctx) {
+		go c.reader(ctx)
+		return
+	}
+	close(c.readDone)
+}
+
 // read hands the client's messages to the app until the connection ends,
 // then tells the app why with websocket.disconnect. With a lendingConn it
 // waits for each message in waitIdle, and drops the messages that
-// lendingConn made up.
-func (c *conn) read(ctx context.Context) {
+// lendingConn made up; after one it returns true, to go on on a new
+// goroutine: coder/websocket's Reader grew this one's stack to 4 KiB, and
+// the runtime never shrinks a stack that holds as much as waitIdle's
+// frames (over a quarter of it, with its nosplit reserve), where a new
+// goroutine waits in waitIdle on 2 KiB. An idle connection, whose reader
+// meets a made-up message past each pong, then waits on 2 KiB.
+func (c *conn) read(ctx context.Context) (again bool) {
 	for {
 		typ, r, err := c.nextMessage()
 		var buf bytes.Buffer
@@ -189,10 +201,10 @@ func (c *conn) read(ctx context.Context) {
 		}
 		if err != nil {
 			c.disconnect(ctx, err)
-			return
+			return false
 		}
 		if c.lc != nil && c.lc.takeFaked() {
-			continue
+			return true
 		}
 		c.received.Add(1)
 		msg := Message{"type": "websocket.receive"}
@@ -200,7 +212,7 @@ func (c *conn) read(ctx context.Context) {
 			if !utf8.Valid(buf.Bytes()) {
 				c.close(websocket.StatusInvalidFramePayloadData, "text message is not UTF-8")
 				c.disconnect(ctx, net.ErrClosed)
-				return
+				return false
 			}
 			msg["text"] = buf.String()
 		} else {
@@ -210,7 +222,7 @@ func (c *conn) read(ctx context.Context) {
 		err = c.s.Send(ctx, msg)
 		c.inSend.Store(false)
 		if err != nil {
-			return // the app's coroutine ended, or Serve's context did
+			return false // the app's coroutine ended, or Serve's context did
 		}
 	}
 }
