@@ -275,9 +275,10 @@ func TestIdleAfterPong(t *testing.T) {
 	}
 	after := memNow()
 	stack := float64(after.stack-before.stack) / n
-	t.Logf("%d idle websockets after a ping and its pong: %.0f B of goroutine stacks per connection", n, stack)
-	if stack > 3<<10 {
-		t.Errorf("%.0f B of stack per idle connection after its pong; want at most 3 KiB", stack)
+	heap := float64(after.heap-before.heap) / n
+	t.Logf("%d idle websockets after a ping and its pong: %.0f B heap + %.0f B goroutine stacks per connection", n, heap, stack)
+	if stack > 3<<10 || heap > 6<<10 {
+		t.Errorf("an idle connection holds %.0f B of stack and %.0f B of heap after its pong; want at most 3 KiB and 6 KiB (its pool of buffers counts too)", stack, heap)
 	}
 }
 

@@ -38,7 +38,10 @@ func (c *conn) startPinger(ctx context.Context) {
 func (c *conn) ping() {
 	p, every := &c.pinger, c.opts.pingInterval()
 	if n := c.received.Load(); n == p.seen {
-		pctx, cancel := context.WithTimeout(p.ctx, every)
+		// Not a child of p.ctx: that would leave p.ctx a children map
+		// and a Done channel (360 B per idle socket). The end of the
+		// connection ends the ping anyway: it closes the socket.
+		pctx, cancel := context.WithTimeout(context.Background(), every)
 		err := c.ws.Ping(pctx)
 		cancel()
 		if err != nil && p.ctx.Err() == nil && c.closeSent.Load() == nil && !c.inSend.Load() && c.received.Load() == p.seen {
