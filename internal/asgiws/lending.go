@@ -19,12 +19,15 @@ import (
 // Reader returns only with a data message: it handles the control frames
 // (the pongs of Options.PingInterval's pings, say) and goes on waiting for
 // the next frame deep in its calls, which takes a goroutine a 4 KiB stack.
-// So the reader waits in waitIdle, between messages, and when Reader, past
+// So a new reader goroutine first waits in waitIdle, and when Reader, past
 // a control frame, asks for a frame that has not come, Read hands it a
 // frame of its own instead, an empty binary message (masked, as a client's
-// must be), which Reader returns and the reader drops (synthetic); then
-// the reader waits in waitIdle again, on a new goroutine (conn.read says
-// why), whose stack is 2 KiB. A frame is made up only
+// must be), which Reader returns and the reader drops; then the reader goes
+// on on a new goroutine (conn.read says why), which waits in waitIdle on
+// 2 KiB. A quiet socket is pinged, so it soon waits there. (After a data
+// message the reader waits in Reader, as it would without lendingConn: a
+// socket in use would otherwise have its reader's stack shrunk at each GC
+// and grown again at its next message.) A frame is made up only
 // between frames, only inside the reader's Reader (between messages: never
 // in a fragmented message's), and never once a close began (coder/websocket
 // then reads the client's close itself). Read gives coder/websocket's
@@ -41,6 +44,7 @@ type lendingConn struct {
 	scan     frameScan // the frames Read has given
 	fake     int       // how many bytes of fakeFrame are still to give
 	faked    bool      // a frame was made up since takeFaked
+	control  bool      // the last frame given whole was a control frame
 	inReader atomic.Bool
 	closing  atomic.Bool // a close began: coder/websocket reads the rest
 }
@@ -72,9 +76,9 @@ func (c *lendingConn) Read(p []byte) (int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fake == 0 && c.scan.between() && c.r.Buffered() == 0 && c.inReader.Load() && !c.closing.Load() {
+	if c.control && c.fake == 0 && c.scan.between() && c.r.Buffered() == 0 && c.inReader.Load() && !c.closing.Load() {
 		if ok, err := c.r.Fill(false); err == nil && !ok {
-			c.fake, c.faked = len(fakeFrame), true
+			c.fake, c.faked, c.control = len(fakeFrame), true, false
 		}
 	}
 	if c.fake > 0 {
@@ -87,6 +91,9 @@ func (c *lendingConn) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.scan.advance(p[:n])
+	if n > 0 && c.scan.between() {
+		c.control = c.scan.hdr[0]&0x08 != 0 // the opcode of the frame that ended
+	}
 	return n, err
 }
 

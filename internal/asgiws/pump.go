@@ -185,7 +185,7 @@ func (c *conn) reader(ctx context.Context) {
 
 // read hands the client's messages to the app until the connection ends,
 // then tells the app why with websocket.disconnect. With a lendingConn it
-// waits for each message in waitIdle, and drops the messages that
+// waits for its first message in waitIdle, and drops the messages that
 // lendingConn made up; after one it returns true, to go on on a new
 // goroutine: coder/websocket's Reader grew this one's stack to 4 KiB, and
 // the runtime never shrinks a stack that holds as much as waitIdle's
@@ -193,8 +193,8 @@ func (c *conn) reader(ctx context.Context) {
 // goroutine waits in waitIdle on 2 KiB. An idle connection, whose reader
 // meets a made-up message past each pong, then waits on 2 KiB.
 func (c *conn) read(ctx context.Context) (again bool) {
-	for {
-		typ, r, err := c.nextMessage()
+	for first := true; ; first = false {
+		typ, r, err := c.nextMessage(first)
 		var buf bytes.Buffer
 		if err == nil {
 			_, err = buf.ReadFrom(r)
@@ -227,12 +227,15 @@ func (c *conn) read(ctx context.Context) (again bool) {
 	}
 }
 
-// nextMessage is ws's Reader, after waitIdle with a lendingConn.
-func (c *conn) nextMessage() (websocket.MessageType, io.Reader, error) {
+// nextMessage is ws's Reader, after waitIdle with a lendingConn if first
+// (the goroutine's first message: see lendingConn).
+func (c *conn) nextMessage(first bool) (websocket.MessageType, io.Reader, error) {
 	if c.lc == nil {
 		return c.ws.Reader(c.wsCtx)
 	}
-	c.lc.waitIdle()
+	if first {
+		c.lc.waitIdle()
+	}
 	c.lc.reading(true)
 	defer c.lc.reading(false)
 	return c.ws.Reader(c.wsCtx)
