@@ -31,7 +31,7 @@
 // goroutine (the one reading the client), 1 KiB read and write buffers, and
 // timers (pings, Options.Stop) that are not goroutines. With
 // Options.Buffers it holds no buffer (they are lent while bytes are in
-// them), and its reader waits on a 2 KiB stack, not in coder/websocket's
-// Reader (see lendingConn). TestIdleMemory logs the figure per connection
+// them), and once it is quiet its reader waits on a 2 KiB stack, not in
+// coder/websocket's Reader (see lendingConn). TestIdleMemory logs the figure per connection
 // in each mode.
 package asgiws
