@@ -8,10 +8,9 @@ import (
 )
 
 // bufSize is the size of a connection's read and write buffers when it
-// borrows none (see Buffers): a frame of a small message
-// (the common one) and its header go in one syscall; a larger payload
-// bypasses the buffer. net/http's 4 KiB each would be most of what an idle
-// socket costs.
+// borrows none (see Buffers): a frame of a small message (the common one)
+// and its header go in one syscall; a larger payload bypasses the buffer.
+// net/http's 4 KiB each would be most of what an idle socket costs.
 const bufSize = 1024
 
 // lentSize is the size of the buffers that Buffers lends: net/http's, since
