@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowsgi/gowsgi/internal/asgiws"
 	"github.com/gowsgi/gowsgi/internal/funnel"
 	"github.com/gowsgi/gowsgi/internal/gate"
 	"github.com/gowsgi/gowsgi/internal/lograte"
@@ -35,6 +36,8 @@ type Container struct {
 	// noBody is the first http.request of every request without a body:
 	// streams only encode it, and nothing modifies it.
 	noBody worker.Message
+
+	wsBuffers asgiws.Buffers // the WebSockets' read buffers, lent while they have bytes
 }
 
 // NewContainer checks cfg and returns a Container for it. It finds the

@@ -29,6 +29,7 @@ func (c *Container) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		Compression: c.cfg.WebSocketCompression,
 		Logger:      c.log,
 		Stop:        c.stopping,
+		Buffers:     &c.wsBuffers,
 		Fail: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			var ae *asgiws.AppError
 			attrs := []any{"worker", s.Proc().ID, "stream", s.ID()}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
@@ -69,6 +70,17 @@ func (c *rawConn) Write(p []byte) (int, error) {
 		return c.raw.Write(p)
 	}
 	return c.Conn.Write(p)
+}
+
+// SyscallConn is the socket's, for the raw reads of a connection's
+// hijacker (package asgiws lends a WebSocket its read buffers only while
+// bytes are there); past a hijack nothing is scanned.
+func (c *rawConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("gowsgi: a %T has no syscall.RawConn", c.Conn)
+	}
+	return sc.SyscallConn()
 }
 
 // stopScan stops the scanning of what comes next.

@@ -10,9 +10,15 @@ import (
 
 // BenchmarkEcho: one 64-byte text message echoed through Serve and a fake
 // app, with a coder/websocket client in the same process: the Go side's
-// cost per round trip (the client's included).
+// cost per round trip (the client's included), with buffers of the
+// connection's own and with lent ones (Options.Buffers).
 func BenchmarkEcho(b *testing.B) {
-	srv, _ := newServer(b, Options{Done: func(error) {}}, func(a app) {
+	b.Run("own", func(b *testing.B) { benchEcho(b, Options{Done: func(error) {}}) })
+	b.Run("lent", func(b *testing.B) { benchEcho(b, Options{Done: func(error) {}, Buffers: new(Buffers)}) })
+}
+
+func benchEcho(b *testing.B, opts Options) {
+	srv, _ := newServer(b, opts, func(a app) {
 		a.receive() // connect
 		a.send(accept)
 		for {

@@ -29,6 +29,9 @@
 // on goroutines of its own. If the Stream is also a Poller, no goroutine
 // waits for the app between its messages: an idle connection costs one
 // goroutine (the one reading the client), 1 KiB read and write buffers, and
-// timers (pings, Options.Stop) that are not goroutines. TestIdleMemory logs
-// the figure per connection in each mode.
+// timers (pings, Options.Stop) that are not goroutines. With
+// Options.Buffers it holds no buffer (they are lent while bytes are in
+// them), and once it is quiet its reader waits on a 2 KiB stack, not in
+// coder/websocket's Reader (see lendingConn). TestIdleMemory logs the figure per connection
+// in each mode.
 package asgiws

@@ -210,7 +210,8 @@ func newServer(t testing.TB, opts Options, play func(a app)) (srv *httptest.Serv
 }
 
 // A mode is a way to run Serve: blocking, with Options.Done, and with Done
-// over a Stream that is a Poller.
+// over a Stream that is a Poller and Options.Buffers, as the container runs
+// it.
 type mode struct{ done, poll bool }
 
 // modes runs f in every mode.
@@ -224,6 +225,7 @@ func modes(t *testing.T, f func(t *testing.T, m mode)) {
 func (m mode) server(t testing.TB, opts Options, play func(a app)) (srv *httptest.Server, results chan served) {
 	t.Helper()
 	results = make(chan served, 16)
+	var bufs Buffers // the server's, as the container's
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fs := newFakeStream()
 		var s Stream = fs
@@ -233,6 +235,9 @@ func (m mode) server(t testing.TB, opts Options, play func(a app)) (srv *httptes
 		go play(app{t, fs})
 		res := new(served)
 		o := opts
+		if m.poll && o.Buffers == nil {
+			o.Buffers = &bufs
+		}
 		o.Fail = func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			res.failStatus, res.failErr = status, err
 			http.Error(w, http.StatusText(status), status)

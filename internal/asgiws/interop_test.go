@@ -19,7 +19,7 @@ func TestInteropPythonWebsockets(t *testing.T) {
 		t.Skipf("%s: %v (scripts/install-deps)", debianPython, err)
 	}
 	disconnects := make(chan Message, 2)
-	srv, results := newServer(t, Options{Compression: true}, func(a app) {
+	srv, results := newServer(t, Options{Compression: true, Buffers: new(Buffers)}, func(a app) {
 		a.expect(Message{"type": "websocket.connect"})
 		// The second connection offers none: the handshake then has none.
 		a.send(Message{"type": "websocket.accept", "subprotocol": "chat.v2"})

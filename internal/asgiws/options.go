@@ -49,6 +49,11 @@ type Options struct {
 	// not hold a shutdown for its whole grace. nil: never.
 	Stop context.Context
 
+	// Buffers, shared by the connections of a server, lends them their
+	// read and write buffers only while they have bytes in them (see
+	// Buffers). nil: each holds 1 KiB read and write buffers of its own.
+	Buffers *Buffers
+
 	// Logger gets a Debug line for each connection that ends abnormally (the
 	// client broke off, a protocol error). nil means slog.Default().
 	Logger *slog.Logger

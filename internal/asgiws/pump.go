@@ -23,19 +23,16 @@ func (c *conn) run(ctx context.Context) error {
 	// The socket's reads and writes get a context that is never done:
 	// coder/websocket then arms no timer per read or write, and closing
 	// the socket is what ends a read (close, CloseNow).
-	c.wsCtx = context.WithoutCancel(ctx)
+	c.wsCtx = context.Background()
 	c.readDone = make(chan struct{})
-	go func() {
-		defer close(c.readDone)
-		c.read(ctx)
-	}()
+	go c.reader(ctx)
 	c.stopStop = func() bool { return false }
 	if c.opts.Stop != nil {
 		c.stopStop = context.AfterFunc(c.opts.Stop, func() {
 			c.close(websocket.StatusServiceRestart, "server restart")
 		})
 	}
-	c.stopPing = c.startPinger(ctx)
+	c.startPinger(ctx)
 	if p, ok := c.s.(Poller); ok && c.opts.Done != nil {
 		c.poll(p)
 		return errPolling
@@ -56,7 +53,7 @@ func (c *conn) end(err error) error {
 	if err == io.EOF {
 		err = c.failed
 	}
-	c.stopPing()
+	c.stopPinger()
 	c.stopStop()
 	code := websocket.StatusNormalClosure
 	if err != nil {
@@ -113,6 +110,9 @@ func (c *conn) handle(msg Message) {
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	if !c.closeSent.CompareAndSwap(nil, &websocket.CloseError{Code: code, Reason: reason}) {
 		return
+	}
+	if c.lc != nil {
+		c.lc.closing.Store(true)
 	}
 	if err := c.ws.Close(code, reason); err != nil {
 		c.log.Debug("websocket close handshake failed", "path", c.path, "err", err)
@@ -173,18 +173,38 @@ func validCloseCode(code int) bool {
 	return false
 }
 
+// reader runs read, and again on a goroutine of its own each time read
+// asks; then it closes readDone.
+func (c *conn) reader(ctx context.Context) {
+	if c.read(ctx) {
+		go c.reader(ctx)
+		return
+	}
+	close(c.readDone)
+}
+
 // read hands the client's messages to the app until the connection ends,
-// then tells the app why with websocket.disconnect.
-func (c *conn) read(ctx context.Context) {
-	for {
-		typ, r, err := c.ws.Reader(c.wsCtx)
+// then tells the app why with websocket.disconnect. With a lendingConn it
+// waits for its first message in waitIdle, and drops the messages that
+// lendingConn made up; after one it returns true, to go on on a new
+// goroutine: coder/websocket's Reader grew this one's stack to 4 KiB, and
+// the runtime never shrinks a stack that holds as much as waitIdle's
+// frames (over a quarter of it, with its nosplit reserve), where a new
+// goroutine waits in waitIdle on 2 KiB. An idle connection, whose reader
+// meets a made-up message past each pong, then waits on 2 KiB.
+func (c *conn) read(ctx context.Context) (again bool) {
+	for first := true; ; first = false {
+		typ, r, err := c.nextMessage(first)
 		var buf bytes.Buffer
 		if err == nil {
 			_, err = buf.ReadFrom(r)
 		}
 		if err != nil {
 			c.disconnect(ctx, err)
-			return
+			return false
+		}
+		if c.lc != nil && c.lc.takeFaked() {
+			return true
 		}
 		c.received.Add(1)
 		msg := Message{"type": "websocket.receive"}
@@ -192,7 +212,7 @@ func (c *conn) read(ctx context.Context) {
 			if !utf8.Valid(buf.Bytes()) {
 				c.close(websocket.StatusInvalidFramePayloadData, "text message is not UTF-8")
 				c.disconnect(ctx, net.ErrClosed)
-				return
+				return false
 			}
 			msg["text"] = buf.String()
 		} else {
@@ -202,9 +222,23 @@ func (c *conn) read(ctx context.Context) {
 		err = c.s.Send(ctx, msg)
 		c.inSend.Store(false)
 		if err != nil {
-			return // the app's coroutine ended, or Serve's context did
+			return false // the app's coroutine ended, or Serve's context did
 		}
 	}
+}
+
+// nextMessage is ws's Reader, after waitIdle with a lendingConn if first
+// (the goroutine's first message: see lendingConn).
+func (c *conn) nextMessage(first bool) (websocket.MessageType, io.Reader, error) {
+	if c.lc == nil {
+		return c.ws.Reader(c.wsCtx)
+	}
+	if first {
+		c.lc.waitIdle()
+	}
+	c.lc.reading(true)
+	defer c.lc.reading(false)
+	return c.ws.Reader(c.wsCtx)
 }
 
 // disconnect sends websocket.disconnect with the close code and reason that

@@ -40,10 +40,12 @@ import (
 // makes Recv fail; Serve closes the socket with 1011) end it. A Serve or
 // Done that returns before the app's coroutine ended (only when r's context
 // was done during the handshake, or a Send failed) leaves the rest of the
-// stream to the caller.
+// stream to the caller. Past the handshake the stream's context carries
+// none of r's values either: they would keep the request alive (its
+// headers, and what middleware such as an access log put in its context)
+// for as long as the socket.
 func Serve(w http.ResponseWriter, r *http.Request, s Stream, opts Options) error {
 	c := &conn{w: w, r: r, path: r.URL.Path, s: s, opts: opts, log: opts.logger()}
-	life := context.WithoutCancel(r.Context())
 	var then func(context.Context) error
 	if err := s.Send(r.Context(), Message{"type": "websocket.connect"}); err != nil {
 		then = c.handshakeLost(r.Context(), err)
@@ -52,17 +54,18 @@ func Serve(w http.ResponseWriter, r *http.Request, s Stream, opts Options) error
 	}
 	// The rest needs neither: let the GC have net/http's buffers.
 	c.w, c.r = nil, nil
-	return c.finish(life, then)
+	return c.finish(then)
 }
 
 // finish runs what follows the handshake: here, or on a goroutine of its
-// own that gives its outcome to Options.Done.
-func (c *conn) finish(life context.Context, then func(context.Context) error) error {
+// own that gives its outcome to Options.Done. It runs on a context of its
+// own, which nothing cancels (see Serve).
+func (c *conn) finish(then func(context.Context) error) error {
 	if c.opts.Done == nil {
-		return then(life)
+		return then(context.Background())
 	}
 	go func() {
-		if err := then(life); err != errPolling {
+		if err := then(context.Background()); err != errPolling {
 			c.opts.Done(err)
 		}
 	}()
@@ -84,11 +87,12 @@ type conn struct {
 	opts Options
 	log  *slog.Logger
 	ws   *websocket.Conn
+	lc   *lendingConn // ws's connection, with Options.Buffers
 
 	wsCtx    context.Context // for the socket's reads and writes, never done
 	cancel   context.CancelFunc
 	readDone chan struct{} // closed when the reader has returned
-	stopPing func()
+	pinger   pinger
 	stopStop func() bool
 
 	// The app's side: its one goroutine at a time (run's, or poll's) owns
@@ -154,7 +158,8 @@ func (c *conn) accept(msg Message) func(context.Context) error {
 	if c.opts.Compression {
 		o.CompressionMode = websocket.CompressionNoContextTakeover
 	}
-	ws, err := websocket.Accept(smallBuffers{c.w}, c.r, o)
+	sb := &smallBuffers{ResponseWriter: c.w, lend: c.opts.Buffers}
+	ws, err := websocket.Accept(sb, c.r, o)
 	if err != nil {
 		// Accept answered the client (426, 400, 501 ...); the app hears of
 		// it as a connection lost before it opened.
@@ -162,7 +167,7 @@ func (c *conn) accept(msg Message) func(context.Context) error {
 		return c.rejectedThen(nil)
 	}
 	ws.SetReadLimit(c.opts.maxMessage())
-	c.ws = ws
+	c.ws, c.lc = ws, sb.lc
 	return c.run
 }
 
@@ -189,9 +194,9 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 		case err != nil && !started:
 			return c.handshakeLost(ctx, err)
 		case err != nil && ctx.Err() != nil:
-			c.cut(ctx, c.rejectedThen(nil), err)
+			c.cut(c.rejectedThen(nil), err)
 		case err != nil:
-			c.cut(ctx, done(err), err) // the app's coroutine ended, or the stream is lost
+			c.cut(done(err), err) // the app's coroutine ended, or the stream is lost
 		}
 		var body []byte
 		if body, more, err = bodyArgs(msg); err != nil {
@@ -199,7 +204,7 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 			if !started {
 				return c.rejectedThen(c.fail(http.StatusInternalServerError, err))
 			}
-			c.cut(ctx, c.rejectedThen(err), err) // the app is still running
+			c.cut(c.rejectedThen(err), err) // the app is still running
 		}
 		if !started {
 			c.w.WriteHeader(status)
@@ -219,10 +224,10 @@ func (c *conn) deny(ctx context.Context, start Message) func(context.Context) er
 
 // cut aborts a denial response that has started and cannot be completed (a
 // truncated body must never look complete), after it has set then going.
-func (c *conn) cut(ctx context.Context, then func(context.Context) error, err error) {
+func (c *conn) cut(then func(context.Context) error, err error) {
 	c.log.Debug("websocket denial response cut", "path", c.path, "err", err)
 	c.w, c.r = nil, nil
-	c.finish(context.WithoutCancel(ctx), then)
+	c.finish(then)
 	panic(http.ErrAbortHandler)
 }
 

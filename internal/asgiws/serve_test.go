@@ -1,11 +1,15 @@
 package asgiws
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -544,4 +548,128 @@ func TestPingUnanswered(t *testing.T) {
 			t.Errorf("Serve returned %v", res.err)
 		}
 	})
+}
+
+// TestServeFramesBeforeAccept: frames that a client sends right after its
+// handshake request, in the same write, before it has seen the 101, reach
+// the app once it accepts, in every mode (with Buffers, they are the first
+// bytes of the lent reads).
+func TestServeFramesBeforeAccept(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		srv, results := m.server(t, Options{}, func(a app) {
+			a.accept()
+			a.expect(Message{"type": "websocket.receive", "text": "early"})
+			a.expect(Message{"type": "websocket.receive", "text": "bird"})
+			a.send(Message{"type": "websocket.send", "text": "worm"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+			a.end(io.EOF)
+		})
+		c, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), testTimeout)
+		must(t, err)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testTimeout))
+		frame := func(op byte, payload string) []byte {
+			// Masked, as a client's must be; a zero key leaves it as is.
+			return append([]byte{0x80 | op, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+		}
+		req := "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+		out := append([]byte(req), frame(1, "early")...)
+		out = append(out, frame(1, "bird")...)
+		_, err = c.Write(out)
+		must(t, err)
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		must(t, err)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("handshake answered %s", resp.Status)
+		}
+		got := make([]byte, 6)
+		_, err = io.ReadFull(br, got)
+		must(t, err)
+		if want := "\x81\x04worm"; string(got) != want {
+			t.Fatalf("client read %q, want %q", got, want)
+		}
+		_, err = c.Write(frame(8, "\x03\xe8"))
+		must(t, err)
+		checkServed(t, result(t, results).err, false, nil)
+	})
+}
+
+// TestPingAnswered: a quiet client that answers the pings keeps its
+// connection, the app hears nothing of the pings (with Buffers, nothing of
+// the frames lendingConn makes up past each pong either), and its next
+// messages come whole. With Buffers the reader then waits in waitIdle, not
+// in coder/websocket's readLoop: on a 2 KiB stack.
+func TestPingAnswered(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		srv, results := m.server(t, Options{PingInterval: 5 * time.Millisecond}, func(a app) {
+			a.accept()
+			a.expect(Message{"type": "websocket.receive", "text": "still here"})
+			a.expect(Message{"type": "websocket.receive", "bytes": []byte("and here")})
+			a.send(Message{"type": "websocket.send", "text": "good"})
+			a.expect(Message{"type": "websocket.disconnect", "code": 1000})
+			a.end(io.EOF)
+		})
+		pings := make(chan struct{}, 16)
+		ctx := testContext(t)
+		c, _, err := websocket.Dial(ctx, wsURL(srv, "/ws"), &websocket.DialOptions{
+			OnPingReceived: func(context.Context, []byte) bool {
+				select {
+				case pings <- struct{}{}:
+				default:
+				}
+				return true // answer it
+			},
+		})
+		must(t, err)
+		defer c.CloseNow()
+		got := make(chan string, 1)
+		go func() {
+			// The client's reader: it answers the pings while it waits.
+			_, b, err := c.Read(ctx)
+			got <- fmt.Sprintf("%s %v", b, err)
+		}()
+		// The third ping comes once the server has read two pongs.
+		for range 3 {
+			select {
+			case <-pings:
+			case <-ctx.Done():
+				t.Fatal("no pings")
+			}
+		}
+		if m.poll {
+			for !readerIdle() {
+				if ctx.Err() != nil {
+					t.Fatal("the reader does not wait in waitIdle after the pongs")
+				}
+				runtime.Gosched()
+			}
+		}
+		must(t, c.Write(ctx, websocket.MessageText, []byte("still here")))
+		must(t, c.Write(ctx, websocket.MessageBinary, []byte("and here")))
+		if g := <-got; g != "good <nil>" {
+			t.Fatalf("client read %s, want good", g)
+		}
+		must(t, c.Close(websocket.StatusNormalClosure, ""))
+		checkServed(t, result(t, results).err, false, nil)
+	})
+}
+
+// readerIdle reports whether a goroutine waits in lendingConn.waitIdle and
+// none in coder/websocket's Reader over a lendingConn (the connections of
+// other modes, or of other tests, wait there as they should).
+func readerIdle() bool {
+	buf := make([]byte, 1<<20)
+	dump := string(buf[:runtime.Stack(buf, true)])
+	idle, deep := false, false
+	for _, g := range strings.Split(dump, "\n\n") {
+		switch {
+		case strings.Contains(g, "asgiws.(*lendingConn).waitIdle"):
+			idle = true
+		case strings.Contains(g, "websocket.(*Conn).readLoop") && strings.Contains(g, "asgiws.(*lendingConn).Read"):
+			deep = true
+		}
+	}
+	return idle && !deep
 }

@@ -215,7 +215,9 @@ func (f *FD) consume(n int) {
 // opError names the operation as the net package's errors do ("read tcp
 // ..."), not the "raw-read" of a RawConn; errors.Is still finds the cause
 // (os.ErrDeadlineExceeded, net.ErrClosed, a syscall.Errno).
-func (f *FD) opError(op string, err error) error {
+func (f *FD) opError(op string, err error) error { return opError(f.net, op, err) }
+
+func opError(network, op string, err error) error {
 	// The RawConn's own *net.OpError is the usual err (a read that
 	// net/http's background reader aborts, once per request): a type
 	// assertion, not errors.As, whose target would cost an allocation.
@@ -228,7 +230,7 @@ func (f *FD) opError(op string, err error) error {
 		e.Op = op
 		return &e
 	}
-	return &net.OpError{Op: op, Net: f.net, Err: err}
+	return &net.OpError{Op: op, Net: network, Err: err}
 }
 
 // asOpError is errors.As(err, *net.OpError), apart (and not inlined) so

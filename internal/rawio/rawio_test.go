@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -253,5 +254,119 @@ func TestOpErrorAllocs(t *testing.T) {
 	var oe *net.OpError
 	if !errors.As(err, &oe) || oe.Op != "read" || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("opError of a wrapped *net.OpError = %v, want it renamed read", err)
+	}
+}
+
+// countingLender lends 64-byte buffers and counts those out; each Return
+// is signalled on returned.
+type countingLender struct {
+	out      atomic.Int64
+	returned chan struct{}
+}
+
+func (l *countingLender) Lend() []byte { l.out.Add(1); return make([]byte, 64) }
+
+func (l *countingLender) Return(b []byte) {
+	if len(b) != 64 {
+		panic("Return of a buffer Lend did not give")
+	}
+	l.out.Add(-1)
+	select {
+	case l.returned <- struct{}{}:
+	default:
+	}
+}
+
+// TestLentReader: a LentReader gives its first bytes, then, finding nothing
+// to read, returns its buffer before it waits; the bytes that then come are
+// read into a lent buffer, returned once all of them were taken. At the
+// peer's close it returns io.EOF with no buffer out.
+func TestLentReader(t *testing.T) {
+	ours, _, theirs := tcpPair(t)
+	l := &countingLender{returned: make(chan struct{}, 1)}
+	r, err := NewLentReader(ours, "tcp", l, []byte("ab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(n int) chan string {
+		ch := make(chan string, 1)
+		go func() {
+			p := make([]byte, n)
+			k, err := r.Read(p)
+			ch <- fmt.Sprintf("%q %v", p[:k], err)
+		}()
+		return ch
+	}
+	expect := func(ch chan string, want string, out int64) {
+		t.Helper()
+		if got := <-ch; got != want || l.out.Load() != out {
+			t.Fatalf("Read = %s with %d buffers out; want %s, %d", got, l.out.Load(), want, out)
+		}
+	}
+	expect(read(1), `"a" <nil>`, 0)
+	expect(read(8), `"b" <nil>`, 0)
+	ch := read(3)
+	select {
+	case <-l.returned: // it found nothing: it waits now, or is about to
+	case <-time.After(10 * time.Second):
+		t.Fatal("a read that waits kept its buffer")
+	}
+	if n := l.out.Load(); n != 0 {
+		t.Fatalf("%d buffers lent to a read that waits", n)
+	}
+	if _, err := theirs.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	expect(ch, `"hel" <nil>`, 1) // "lo" is still in the lent buffer
+	expect(read(8), `"lo" <nil>`, 0)
+	theirs.Close()
+	expect(read(8), `"" EOF`, 0)
+}
+
+// TestLentReaderDeadline: a deadline ends a LentReader's Read that waits
+// with os.ErrDeadlineExceeded, and no buffer out.
+func TestLentReaderDeadline(t *testing.T) {
+	ours, _, _ := tcpPair(t)
+	l := &countingLender{returned: make(chan struct{}, 1)}
+	r, err := NewLentReader(ours, "tcp", l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	n, err := r.Read(make([]byte, 8))
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n != 0 || l.out.Load() != 0 {
+		t.Fatalf("Read past its deadline = %d, %v with %d buffers out; want 0, os.ErrDeadlineExceeded, 0", n, err, l.out.Load())
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "read" || oe.Net != "tcp" {
+		t.Errorf("Read's error %v is not a read tcp *net.OpError", err)
+	}
+}
+
+// TestLentReaderFill: Fill without waiting reports that nothing is there,
+// with no buffer out; once bytes came it reads them, Buffered counts them,
+// and a second Fill reads nothing more.
+func TestLentReaderFill(t *testing.T) {
+	ours, _, theirs := tcpPair(t)
+	l := &countingLender{returned: make(chan struct{}, 1)}
+	r, err := NewLentReader(ours, "tcp", l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := r.Fill(false); ok || err != nil || l.out.Load() != 0 {
+		t.Fatalf("Fill(false) on a quiet socket = %v, %v with %d buffers out; want false, nil, 0", ok, err, l.out.Load())
+	}
+	if _, err := theirs.Write([]byte("hey")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := r.Fill(true); !ok || err != nil || r.Buffered() != 3 || l.out.Load() != 1 {
+		t.Fatalf("Fill(true) = %v, %v, %d buffered, %d buffers out; want true, nil, 3, 1", ok, err, r.Buffered(), l.out.Load())
+	}
+	if ok, err := r.Fill(false); !ok || err != nil || r.Buffered() != 3 {
+		t.Fatalf("Fill(false) with bytes buffered = %v, %v, %d buffered; want true, nil, 3", ok, err, r.Buffered())
+	}
+	p := make([]byte, 8)
+	if n, err := r.Read(p); string(p[:n]) != "hey" || err != nil || l.out.Load() != 0 {
+		t.Fatalf("Read = %q, %v with %d buffers out; want \"hey\", nil, 0", p[:n], err, l.out.Load())
 	}
 }

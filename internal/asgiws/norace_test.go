@@ -1,0 +1,5 @@
+//go:build !race
+
+package asgiws
+
+const raceEnabled = false
