@@ -103,24 +103,11 @@ func idleMemory(t *testing.T, m mode) {
 	addr := srv.Listener.Addr().String()
 
 	before := memNow()
-	clients := make([]net.Conn, 0, n)
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
-	for range n {
-		c, err := openIdle(addr)
-		if err != nil {
-			t.Fatalf("socket %d: %v", len(clients), err)
-		}
-		clients = append(clients, c)
-	}
+	clients := openIdleClients(t, addr, n)
 	after := memNow()
 	for _, c := range clients {
 		c.Close()
 	}
-	clients = nil
 	heap := float64(after.heap-before.heap) / n
 	stack := float64(after.stack-before.stack) / n
 	gs := float64(after.goroutines-before.goroutines) / n
@@ -148,6 +135,26 @@ func memNow() mem {
 
 // openIdle completes a WebSocket handshake on a raw connection and returns
 // it, idle; its reader is not kept.
+// openIdleClients opens n idle WebSockets to addr (openIdle), closed when
+// the test ends if not before.
+func openIdleClients(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	clients := make([]net.Conn, 0, n)
+	t.Cleanup(func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	})
+	for range n {
+		c, err := openIdle(addr)
+		if err != nil {
+			t.Fatalf("socket %d: %v", len(clients), err)
+		}
+		clients = append(clients, c)
+	}
+	return clients
+}
+
 func openIdle(addr string) (net.Conn, error) {
 	c, err := net.DialTimeout("tcp", addr, testTimeout)
 	if err != nil {
@@ -238,19 +245,7 @@ func TestIdleAfterPong(t *testing.T) {
 	}))
 	defer srv.Close()
 	before := memNow()
-	clients := make([]net.Conn, 0, n)
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
-	for range n {
-		c, err := openIdle(srv.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients = append(clients, c)
-	}
+	clients := openIdleClients(t, srv.Listener.Addr().String(), n)
 	for i, c := range clients {
 		c.SetDeadline(time.Now().Add(testTimeout))
 		ping := make([]byte, 2)

@@ -197,12 +197,7 @@ func (o *OwnedDecoder) Tuple(p []byte, rest []any) (int64, error) {
 	if code &^= flagRef; code != typeSmallTuple && code != typeTuple {
 		return 0, fmt.Errorf("marshal: want an (int, ...) tuple, got type code %q", byte(code))
 	}
-	var n int
-	if code == typeSmallTuple {
-		n, err = d.u8()
-	} else {
-		n, err = d.u32()
-	}
+	n, err := d.seqLen(byte(code))
 	if err != nil {
 		return 0, err
 	}
@@ -317,6 +312,15 @@ func (d *decoder) u32() (int, error) {
 	return int(v), nil
 }
 
+// seqLen reads the item count of a tuple or list of type code: one byte
+// for a small tuple, four for the others.
+func (d *decoder) seqLen(code byte) (int, error) {
+	if code == typeSmallTuple {
+		return d.u8()
+	}
+	return d.u32()
+}
+
 func (d *decoder) u8() (int, error) {
 	b, err := d.take(1)
 	if err != nil {
@@ -399,13 +403,7 @@ func (d *decoder) body(code byte, depth int) (any, error) {
 		}
 		return deref(d.refs[n]), nil
 	case typeTuple, typeSmallTuple, typeList:
-		var n int
-		var err error
-		if code == typeSmallTuple {
-			n, err = d.u8()
-		} else {
-			n, err = d.u32()
-		}
+		n, err := d.seqLen(code)
 		if err != nil {
 			return nil, err
 		}

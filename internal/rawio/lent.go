@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 )
 
 // A Lender lends a LentReader its buffers.
@@ -104,20 +103,14 @@ func (r *LentReader) read(fd uintptr) bool {
 	if r.buf == nil {
 		r.buf = r.l.Lend()
 	}
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd,
-			uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)))
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			// Wait in the netpoller with no buffer, or don't wait.
-			r.l.Return(r.buf)
-			r.buf = nil
-			r.none = !r.wait
-			return r.none
-		}
-		r.rn, r.rerr = int(n), e
-		return true
+	n, e := readRaw(fd, r.buf)
+	if e == syscall.EAGAIN {
+		// Wait in the netpoller with no buffer, or don't wait.
+		r.l.Return(r.buf)
+		r.buf = nil
+		r.none = !r.wait
+		return r.none
 	}
+	r.rn, r.rerr = n, e
+	return true
 }

@@ -84,17 +84,22 @@ func (f *FD) Read(p []byte) (int, error) {
 }
 
 func (f *FD) read(fd uintptr) bool {
+	n, e := readRaw(fd, f.rbuf)
+	if e == syscall.EAGAIN {
+		return false // wait in the netpoller
+	}
+	f.rn, f.rerr = n, e
+	return true
+}
+
+// readRaw is read(2) of fd into p, again if a signal interrupted it; an
+// Errno of 0 is success.
+func readRaw(fd uintptr, p []byte) (int, syscall.Errno) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd,
-			uintptr(unsafe.Pointer(&f.rbuf[0])), uintptr(len(f.rbuf)))
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false // wait in the netpoller
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), e
 		}
-		f.rn, f.rerr = int(n), e
-		return true
 	}
 }
 
